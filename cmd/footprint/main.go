@@ -1,0 +1,185 @@
+// Command footprint measures what container runtimes and lightweight
+// Kubernetes distributions cost in memory on small virtual machines.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/footprint-dev/footprint/runner"
+)
+
+// exitIncomplete is the status of a run that finished but where some node
+// produced no ok result.
+const exitIncomplete = 3
+
+func main() {
+	ctx, cancel := interruptible()
+	defer cancel()
+	err := root(ctx).ExecuteContext(ctx)
+	var ex exitError
+	switch {
+	case errors.As(err, &ex):
+		if ex.msg != "" {
+			fmt.Fprintln(os.Stderr, "footprint:", ex.msg)
+		}
+		os.Exit(ex.code)
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "footprint:", err)
+		os.Exit(1)
+	}
+}
+
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e exitError) Error() string { return e.msg }
+
+// interruptible cancels the context on the first SIGINT or SIGTERM, so that
+// the run tears down; a second one leaves at once and says what may be left.
+func interruptible() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		fmt.Fprintln(os.Stderr, "footprint: interrupted: tearing down (interrupt again to leave at once)")
+		cancel()
+		<-sig
+		fmt.Fprintln(os.Stderr, "footprint: left before teardown finished; machines may remain: "+
+			"run `footprint destroy --stack STACK` to remove them")
+		os.Exit(130)
+	}()
+	return ctx, cancel
+}
+
+type globalFlags struct {
+	projectDir string
+	stack      string
+}
+
+func root(ctx context.Context) *cobra.Command {
+	g := &globalFlags{}
+	cmd := &cobra.Command{
+		Use:           "footprint",
+		Short:         "Measure the memory container runtimes and small Kubernetes distributions really use",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	cmd.PersistentFlags().StringVar(&g.projectDir, "project-dir", "", "folder holding Pulumi.yaml (default: found from the working directory up)")
+	cmd.PersistentFlags().StringVarP(&g.stack, "stack", "s", "local", "stack to use: stacks/Pulumi.<stack>.yaml")
+	cmd.AddCommand(runCmd(g), destroyCmd(g), validateCmd(g))
+	return cmd
+}
+
+func (g *globalFlags) options() (runner.Options, error) {
+	dir := g.projectDir
+	if dir == "" {
+		var err error
+		if dir, err = findProject(); err != nil {
+			return runner.Options{}, err
+		}
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return runner.Options{}, err
+	}
+	return runner.Options{ProjectDir: abs, Stack: g.stack, Out: os.Stdout}, nil
+}
+
+func findProject() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "Pulumi.yaml")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no Pulumi.yaml here or above: run inside the footprint checkout or pass --project-dir")
+		}
+		dir = parent
+	}
+}
+
+func runCmd(g *globalFlags) *cobra.Command {
+	var keep bool
+	var set []string
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Create the stack's machines, measure them, write a report, and destroy everything",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o, err := g.options()
+			if err != nil {
+				return err
+			}
+			o.Keep, o.Set = keep, set
+			out, err := runner.Run(cmd.Context(), o)
+			if out.RunDir != "" {
+				fmt.Printf("footprint: report: %s\n", filepath.Join(out.RunDir, "report.md"))
+			}
+			if err != nil {
+				return err
+			}
+			if !out.AllOK {
+				return exitError{code: exitIncomplete, msg: "not every node produced a result: see the report"}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&keep, "keep", false, "leave the machines running after the run (remove them with `footprint destroy`)")
+	cmd.Flags().StringArrayVar(&set, "set", nil, "override a stack key for this run, as KEY=VALUE (repeatable)")
+	return cmd
+}
+
+func destroyCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "destroy",
+		Short: "Remove everything a kept run of the stack left",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o, err := g.options()
+			if err != nil {
+				return err
+			}
+			return runner.Destroy(cmd.Context(), o)
+		},
+	}
+}
+
+func validateCmd(g *globalFlags) *cobra.Command {
+	var set []string
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Check a stack's configuration without touching libvirt",
+		Args:  cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			o, err := g.options()
+			if err != nil {
+				return err
+			}
+			o.Set = set
+			exp, _, err := runner.Validate(o)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("stack %s is valid: %d node(s) %v, %d vCPU, %d MiB, %s on %s, image %s\n",
+				o.Stack, exp.NodeCount(), exp.Profiles, exp.VCPUs, exp.MemoryMiB, exp.DomainType, exp.LibvirtURI, exp.Image)
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&set, "set", nil, "override a stack key, as KEY=VALUE (repeatable)")
+	return cmd
+}

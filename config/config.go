@@ -1,0 +1,404 @@
+// Package config is the typed form of a footprint stack: every key of the
+// "footprint" configuration namespace, its default, and the rules it must
+// satisfy. Parsing validates everything before any resource exists, so a bad
+// stack fails with one line that names the key.
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Namespace is the Pulumi configuration namespace of every footprint key.
+const Namespace = "footprint"
+
+// DefaultImage is the image of the seed experiment: Ubuntu 24.04 Minimal.
+const DefaultImage = "https://cloud-images.ubuntu.com/minimal/releases/noble/release/ubuntu-24.04-minimal-cloudimg-amd64.img"
+
+// Keys of the footprint namespace, as written in a stack file without the
+// "footprint:" prefix.
+const (
+	KeyLibvirtURI      = "libvirtUri"
+	KeyDomainType      = "domainType"
+	KeyImage           = "image"
+	KeyImageSHA256     = "imageSha256"
+	KeyNetworkCIDR     = "networkCidr"
+	KeyProfiles        = "profiles"
+	KeyVCPUs           = "vcpus"
+	KeyMemoryMiB       = "memoryMiB"
+	KeySettle          = "settle"
+	KeySamples         = "samples"
+	KeySampleInterval  = "sampleInterval"
+	KeyCollectDeadline = "collectDeadline"
+	KeyPoolPath        = "poolPath"
+)
+
+// Experiment is one stack's validated configuration.
+type Experiment struct {
+	LibvirtURI      string
+	DomainType      string
+	Image           string // URL or absolute local path
+	ImageSHA256     string // expected digest; empty when not pinned
+	NetworkCIDR     netip.Prefix
+	Profiles        []string
+	VCPUs           int
+	MemoryMiB       int
+	Settle          time.Duration
+	Samples         int
+	SampleInterval  time.Duration
+	CollectDeadline time.Duration
+	PoolPath        string
+}
+
+// Bounds that keep an experiment meaningful: below MinMemoryMiB no Ubuntu or
+// Debian cloud image boots to cloud-init.
+const (
+	MinMemoryMiB = 256
+	MaxMemoryMiB = 1 << 20
+	MaxVCPUs     = 256
+	MaxSamples   = 1000
+	MinSubnetLen = 8
+	MaxSubnetLen = 29
+)
+
+var sha256Pattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// Known reports whether key belongs to the footprint namespace.
+func Known(key string) bool {
+	_, ok := parsers[key]
+	return ok
+}
+
+// KnownKeys lists every key, sorted, for error messages and for reading
+// configuration one key at a time.
+func KnownKeys() []string {
+	keys := make([]string, 0, len(parsers))
+	for k := range parsers {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Source says where relative paths in the configuration are anchored and
+// which stack it is, because defaults derive from the stack's name.
+type Source struct {
+	Project    string
+	Stack      string
+	ProjectDir string
+	// ProfileExists tells whether a profile name is registered; the registry
+	// lives elsewhere so that configuration does not depend on profiles.
+	ProfileExists func(string) bool
+	// DefaultProfiles is used when the stack names none.
+	DefaultProfiles []string
+}
+
+// Parse turns raw values (keys without namespace) into an Experiment,
+// applying defaults, and fails on the first invalid key in sorted key order.
+func Parse(values map[string]string, src Source) (Experiment, error) {
+	e := defaults(src)
+	var unknown []string
+	for k := range values {
+		if !Known(k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return Experiment{}, fmt.Errorf("%s:%s: unknown key%s", Namespace, unknown[0], suggest(unknown[0]))
+	}
+	for _, k := range KnownKeys() {
+		raw, ok := values[k]
+		if !ok {
+			continue
+		}
+		if err := parsers[k](&e, strings.TrimSpace(raw), src); err != nil {
+			return Experiment{}, fmt.Errorf("%s:%s: %v", Namespace, k, err)
+		}
+	}
+	if err := e.crossCheck(src); err != nil {
+		return Experiment{}, err
+	}
+	return e, nil
+}
+
+func defaults(src Source) Experiment {
+	return Experiment{
+		LibvirtURI:      "qemu:///system",
+		DomainType:      "kvm",
+		Image:           DefaultImage,
+		NetworkCIDR:     DefaultCIDR(src.Project, src.Stack),
+		Profiles:        append([]string(nil), src.DefaultProfiles...),
+		VCPUs:           1,
+		MemoryMiB:       1024,
+		Settle:          60 * time.Second,
+		Samples:         5,
+		SampleInterval:  5 * time.Second,
+		CollectDeadline: 30 * time.Minute,
+		PoolPath:        "/var/lib/libvirt/images/" + src.Project + "-" + src.Stack,
+	}
+}
+
+// DefaultCIDR gives each project/stack pair its own /24 in 10.64.0.0/10, so
+// that two stacks on one host do not ask for the same subnet.
+func DefaultCIDR(project, stack string) netip.Prefix {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(project + "/" + stack))
+	v := h.Sum32()
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(64 + v%64), byte(v >> 8), 0}), 24)
+}
+
+type parser func(e *Experiment, raw string, src Source) error
+
+var parsers = map[string]parser{
+	KeyLibvirtURI: func(e *Experiment, raw string, _ Source) error {
+		u, err := url.Parse(raw)
+		if err != nil || raw == "" {
+			return fmt.Errorf("%q is not a libvirt URI (want e.g. qemu:///system or qemu+ssh://host/system)", raw)
+		}
+		driver, _, _ := strings.Cut(u.Scheme, "+")
+		if driver != "qemu" {
+			return fmt.Errorf("scheme %q is not supported (want qemu, qemu+ssh, qemu+tcp, qemu+tls or qemu+unix)", u.Scheme)
+		}
+		if u.Path != "/system" && u.Path != "/session" {
+			return fmt.Errorf("%q must end in /system or /session", raw)
+		}
+		e.LibvirtURI = raw
+		return nil
+	},
+	KeyDomainType: func(e *Experiment, raw string, _ Source) error {
+		if raw != "kvm" && raw != "qemu" {
+			return fmt.Errorf("%q is not allowed (want kvm, or qemu on hosts without working KVM)", raw)
+		}
+		e.DomainType = raw
+		return nil
+	},
+	KeyImage: func(e *Experiment, raw string, src Source) error {
+		img, err := resolveImage(raw, src.ProjectDir)
+		if err != nil {
+			return err
+		}
+		e.Image = img
+		return nil
+	},
+	KeyImageSHA256: func(e *Experiment, raw string, _ Source) error {
+		raw = strings.ToLower(strings.TrimPrefix(raw, "sha256:"))
+		if !sha256Pattern.MatchString(raw) {
+			return fmt.Errorf("%q is not a sha256 digest (want 64 hex digits)", raw)
+		}
+		e.ImageSHA256 = raw
+		return nil
+	},
+	KeyNetworkCIDR: func(e *Experiment, raw string, _ Source) error {
+		p, err := netip.ParsePrefix(raw)
+		if err != nil || !p.Addr().Is4() {
+			return fmt.Errorf("%q is not an IPv4 CIDR (want e.g. 10.77.0.0/24)", raw)
+		}
+		if p.Bits() < MinSubnetLen || p.Bits() > MaxSubnetLen {
+			return fmt.Errorf("prefix length /%d is out of range (want /%d to /%d)", p.Bits(), MinSubnetLen, MaxSubnetLen)
+		}
+		if p.Masked() != p {
+			return fmt.Errorf("%q has host bits set (did you mean %s?)", raw, p.Masked())
+		}
+		if !p.Addr().IsPrivate() {
+			return fmt.Errorf("%q is not a private range (want a subnet of 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16)", raw)
+		}
+		e.NetworkCIDR = p
+		return nil
+	},
+	KeyProfiles: func(e *Experiment, raw string, src Source) error {
+		names, err := stringList(raw)
+		if err != nil {
+			return err
+		}
+		if len(names) == 0 {
+			return fmt.Errorf("is empty (want at least one profile)")
+		}
+		seen := map[string]bool{}
+		for _, n := range names {
+			if seen[n] {
+				return fmt.Errorf("profile %q is listed twice", n)
+			}
+			seen[n] = true
+			if src.ProfileExists != nil && !src.ProfileExists(n) {
+				return fmt.Errorf("unknown profile %q", n)
+			}
+		}
+		e.Profiles = names
+		return nil
+	},
+	KeyVCPUs: intIn(1, MaxVCPUs, func(e *Experiment, v int) { e.VCPUs = v }),
+	KeyMemoryMiB: intIn(MinMemoryMiB, MaxMemoryMiB, func(e *Experiment, v int) {
+		e.MemoryMiB = v
+	}),
+	KeySettle:          durationIn(0, 24*time.Hour, func(e *Experiment, d time.Duration) { e.Settle = d }),
+	KeySamples:         intIn(1, MaxSamples, func(e *Experiment, v int) { e.Samples = v }),
+	KeySampleInterval:  durationIn(time.Second, time.Hour, func(e *Experiment, d time.Duration) { e.SampleInterval = d }),
+	KeyCollectDeadline: durationIn(time.Minute, 24*time.Hour, func(e *Experiment, d time.Duration) { e.CollectDeadline = d }),
+	KeyPoolPath: func(e *Experiment, raw string, _ Source) error {
+		if !filepath.IsAbs(raw) || filepath.Clean(raw) == "/" {
+			return fmt.Errorf("%q must be an absolute path below / for the storage pool", raw)
+		}
+		e.PoolPath = filepath.Clean(raw)
+		return nil
+	},
+}
+
+func intIn(lo, hi int, set func(*Experiment, int)) parser {
+	return func(e *Experiment, raw string, _ Source) error {
+		v, err := strconv.Atoi(raw)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number (want %d to %d)", raw, lo, hi)
+		}
+		if v < lo || v > hi {
+			return fmt.Errorf("%d is out of range (want %d to %d)", v, lo, hi)
+		}
+		set(e, v)
+		return nil
+	}
+}
+
+func durationIn(lo, hi time.Duration, set func(*Experiment, time.Duration)) parser {
+	return func(e *Experiment, raw string, _ Source) error {
+		d, err := time.ParseDuration(raw)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration (want e.g. 30s or 5m)", raw)
+		}
+		if d < lo || d > hi {
+			return fmt.Errorf("%s is out of range (want %s to %s)", d, lo, hi)
+		}
+		set(e, d)
+		return nil
+	}
+}
+
+// stringList accepts a JSON array (how Pulumi hands over a YAML list) or a
+// comma-separated string.
+func stringList(raw string) ([]string, error) {
+	var out []string
+	if strings.HasPrefix(raw, "[") {
+		if err := json.Unmarshal([]byte(raw), &out); err != nil {
+			return nil, fmt.Errorf("%q is not a list of names", raw)
+		}
+	} else if raw != "" {
+		out = strings.Split(raw, ",")
+	}
+	for i := range out {
+		out[i] = strings.TrimSpace(out[i])
+		if out[i] == "" {
+			return nil, fmt.Errorf("%q has an empty name", raw)
+		}
+	}
+	return out, nil
+}
+
+// resolveImage accepts an http(s) URL or a local file, relative paths being
+// anchored at the project folder.
+func resolveImage(raw, projectDir string) (string, error) {
+	if raw == "" {
+		return "", fmt.Errorf("is empty (want an http(s) URL or a local qcow2/img file)")
+	}
+	if strings.Contains(raw, "://") {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return "", fmt.Errorf("%q is neither an http(s) URL nor a local file", raw)
+		}
+		return raw, nil
+	}
+	path := raw
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(projectDir, path)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("local image %s does not exist (want an http(s) URL or an existing file)", path)
+	}
+	if !st.Mode().IsRegular() {
+		return "", fmt.Errorf("local image %s is not a regular file", path)
+	}
+	return path, nil
+}
+
+func (e Experiment) crossCheck(src Source) error {
+	if len(e.Profiles) == 0 {
+		return fmt.Errorf("%s:%s: no profiles to run", Namespace, KeyProfiles)
+	}
+	if src.ProfileExists != nil {
+		for _, p := range e.Profiles {
+			if !src.ProfileExists(p) {
+				return fmt.Errorf("%s:%s: unknown profile %q", Namespace, KeyProfiles, p)
+			}
+		}
+	}
+	// The network's gateway and the node addresses must fit in the subnet.
+	if hosts := HostCapacity(e.NetworkCIDR); e.NodeCount() > hosts {
+		return fmt.Errorf("%s:%s: %s holds %d node addresses but the stack needs %d",
+			Namespace, KeyNetworkCIDR, e.NetworkCIDR, hosts, e.NodeCount())
+	}
+	if need := e.Settle + time.Duration(e.Samples)*e.SampleInterval; e.CollectDeadline <= need {
+		return fmt.Errorf("%s:%s: %s is not longer than settle plus samples (%s)",
+			Namespace, KeyCollectDeadline, e.CollectDeadline, need)
+	}
+	return nil
+}
+
+// NodeCount is how many machines the experiment creates.
+func (e Experiment) NodeCount() int { return len(e.Profiles) }
+
+// FirstHostOffset is where node addresses start in the subnet; below it sit
+// the network address and the gateway, with room for later additions.
+const FirstHostOffset = 10
+
+// HostCapacity is how many node addresses a subnet offers.
+func HostCapacity(p netip.Prefix) int {
+	size := 1 << (32 - p.Bits())
+	n := size - FirstHostOffset - 1 // minus the broadcast address
+	if n < 0 {
+		return 0
+	}
+	return n
+}
+
+func suggest(key string) string {
+	best, bestDist := "", 4
+	for _, k := range KnownKeys() {
+		if d := distance(strings.ToLower(key), strings.ToLower(k)); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	if best == "" {
+		return " (known keys: " + strings.Join(KnownKeys(), ", ") + ")"
+	}
+	return fmt.Sprintf(" (did you mean %s?)", best)
+}
+
+// distance is the Levenshtein distance, for "did you mean" hints.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}

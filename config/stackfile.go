@@ -1,0 +1,93 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// StackFile is the path of a stack's configuration file, as Pulumi.yaml's
+// stackConfigDir places it.
+func StackFile(projectDir, stack string) string {
+	return filepath.Join(projectDir, "stacks", "Pulumi."+stack+".yaml")
+}
+
+// ReadStackFile returns the footprint keys of a stack file (without the
+// namespace) as the strings Pulumi would hand the program: scalars as
+// written, lists and maps as JSON. Keys of other namespaces are left alone.
+func ReadStackFile(path string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("stack file %s does not exist", path)
+		}
+		return nil, err
+	}
+	var doc struct {
+		Config map[string]any `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, firstLine(err.Error()))
+	}
+	out := map[string]string{}
+	for k, v := range doc.Config {
+		ns, key, ok := strings.Cut(k, ":")
+		if !ok || ns != Namespace {
+			continue
+		}
+		if key == "" {
+			return nil, fmt.Errorf("%s: empty key %q", path, k)
+		}
+		if _, dup := out[key]; dup {
+			return nil, fmt.Errorf("%s:%s: set twice in %s", Namespace, key, path)
+		}
+		s, err := scalarOrJSON(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%s: %v", Namespace, key, err)
+		}
+		out[key] = s
+	}
+	return out, nil
+}
+
+// ParseOverrides reads KEY=VALUE pairs from the command line on top of a
+// stack file's values.
+func ParseOverrides(values map[string]string, pairs []string) error {
+	for _, p := range pairs {
+		k, v, ok := strings.Cut(p, "=")
+		k = strings.TrimPrefix(strings.TrimSpace(k), Namespace+":")
+		if !ok || k == "" {
+			return fmt.Errorf("--set %q: want KEY=VALUE", p)
+		}
+		values[k] = v
+	}
+	return nil
+}
+
+func scalarOrJSON(v any) (string, error) {
+	switch t := v.(type) {
+	case nil:
+		return "", nil
+	case string:
+		return t, nil
+	case map[string]any:
+		if _, secure := t["secure"]; secure && len(t) == 1 {
+			return "", fmt.Errorf("encrypted values are not supported in stack files; set secrets with pulumi config set --secret")
+		}
+	}
+	switch v.(type) {
+	case []any, map[string]any:
+		b, err := json.Marshal(v)
+		return string(b), err
+	}
+	return fmt.Sprint(v), nil
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}

@@ -1,0 +1,172 @@
+// Package guest renders what a node is given at first boot: cloud-init
+// user-data that installs the measuring agent and the profile's hooks,
+// meta-data, and network-config.
+package guest
+
+import (
+	_ "embed"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/footprint-dev/footprint/profiles"
+)
+
+//go:embed agent.sh
+var agentScript string
+
+//go:embed footprint-agent.service
+var agentUnit string
+
+// AgentPort is where the agent serves its result, on the node's private
+// address only.
+const AgentPort = 9779
+
+// ResultPath is the agent's result document under its HTTP root.
+const ResultPath = "/result.json"
+
+// Node is what the guest needs to know about itself.
+type Node struct {
+	Name       string // also the hostname
+	InstanceID string // unique per stack and node
+	Profile    profiles.Profile
+	Address    string // the fixed private address the agent listens on
+	MAC        string
+	Agent      AgentSettings
+}
+
+// AgentSettings are the measuring parameters, in whole seconds.
+type AgentSettings struct {
+	SettleSeconds   int
+	Samples         int
+	IntervalSeconds int
+}
+
+var hostnamePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// Rendered is one node's cloud-init disk content.
+type Rendered struct {
+	UserData      string
+	MetaData      string
+	NetworkConfig string
+}
+
+// Render produces a node's cloud-init documents.
+func Render(n Node) (Rendered, error) {
+	if !hostnamePattern.MatchString(n.Name) {
+		return Rendered{}, fmt.Errorf("node name %q is not a valid hostname", n.Name)
+	}
+	user, err := userData(n)
+	if err != nil {
+		return Rendered{}, err
+	}
+	meta, err := yaml.Marshal(map[string]string{
+		"instance-id":    n.InstanceID,
+		"local-hostname": n.Name,
+	})
+	if err != nil {
+		return Rendered{}, err
+	}
+	return Rendered{UserData: user, MetaData: string(meta), NetworkConfig: networkConfig(n.MAC)}, nil
+}
+
+type writeFile struct {
+	Path        string `yaml:"path"`
+	Permissions string `yaml:"permissions"`
+	Owner       string `yaml:"owner,omitempty"`
+	Content     string `yaml:"content"`
+}
+
+type cloudConfig struct {
+	Hostname         string      `yaml:"hostname"`
+	PreserveHostname bool        `yaml:"preserve_hostname"`
+	PackageUpdate    bool        `yaml:"package_update"`
+	PackageUpgrade   bool        `yaml:"package_upgrade"`
+	WriteFiles       []writeFile `yaml:"write_files"`
+	Runcmd           [][]string  `yaml:"runcmd"`
+}
+
+func userData(n Node) (string, error) {
+	cc := cloudConfig{
+		Hostname: n.Name,
+		// Nothing the measurement does not need: no package index refresh.
+		PackageUpdate:  false,
+		PackageUpgrade: false,
+		WriteFiles: []writeFile{
+			{Path: "/etc/footprint/agent.env", Permissions: "0644", Content: AgentEnv(n)},
+			{Path: "/etc/footprint/profile.sh", Permissions: "0644", Content: ProfileScript(n.Profile)},
+			{Path: "/usr/local/sbin/footprint-agent", Permissions: "0755", Content: agentScript},
+			{Path: "/etc/systemd/system/footprint-agent.service", Permissions: "0644", Content: agentUnit},
+		},
+		Runcmd: [][]string{
+			{"systemctl", "daemon-reload"},
+			{"systemctl", "start", "--no-block", "footprint-agent.service"},
+		},
+	}
+	body, err := yaml.Marshal(cc)
+	if err != nil {
+		return "", err
+	}
+	return "#cloud-config\n" + string(body), nil
+}
+
+// AgentEnv is the agent's settings file, sourced by its shell.
+func AgentEnv(n Node) string {
+	vars := map[string]string{
+		"NODE":     n.Name,
+		"PROFILE":  n.Profile.Name,
+		"ADDRESS":  n.Address,
+		"PORT":     fmt.Sprint(AgentPort),
+		"SETTLE":   fmt.Sprint(n.Agent.SettleSeconds),
+		"SAMPLES":  fmt.Sprint(n.Agent.Samples),
+		"INTERVAL": fmt.Sprint(n.Agent.IntervalSeconds),
+	}
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("# footprint agent settings (rendered by footprint; sourced by /usr/local/sbin/footprint-agent)\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%s\n", k, shellQuote(vars[k]))
+	}
+	return b.String()
+}
+
+// ProfileScript turns a profile's hooks into shell functions fp_<hook>, the
+// form the agent looks for.
+func ProfileScript(p profiles.Profile) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# footprint profile %s: hooks run by the agent, each in its own shell\n", p.Name)
+	for _, h := range profiles.HookNames {
+		body, ok := p.Hooks[h]
+		if !ok || strings.TrimSpace(body) == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "fp_%s() {\n%s\n}\n", h, strings.TrimRight(body, "\n"))
+	}
+	return b.String()
+}
+
+func networkConfig(mac string) string {
+	// Matching on the MAC, not on a name pattern: cloud-init's renderers
+	// disagree on name globs, a MAC is exact.
+	return fmt.Sprintf(`version: 2
+ethernets:
+  primary:
+    match:
+      macaddress: %q
+    dhcp4: true
+`, mac)
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// AgentScript is the agent as shipped, for tests and review.
+func AgentScript() string { return agentScript }

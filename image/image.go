@@ -1,0 +1,236 @@
+// Package image turns the configured image (a URL or a local file) into a
+// local file and its sha256, before any resource is created: the digest is
+// recorded with every result, a download happens once per image and host,
+// and an image that cannot be fetched fails the run with a clear message
+// instead of a half-created stack.
+package image
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// Resolved is an image ready to be uploaded into a storage pool.
+type Resolved struct {
+	Ref      string // as configured
+	Path     string // local file
+	SHA256   string
+	Format   string // qcow2 or raw, read from the file's header
+	Verified string // what the digest was checked against, if anything
+}
+
+// CacheDir is where downloaded images are kept between runs.
+func CacheDir() string {
+	if d := os.Getenv("FOOTPRINT_CACHE"); d != "" {
+		return filepath.Join(d, "images")
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		d = os.TempDir()
+	}
+	return filepath.Join(d, "footprint", "images")
+}
+
+// Resolve returns the local file for ref, downloading it into cacheDir when
+// ref is a URL. expectSHA256, when set, must match.
+func Resolve(ctx context.Context, ref, expectSHA256, cacheDir string) (Resolved, error) {
+	r, err := resolve(ctx, ref, expectSHA256, cacheDir)
+	if err != nil {
+		return r, err
+	}
+	r.Format, err = format(r.Path)
+	if err != nil {
+		return Resolved{}, fmt.Errorf("image %s: %w", ref, err)
+	}
+	return r, nil
+}
+
+// format tells qcow2 from raw by the qcow2 magic; Ubuntu names its qcow2
+// images .img, so the file name says nothing.
+func format(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	magic := make([]byte, 4)
+	if _, err := io.ReadFull(f, magic); err != nil {
+		return "", fmt.Errorf("too short to be a disk image")
+	}
+	if string(magic) == "QFI\xfb" {
+		return "qcow2", nil
+	}
+	return "raw", nil
+}
+
+func resolve(ctx context.Context, ref, expectSHA256, cacheDir string) (Resolved, error) {
+	if !strings.Contains(ref, "://") {
+		sum, err := hashFile(ref)
+		if err != nil {
+			return Resolved{}, fmt.Errorf("image %s: %w", ref, err)
+		}
+		r := Resolved{Ref: ref, Path: ref, SHA256: sum}
+		return r, check(r, expectSHA256)
+	}
+	return fetch(ctx, ref, expectSHA256, cacheDir)
+}
+
+func check(r Resolved, expect string) error {
+	if expect != "" && expect != r.SHA256 {
+		return fmt.Errorf("image %s: sha256 is %s, footprint:imageSha256 expects %s", r.Ref, r.SHA256, expect)
+	}
+	return nil
+}
+
+func fetch(ctx context.Context, ref, expect, cacheDir string) (Resolved, error) {
+	u, err := url.Parse(ref)
+	if err != nil {
+		return Resolved{}, fmt.Errorf("image %s: %w", ref, err)
+	}
+	client := retryablehttp.NewClient()
+	client.Logger = nil
+	client.RetryMax = 3
+	client.HTTPClient.Timeout = 0 // images are large; the context bounds the download
+
+	// Publishers of cloud images list digests beside them; a moving "release"
+	// URL then re-downloads only when the published digest changes.
+	published, sumsURL := publishedDigest(ctx, client, u)
+	want := expect
+	verified := ""
+	switch {
+	case expect != "":
+		verified = "footprint:imageSha256"
+	case published != "":
+		want, verified = published, sumsURL
+	}
+
+	base := path.Base(u.Path)
+	key := sha256.Sum256([]byte(ref))
+	dst := filepath.Join(cacheDir, hex.EncodeToString(key[:6])+"-"+base)
+	if sum, err := readSidecar(dst); err == nil && (want == "" || sum == want) {
+		return Resolved{Ref: ref, Path: dst, SHA256: sum, Verified: verified}, nil
+	}
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		return Resolved{}, fmt.Errorf("image cache %s: %w", cacheDir, err)
+	}
+	sum, err := download(ctx, client, ref, dst)
+	if err != nil {
+		return Resolved{}, fmt.Errorf("image %s cannot be fetched: %v (without internet, set footprint:image to a local file)", ref, err)
+	}
+	if want != "" && sum != want {
+		os.Remove(dst)
+		os.Remove(dst + ".sha256")
+		return Resolved{}, fmt.Errorf("image %s: downloaded sha256 %s does not match %s (%s)", ref, sum, want, verified)
+	}
+	return Resolved{Ref: ref, Path: dst, SHA256: sum, Verified: verified}, nil
+}
+
+func download(ctx context.Context, client *retryablehttp.Client, ref, dst string) (string, error) {
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, ref, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("HTTP %s", resp.Status)
+	}
+	partial := dst + ".partial"
+	f, err := os.Create(partial)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	_, err = io.Copy(io.MultiWriter(f, h), resp.Body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(partial)
+		return "", err
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if err := os.WriteFile(dst+".sha256", []byte(sum+"\n"), 0o644); err != nil {
+		os.Remove(partial)
+		return "", err
+	}
+	return sum, os.Rename(partial, dst)
+}
+
+// publishedDigest reads SHA256SUMS next to the image, if the publisher has
+// one; failures only mean there is nothing to check against.
+func publishedDigest(ctx context.Context, client *retryablehttp.Client, u *url.URL) (string, string) {
+	sums := *u
+	sums.Path = path.Join(path.Dir(u.Path), "SHA256SUMS")
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, sums.String(), nil)
+	if err != nil {
+		return "", ""
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", ""
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", ""
+	}
+	return parseSums(resp.Body, path.Base(u.Path)), sums.String()
+}
+
+func parseSums(r io.Reader, name string) string {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 2 && strings.TrimPrefix(f[1], "*") == name {
+			return strings.ToLower(f[0])
+		}
+	}
+	return ""
+}
+
+func readSidecar(dst string) (string, error) {
+	if _, err := os.Stat(dst); err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(dst + ".sha256")
+	if err != nil {
+		return "", err
+	}
+	sum := strings.TrimSpace(string(b))
+	if len(sum) != 64 {
+		return "", errors.New("bad sidecar")
+	}
+	return sum, nil
+}
+
+func hashFile(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

@@ -1,0 +1,223 @@
+// Package libvirt is the machine backend for a libvirt host, local or remote:
+// one storage pool, one isolated NAT network and one base volume per stack,
+// and per node a copy-on-write volume, a cloud-init disk and a domain, each
+// group a component resource with explicit parents.
+package libvirt
+
+import (
+	"fmt"
+	"hash/fnv"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	lv "github.com/pulumi/pulumi-libvirt/sdk/go/libvirt"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/footprint-dev/footprint/infra/machine"
+)
+
+// Backend creates machines on the libvirt host named by the environment.
+type Backend struct{}
+
+// Cluster holds what the nodes of one stack share.
+type Cluster struct {
+	pulumi.ResourceState
+	Pool    *lv.Pool
+	Network *lv.Network
+	Base    *lv.Volume
+}
+
+// Node is one virtual machine with its disks.
+type Node struct {
+	pulumi.ResourceState
+	Volume    *lv.Volume
+	CloudInit *lv.CloudInitDisk
+	Domain    *lv.Domain
+}
+
+// Names derived from the stack prefix; every object footprint creates on a
+// host starts with the prefix, which is how cleanup finds them.
+func PoolName(prefix string) string    { return prefix }
+func NetworkName(prefix string) string { return prefix }
+func BaseVolumeName(prefix string) string {
+	return prefix + "-base.qcow2"
+}
+func VolumeName(domain string) string    { return domain + ".qcow2" }
+func CloudInitName(domain string) string { return domain + "-cloudinit.iso" }
+
+// BridgeName fits Linux's 15-character limit and is unique per prefix.
+func BridgeName(prefix string) string {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(prefix))
+	return fmt.Sprintf("fp%08x", h.Sum32())
+}
+
+// ConsoleLogPath is where virtlogd writes a domain's serial console, or ""
+// when the host is not this one.
+func ConsoleLogPath(uri, domain string) string {
+	u, err := url.Parse(uri)
+	if err != nil || u.Host != "" {
+		return ""
+	}
+	switch u.Path {
+	case "/system":
+		return filepath.Join("/var/log/libvirt/qemu", domain+"-console.log")
+	case "/session":
+		if d, err := os.UserCacheDir(); err == nil {
+			return filepath.Join(d, "libvirt/qemu/log", domain+"-console.log")
+		}
+	}
+	return ""
+}
+
+// Provision implements machine.Backend.
+func (Backend) Provision(ctx *pulumi.Context, env machine.Environment, specs []machine.Spec) ([]machine.Machine, error) {
+	provider, err := lv.NewProvider(ctx, env.Prefix, &lv.ProviderArgs{Uri: pulumi.String(env.URI)})
+	if err != nil {
+		return nil, err
+	}
+	cluster, err := newCluster(ctx, env, pulumi.Providers(provider))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]machine.Machine, 0, len(specs))
+	for _, s := range specs {
+		node, err := newNode(ctx, env, cluster, s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, machine.Machine{
+			Spec:       s,
+			Component:  node,
+			Created:    node.Domain.ID(),
+			ConsoleLog: ConsoleLogPath(env.URI, s.Name),
+			Hypervisor: "libvirt/" + env.DomainType,
+		})
+	}
+	return out, nil
+}
+
+func newCluster(ctx *pulumi.Context, env machine.Environment, opts ...pulumi.ResourceOption) (*Cluster, error) {
+	c := &Cluster{}
+	if err := ctx.RegisterComponentResource("footprint:libvirt:Cluster", env.Prefix, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+	var err error
+	c.Pool, err = lv.NewPool(ctx, env.Prefix, &lv.PoolArgs{
+		Name:   pulumi.String(PoolName(env.Prefix)),
+		Type:   pulumi.String("dir"),
+		Target: &lv.PoolTargetArgs{Path: pulumi.String(env.PoolPath)},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	c.Network, err = lv.NewNetwork(ctx, env.Prefix, &lv.NetworkArgs{
+		Name:      pulumi.String(NetworkName(env.Prefix)),
+		Mode:      pulumi.String("nat"),
+		Bridge:    pulumi.String(BridgeName(env.Prefix)),
+		Addresses: pulumi.StringArray{pulumi.String(env.CIDR.String())},
+		Autostart: pulumi.Bool(false),
+		Dhcp:      &lv.NetworkDhcpArgs{Enabled: pulumi.Bool(true)},
+		Dns:       &lv.NetworkDnsArgs{Enabled: pulumi.Bool(true), LocalOnly: pulumi.Bool(true)},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	// One upload of the image per stack; every node is a copy-on-write layer.
+	c.Base, err = lv.NewVolume(ctx, env.Prefix+"-base", &lv.VolumeArgs{
+		Name:   pulumi.String(BaseVolumeName(env.Prefix)),
+		Pool:   c.Pool.Name,
+		Source: pulumi.String(env.Image.Path),
+		Format: pulumi.String(env.Image.Format),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"pool": c.Pool.Name, "network": c.Network.Name, "baseVolume": c.Base.Name,
+	})
+}
+
+func newNode(ctx *pulumi.Context, env machine.Environment, c *Cluster, s machine.Spec) (*Node, error) {
+	n := &Node{}
+	if err := ctx.RegisterComponentResource("footprint:libvirt:Node", s.Name, n, pulumi.Parent(c)); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(n)
+	var err error
+	n.Volume, err = lv.NewVolume(ctx, s.Name, &lv.VolumeArgs{
+		Name:         pulumi.String(VolumeName(s.Name)),
+		Pool:         c.Pool.Name,
+		BaseVolumeId: c.Base.ID(),
+		Format:       pulumi.String("qcow2"),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	n.CloudInit, err = lv.NewCloudInitDisk(ctx, s.Name, &lv.CloudInitDiskArgs{
+		Name:          pulumi.String(CloudInitName(s.Name)),
+		Pool:          c.Pool.Name,
+		UserData:      pulumi.String(s.CloudInit.UserData),
+		MetaData:      pulumi.String(s.CloudInit.MetaData),
+		NetworkConfig: pulumi.String(s.CloudInit.NetworkConfig),
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	n.Domain, err = lv.NewDomain(ctx, s.Name, &lv.DomainArgs{
+		Name:      pulumi.String(s.Name),
+		Type:      pulumi.String(env.DomainType),
+		Vcpu:      pulumi.Int(s.VCPUs),
+		Memory:    pulumi.Int(s.MemoryMiB),
+		Autostart: pulumi.Bool(false),
+		Cloudinit: n.CloudInit.ID(),
+		Disks:     lv.DomainDiskArray{&lv.DomainDiskArgs{VolumeId: n.Volume.ID()}},
+		NetworkInterfaces: lv.DomainNetworkInterfaceArray{&lv.DomainNetworkInterfaceArgs{
+			NetworkId: c.Network.ID(),
+			Mac:       pulumi.String(s.MAC),
+			Hostname:  pulumi.String(s.Node),
+			// A fixed DHCP host entry instead of waiting for a lease:
+			// upstream's wait_for_lease is broken after 0.7.1.
+			Addresses:    pulumi.StringArray{pulumi.String(s.Address.String())},
+			WaitForLease: pulumi.Bool(false),
+		}},
+		Consoles: lv.DomainConsoleArray{&lv.DomainConsoleArgs{
+			Type: pulumi.String("pty"), TargetType: pulumi.String("serial"), TargetPort: pulumi.String("0"),
+		}},
+		Xml: &lv.DomainXmlArgs{Xslt: pulumi.String(domainXSLT(ConsoleLogPath(env.URI, s.Name)))},
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{
+		"domain": n.Domain.Name, "address": pulumi.String(s.Address.String()),
+	})
+}
+
+// domainXSLT adapts the provider's domain XML where its schema has no field:
+// the serial console also goes to a log file through virtlogd (progress and
+// the fallback when the network fails), and the SPICE display the provider
+// adds by default is dropped, since nobody looks at it and it costs host CPU.
+func domainXSLT(consoleLog string) string {
+	logElem := ""
+	if consoleLog != "" {
+		logElem = fmt.Sprintf(`<log file=%q append="off"/>`, consoleLog)
+	}
+	return strings.TrimSpace(`
+<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+  <xsl:output omit-xml-declaration="yes" indent="yes"/>
+  <xsl:template match="@*|node()">
+    <xsl:copy><xsl:apply-templates select="@*|node()"/></xsl:copy>
+  </xsl:template>
+  <xsl:template match="/domain/devices/graphics"/>
+  <xsl:template match="/domain/devices/console[target/@type='serial']">
+    <xsl:copy>
+      <xsl:apply-templates select="@*|node()"/>
+      ` + logElem + `
+    </xsl:copy>
+  </xsl:template>
+</xsl:stylesheet>`)
+}

@@ -1,0 +1,55 @@
+// Package machine is the contract between the program and a backend that
+// creates virtual machines: libvirt today, a cloud later, each one package
+// beside the other. A backend gets specs and returns created machines; it
+// knows nothing of profiles, agents or results.
+package machine
+
+import (
+	"net/netip"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/footprint-dev/footprint/guest"
+	"github.com/footprint-dev/footprint/image"
+)
+
+// Spec is one virtual machine to create.
+type Spec struct {
+	Node      string // logical name: hostname and key of the results
+	Name      string // unique on the host: derived from project, stack and node
+	VCPUs     int
+	MemoryMiB int
+	Address   netip.Addr
+	MAC       string
+	CloudInit guest.Rendered
+}
+
+// Environment is what every machine of one stack shares.
+type Environment struct {
+	Prefix     string // project-stack: every name on the host starts with it
+	CIDR       netip.Prefix
+	Gateway    netip.Addr
+	Image      image.Resolved
+	DomainType string
+	URI        string
+	PoolPath   string
+}
+
+// Machine is a created virtual machine.
+type Machine struct {
+	Spec Spec
+	// Component is the node's component resource, for logs and parents.
+	Component pulumi.Resource
+	// Created resolves once the machine exists and is booting.
+	Created pulumi.IDOutput
+	// ConsoleLog is the host path of its serial console log, "" when the
+	// hypervisor is not on this host.
+	ConsoleLog string
+	// Hypervisor names the backend and domain type, for the report.
+	Hypervisor string
+}
+
+// Backend creates the shared resources of a stack and its machines.
+type Backend interface {
+	Provision(ctx *pulumi.Context, env Environment, specs []Spec) ([]Machine, error)
+}

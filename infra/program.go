@@ -1,0 +1,193 @@
+// Package infra is footprint's Pulumi program: configuration in, machines
+// created by a backend, each node's measured result collected and exported
+// as a stack output. The same program runs under `pulumi up` (main.go) and
+// inline under the runner.
+package infra
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/footprint-dev/footprint/config"
+	"github.com/footprint-dev/footprint/guest"
+	"github.com/footprint-dev/footprint/image"
+	"github.com/footprint-dev/footprint/infra/libvirt"
+	"github.com/footprint-dev/footprint/infra/machine"
+	"github.com/footprint-dev/footprint/profiles"
+	"github.com/footprint-dev/footprint/results"
+	"github.com/footprint-dev/footprint/runner/collect"
+)
+
+// Output names of the stack.
+const (
+	OutputResults    = "results"
+	OutputExperiment = "experiment"
+)
+
+// CollectFunc fetches one node's result; tests replace it.
+type CollectFunc func(ctx context.Context, t collect.Target, o collect.Options) (results.Result, error)
+
+// Options wire the program to its surroundings; the zero value is what
+// `pulumi up` gets.
+type Options struct {
+	Backend    machine.Backend
+	Collect    CollectFunc
+	Context    context.Context // cancelled when the runner is interrupted
+	ProjectDir string          // anchors relative paths; default: working directory
+	ImageCache string
+	// Progress is told each new console line of a node.
+	Progress func(node, line string)
+}
+
+// Program is the program as `pulumi up` runs it.
+func Program(ctx *pulumi.Context) error { return New(Options{})(ctx) }
+
+// New returns the program with its dependencies set.
+func New(o Options) pulumi.RunFunc {
+	if o.Backend == nil {
+		o.Backend = libvirt.Backend{}
+	}
+	if o.Collect == nil {
+		o.Collect = collect.Collect
+	}
+	if o.Context == nil {
+		o.Context = context.Background()
+	}
+	if o.ImageCache == "" {
+		o.ImageCache = image.CacheDir()
+	}
+	return func(ctx *pulumi.Context) error {
+		exp, err := LoadConfig(ctx, o.ProjectDir)
+		if err != nil {
+			return err
+		}
+		prefix := Prefix(ctx.Project(), ctx.Stack())
+		specs, err := Plan(exp, prefix)
+		if err != nil {
+			return err
+		}
+		img, err := image.Resolve(o.Context, exp.Image, exp.ImageSHA256, o.ImageCache)
+		if err != nil {
+			return err
+		}
+		env := machine.Environment{
+			Prefix: prefix, CIDR: exp.NetworkCIDR, Gateway: Gateway(exp.NetworkCIDR),
+			Image: img, DomainType: exp.DomainType, URI: exp.LibvirtURI, PoolPath: exp.PoolPath,
+		}
+		machines, err := o.Backend.Provision(ctx, env, specs)
+		if err != nil {
+			return err
+		}
+		out := pulumi.Map{}
+		for _, m := range machines {
+			out[m.Spec.Node] = collectOutput(ctx, o, exp, env, m)
+		}
+		ctx.Export(OutputResults, out)
+		ctx.Export(OutputExperiment, pulumi.Map{
+			"image":       pulumi.String(img.Ref),
+			"imageSha256": pulumi.String(img.SHA256),
+			"domainType":  pulumi.String(exp.DomainType),
+			"libvirtUri":  pulumi.String(exp.LibvirtURI),
+			"vcpus":       pulumi.Int(exp.VCPUs),
+			"memoryMiB":   pulumi.Int(exp.MemoryMiB),
+			"network":     pulumi.String(exp.NetworkCIDR.String()),
+		})
+		return nil
+	}
+}
+
+// collectOutput waits for the node's agent once its machine exists. A node
+// that never reports still yields an output (status timeout) so that the
+// other nodes' results, and the reason, are never lost.
+func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env machine.Environment, m machine.Machine) pulumi.Output {
+	return m.Created.ApplyT(func(_ pulumi.ID) (map[string]any, error) {
+		if ctx.DryRun() {
+			return nil, nil
+		}
+		opts := collect.DefaultOptions(exp.CollectDeadline)
+		opts.Progress = func(node, line string) {
+			_ = ctx.Log.Info(line, &pulumi.LogArgs{Resource: m.Component, Ephemeral: true})
+			if o.Progress != nil {
+				o.Progress(node, line)
+			}
+		}
+		target := collect.Target{
+			Node:       m.Spec.Node,
+			URL:        fmt.Sprintf("http://%s:%d%s", m.Spec.Address, guest.AgentPort, guest.ResultPath),
+			ConsoleLog: m.ConsoleLog,
+		}
+		r, err := o.Collect(o.Context, target, opts)
+		if err != nil {
+			_ = ctx.Log.Warn(err.Error(), &pulumi.LogArgs{Resource: m.Component})
+		}
+		r.Node = m.Spec.Node
+		r.Profile = profileOf(m.Spec.Node, exp)
+		r.Machine = &results.Machine{
+			Name: m.Spec.Name, Address: m.Spec.Address.String(), VCPUs: m.Spec.VCPUs, MemoryMiB: m.Spec.MemoryMiB,
+			DomainType: env.DomainType, Hypervisor: m.Hypervisor, Image: env.Image.Ref, ImageSHA256: env.Image.SHA256,
+		}
+		if s, ok := r.Summarize("idle"); ok {
+			_ = ctx.Log.Info(fmt.Sprintf("%s: used %.0f MiB of %.0f MiB", m.Spec.Node, s.UsedMiB, s.MemTotalMiB),
+				&pulumi.LogArgs{Resource: m.Component})
+		}
+		return toMap(r)
+	})
+}
+
+func profileOf(node string, exp config.Experiment) string {
+	for _, p := range exp.Profiles {
+		if p == node {
+			return p
+		}
+	}
+	return node
+}
+
+// toMap turns a result into plain values a stack output can hold.
+func toMap(r results.Result) (map[string]any, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	return m, json.Unmarshal(b, &m)
+}
+
+// LoadConfig reads and validates the footprint namespace of the stack.
+func LoadConfig(ctx *pulumi.Context, projectDir string) (config.Experiment, error) {
+	values := map[string]string{}
+	for _, k := range config.KnownKeys() {
+		if v, ok := ctx.GetConfig(config.Namespace + ":" + k); ok {
+			values[k] = v
+		}
+	}
+	// Under `pulumi up` the CLI hands the whole configuration over in
+	// PULUMI_CONFIG, which also shows keys this program does not know: typos.
+	if raw := os.Getenv("PULUMI_CONFIG"); raw != "" {
+		var all map[string]string
+		if json.Unmarshal([]byte(raw), &all) == nil {
+			for k, v := range all {
+				if ns, key, ok := strings.Cut(k, ":"); ok && ns == config.Namespace {
+					values[key] = v
+				}
+			}
+		}
+	}
+	if projectDir == "" {
+		projectDir, _ = os.Getwd()
+	}
+	return config.Parse(values, Source(ctx.Project(), ctx.Stack(), projectDir))
+}
+
+// Source is the configuration context of a stack.
+func Source(project, stack, projectDir string) config.Source {
+	return config.Source{
+		Project: project, Stack: stack, ProjectDir: projectDir,
+		ProfileExists: profiles.Exists, DefaultProfiles: profiles.Names(),
+	}
+}

@@ -1,0 +1,110 @@
+// Package profiles holds the systems footprint measures. A profile is data:
+// one YAML file under defs/ with the shell hooks the in-guest agent runs, and
+// one entry in the registry below. Nothing else changes to add a system.
+package profiles
+
+import (
+	"embed"
+	"fmt"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed defs/*.yaml
+var defs embed.FS
+
+// registry is the order profiles are listed and run in by default.
+var registry = []string{
+	"bare",
+}
+
+// Hook names the agent knows, in the order it runs them. Each hook is a POSIX
+// shell snippet; a missing hook is a phase the profile skips.
+var HookNames = []string{"install", "ready", "version"}
+
+// Profile is one system to measure.
+type Profile struct {
+	Name           string            `yaml:"name"`
+	Description    string            `yaml:"description"`
+	DefaultVersion string            `yaml:"defaultVersion"`
+	Hooks          map[string]string `yaml:"hooks"`
+	// Units are the systemd units whose memory the agent accounts.
+	Units []string `yaml:"units"`
+}
+
+var loaded = mustLoad()
+
+func mustLoad() map[string]Profile {
+	out := map[string]Profile{}
+	for _, name := range registry {
+		p, err := load(name)
+		if err != nil {
+			panic(err) // a broken embedded profile is a build defect, caught by the tests
+		}
+		out[name] = p
+	}
+	return out
+}
+
+func load(name string) (Profile, error) {
+	data, err := defs.ReadFile("defs/" + name + ".yaml")
+	if err != nil {
+		return Profile{}, fmt.Errorf("profile %s: %w", name, err)
+	}
+	var p Profile
+	dec := yaml.NewDecoder(strings.NewReader(string(data)))
+	dec.KnownFields(true)
+	if err := dec.Decode(&p); err != nil {
+		return Profile{}, fmt.Errorf("profile %s: %w", name, err)
+	}
+	if p.Name != name {
+		return Profile{}, fmt.Errorf("profile file %s.yaml names itself %q", name, p.Name)
+	}
+	for h := range p.Hooks {
+		if !knownHook(h) {
+			return Profile{}, fmt.Errorf("profile %s: unknown hook %q (known: %s)", name, h, strings.Join(HookNames, ", "))
+		}
+	}
+	return p, nil
+}
+
+func knownHook(h string) bool {
+	for _, k := range HookNames {
+		if k == h {
+			return true
+		}
+	}
+	return false
+}
+
+// Get returns a registered profile.
+func Get(name string) (Profile, bool) {
+	p, ok := loaded[name]
+	return p, ok
+}
+
+// Exists reports whether a profile is registered.
+func Exists(name string) bool {
+	_, ok := loaded[name]
+	return ok
+}
+
+// Names lists the registered profiles in registry order.
+func Names() []string { return append([]string(nil), registry...) }
+
+// Files lists the embedded definitions, so tests can check that every file
+// is registered and every registered name has a file.
+func Files() ([]string, error) {
+	entries, err := defs.ReadDir("defs")
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	sort.Strings(names)
+	return names, nil
+}

@@ -1,0 +1,205 @@
+// Package results is the shape of what a node measured: the agent's JSON
+// document as it arrives, plus what footprint adds around it (where the
+// node ran, which image it booted, how collection went), and the figures a
+// report derives from the raw samples.
+package results
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// SchemaVersion is the version of the agent's document this code reads.
+const SchemaVersion = 1
+
+// Verdicts a node can end with.
+const (
+	StatusOK      = "ok"
+	StatusRunning = "running" // the agent has not finished
+	StatusFailed  = "failed"  // a hook failed; the phases done are kept
+	StatusTimeout = "timeout" // no result before the collection deadline
+)
+
+// Result is one node's document.
+type Result struct {
+	SchemaVersion int      `json:"schemaVersion"`
+	Node          string   `json:"node"`
+	Profile       string   `json:"profile"`
+	Status        string   `json:"status"`
+	Detail        string   `json:"detail,omitempty"`
+	OS            OS       `json:"os"`
+	SystemVersion string   `json:"systemVersion,omitempty"`
+	Settings      Settings `json:"settings"`
+	AgentRSSKiB   *int64   `json:"agentRssKiB,omitempty"`
+	Phases        []Phase  `json:"phases"`
+	Samples       []Sample `json:"samples"`
+
+	// Filled in by footprint on the host, not by the agent.
+	Machine    *Machine `json:"machine,omitempty"`
+	Collection *Collect `json:"collection,omitempty"`
+}
+
+// OS is what the guest says it runs.
+type OS struct {
+	PrettyName string `json:"prettyName"`
+	Kernel     string `json:"kernel"`
+}
+
+// Settings are the measuring parameters the agent used.
+type Settings struct {
+	SettleSeconds   int `json:"settleSeconds"`
+	Samples         int `json:"samples"`
+	IntervalSeconds int `json:"intervalSeconds"`
+}
+
+// Phase is one step of the agent, timed in seconds of guest uptime.
+type Phase struct {
+	Name      string  `json:"name"`
+	Status    string  `json:"status"`
+	StartedAt float64 `json:"startedAt"`
+	EndedAt   float64 `json:"endedAt"`
+}
+
+// Sample is one reading of /proc/meminfo.
+type Sample struct {
+	Phase         string           `json:"phase"`
+	UptimeSeconds float64          `json:"uptimeSeconds"`
+	UsedKiB       int64            `json:"usedKiB"`
+	FreeUsedKiB   *int64           `json:"freeUsedKiB"`
+	MeminfoKiB    map[string]int64 `json:"meminfoKiB"`
+}
+
+// Machine is where the node ran.
+type Machine struct {
+	Name        string `json:"name"`
+	Address     string `json:"address"`
+	VCPUs       int    `json:"vcpus"`
+	MemoryMiB   int    `json:"memoryMiB"`
+	DomainType  string `json:"domainType"`
+	Hypervisor  string `json:"hypervisor"`
+	Image       string `json:"image"`
+	ImageSHA256 string `json:"imageSha256"`
+}
+
+// Collect is how the host obtained the document.
+type Collect struct {
+	URL              string  `json:"url"`
+	Attempts         int     `json:"attempts"`
+	Seconds          float64 `json:"seconds"`
+	Error            string  `json:"error,omitempty"`
+	LastConsoleLine  string  `json:"lastConsoleLine,omitempty"`
+	ConsoleLogOnHost string  `json:"consoleLogOnHost,omitempty"`
+}
+
+// Parse reads and checks an agent document.
+func Parse(data []byte) (Result, error) {
+	var r Result
+	dec := json.NewDecoder(strings.NewReader(string(data)))
+	if err := dec.Decode(&r); err != nil {
+		return Result{}, fmt.Errorf("result is not JSON: %w", err)
+	}
+	if r.SchemaVersion != SchemaVersion {
+		return Result{}, fmt.Errorf("result schema version %d, want %d", r.SchemaVersion, SchemaVersion)
+	}
+	if r.Node == "" || r.Status == "" {
+		return Result{}, fmt.Errorf("result lacks node or status")
+	}
+	return r, nil
+}
+
+// Final reports whether the agent is done with this node, whatever the
+// verdict.
+func (r Result) Final() bool { return r.Status != StatusRunning && r.Status != "" }
+
+// MiB converts KiB to MiB, the unit of every figure footprint reports (the
+// seed's `free -m` prints MiB too).
+func MiB(kib int64) float64 { return float64(kib) / 1024 }
+
+// Summary is what a report prints of one node and phase.
+type Summary struct {
+	Phase        string  `json:"phase"`
+	Samples      int     `json:"samples"`
+	MemTotalMiB  float64 `json:"memTotalMiB"`
+	UsedMiB      float64 `json:"usedMiB"` // median of MemTotal - MemAvailable
+	UsedMinMiB   float64 `json:"usedMinMiB"`
+	UsedMaxMiB   float64 `json:"usedMaxMiB"`
+	FreeUsedMiB  float64 `json:"freeUsedMiB,omitempty"` // median of free's own column
+	SwapUsedMiB  float64 `json:"swapUsedMiB"`
+	AvailableMiB float64 `json:"availableMiB"`
+}
+
+// Summarize reduces the samples of one phase; ok is false when there are none.
+func (r Result) Summarize(phase string) (Summary, bool) {
+	var used, free, avail, swap []int64
+	var total int64
+	for _, s := range r.Samples {
+		if s.Phase != phase {
+			continue
+		}
+		used = append(used, s.UsedKiB)
+		avail = append(avail, s.MeminfoKiB["MemAvailable"])
+		swap = append(swap, s.MeminfoKiB["SwapTotal"]-s.MeminfoKiB["SwapFree"])
+		if s.FreeUsedKiB != nil {
+			free = append(free, *s.FreeUsedKiB)
+		}
+		total = s.MeminfoKiB["MemTotal"]
+	}
+	if len(used) == 0 {
+		return Summary{}, false
+	}
+	lo, hi := minMax(used)
+	out := Summary{
+		Phase:        phase,
+		Samples:      len(used),
+		MemTotalMiB:  MiB(total),
+		UsedMiB:      MiB(median(used)),
+		UsedMinMiB:   MiB(lo),
+		UsedMaxMiB:   MiB(hi),
+		SwapUsedMiB:  MiB(median(swap)),
+		AvailableMiB: MiB(median(avail)),
+	}
+	if len(free) > 0 {
+		out.FreeUsedMiB = MiB(median(free))
+	}
+	return out, true
+}
+
+// PhaseSeconds is how long a named phase took, if it ran.
+func (r Result) PhaseSeconds(name string) (float64, bool) {
+	for _, p := range r.Phases {
+		if p.Name == name {
+			return p.EndedAt - p.StartedAt, true
+		}
+	}
+	return 0, false
+}
+
+// PhaseEnd is the guest uptime at which a named phase ended.
+func (r Result) PhaseEnd(name string) (float64, bool) {
+	for _, p := range r.Phases {
+		if p.Name == name {
+			return p.EndedAt, true
+		}
+	}
+	return 0, false
+}
+
+func median(v []int64) int64 {
+	s := append([]int64(nil), v...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func minMax(v []int64) (int64, int64) {
+	lo, hi := v[0], v[0]
+	for _, x := range v[1:] {
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	return lo, hi
+}

@@ -1,0 +1,414 @@
+// Package runner drives a stack from the command line: it validates the
+// stack, runs the program inline through Pulumi's Automation API against a
+// local state backend, writes what was measured into runs/<run-id>/ before
+// anything is torn down, and then destroys the stack, also after an error or
+// an interrupt.
+package runner
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/footprint-dev/footprint/config"
+	"github.com/footprint-dev/footprint/infra"
+	"github.com/footprint-dev/footprint/infra/libvirt"
+	"github.com/footprint-dev/footprint/infra/machine"
+	"github.com/footprint-dev/footprint/results"
+	"github.com/footprint-dev/footprint/runner/report"
+)
+
+// Project is the Pulumi project name; with the stack it prefixes every name.
+const Project = "footprint"
+
+// Options of one invocation.
+type Options struct {
+	ProjectDir string   // the checkout: Pulumi.yaml, stacks/
+	Stack      string   // stack name: stacks/Pulumi.<stack>.yaml
+	Set        []string // KEY=VALUE overrides of the stack file
+	Keep       bool     // leave the machines running
+	RunsDir    string   // default: <ProjectDir>/runs
+	Out        io.Writer
+}
+
+// Outcome is what a run produced.
+type Outcome struct {
+	RunDir string
+	Run    report.Run
+	AllOK  bool // every node produced a result with status ok
+}
+
+// Validate reads and checks a stack without touching libvirt or Pulumi.
+func Validate(o Options) (config.Experiment, map[string]string, error) {
+	values, err := config.ReadStackFile(config.StackFile(o.ProjectDir, o.Stack))
+	if err != nil {
+		return config.Experiment{}, nil, err
+	}
+	if err := config.ParseOverrides(values, o.Set); err != nil {
+		return config.Experiment{}, nil, err
+	}
+	exp, err := config.Parse(values, infra.Source(Project, o.Stack, o.ProjectDir))
+	if err != nil {
+		return config.Experiment{}, nil, err
+	}
+	if _, err := infra.Plan(exp, infra.Prefix(Project, o.Stack)); err != nil {
+		return config.Experiment{}, nil, err
+	}
+	return exp, values, nil
+}
+
+// Run is `footprint run`: up, record, destroy.
+func Run(ctx context.Context, o Options) (Outcome, error) {
+	o = withDefaults(o)
+	exp, values, err := Validate(o)
+	if err != nil {
+		return Outcome{}, err
+	}
+	runID, runDir, err := newRunDir(o.RunsDir, o.Stack)
+	if err != nil {
+		return Outcome{}, err
+	}
+	fmt.Fprintf(o.Out, "footprint: run %s, stack %s, %d node(s); results in %s\n", runID, o.Stack, exp.NodeCount(), runDir)
+	run := report.Run{ID: runID, Stack: o.Stack, StartedAt: time.Now().UTC()}
+	out := Outcome{RunDir: runDir}
+
+	program := infra.New(infra.Options{
+		Context:    ctx,
+		ProjectDir: o.ProjectDir,
+		Progress: func(node, line string) {
+			fmt.Fprintf(o.Out, "  [%s] %s\n", node, line)
+		},
+	})
+	stack, err := openStack(ctx, o, program)
+	if err != nil {
+		return out, err
+	}
+	if err := setConfig(ctx, stack, values); err != nil {
+		return out, err
+	}
+
+	// Teardown must survive an interrupted run context.
+	bg := context.WithoutCancel(ctx)
+	start := time.Now()
+	_, upErr := stack.Up(ctx, optup.ProgressStreams(o.Out), optup.ContinueOnError())
+	run.Timings.UpSeconds = time.Since(start).Seconds()
+	if upErr != nil {
+		run.Errors = append(run.Errors, "up: "+lastLines(upErr.Error(), 5))
+	}
+
+	prefix := infra.Prefix(Project, o.Stack)
+	specs, _ := infra.Plan(exp, prefix) // validated above
+	run.Nodes, run.Experiment = readOutputs(bg, stack, o.Out)
+	run.Nodes = accountForEveryNode(run.Nodes, specs, exp, runDir)
+	run.FinishedAt = time.Now().UTC()
+	// Everything measured is on disk before anything is torn down.
+	if err := report.Write(runDir, run); err != nil {
+		return out, fmt.Errorf("writing %s: %w", runDir, err)
+	}
+
+	var destroyErr error
+	if o.Keep {
+		fmt.Fprintf(o.Out, "footprint: --keep: machines left running; remove them with: footprint destroy --stack %s\n", o.Stack)
+	} else {
+		start = time.Now()
+		destroyErr = destroy(bg, stack, o.Out)
+		run.Timings.DestroySeconds = time.Since(start).Seconds()
+		if destroyErr != nil {
+			run.Errors = append(run.Errors, "destroy: "+lastLines(destroyErr.Error(), 5))
+		} else {
+			removeConsoleLogs(specs, exp.LibvirtURI)
+		}
+		run.FinishedAt = time.Now().UTC()
+		if err := report.Write(runDir, run); err != nil {
+			return out, fmt.Errorf("writing %s: %w", runDir, err)
+		}
+	}
+	out.Run = run
+	out.AllOK = upErr == nil && destroyErr == nil && allOK(run.Nodes)
+	switch {
+	case destroyErr != nil:
+		return out, fmt.Errorf("destroy of stack %s failed (run `footprint destroy --stack %s`): %w", o.Stack, o.Stack, destroyErr)
+	case ctx.Err() != nil:
+		return out, fmt.Errorf("interrupted; the stack was destroyed and what was measured is in %s", runDir)
+	case upErr != nil:
+		return out, fmt.Errorf("up of stack %s failed: %s", o.Stack, lastLines(upErr.Error(), 3))
+	}
+	return out, nil
+}
+
+// Destroy is `footprint destroy`: removes what a kept run left.
+func Destroy(ctx context.Context, o Options) error {
+	o = withDefaults(o)
+	stack, err := openStack(ctx, o, infra.New(infra.Options{Context: ctx, ProjectDir: o.ProjectDir}))
+	if err != nil {
+		return err
+	}
+	if err := destroy(ctx, stack, o.Out); err != nil {
+		return err
+	}
+	if exp, _, err := Validate(o); err == nil {
+		if specs, err := infra.Plan(exp, infra.Prefix(Project, o.Stack)); err == nil {
+			removeConsoleLogs(specs, exp.LibvirtURI)
+		}
+	}
+	return nil
+}
+
+func withDefaults(o Options) Options {
+	if o.RunsDir == "" {
+		o.RunsDir = filepath.Join(o.ProjectDir, "runs")
+	}
+	if o.Out == nil {
+		o.Out = os.Stdout
+	}
+	return o
+}
+
+func destroy(ctx context.Context, stack auto.Stack, out io.Writer) error {
+	_, err := stack.Destroy(ctx, optdestroy.ProgressStreams(out))
+	return err
+}
+
+// StateDir holds the local Pulumi backend, workspaces and the generated
+// passphrase: footprint needs no login and no cloud account.
+func StateDir(projectDir string) string { return filepath.Join(projectDir, ".footprint") }
+
+func openStack(ctx context.Context, o Options, program pulumi.RunFunc) (auto.Stack, error) {
+	state := StateDir(o.ProjectDir)
+	work := filepath.Join(state, "work", o.Stack)
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		return auto.Stack{}, err
+	}
+	env := map[string]string{"PULUMI_SKIP_UPDATE_CHECK": "true"}
+	if os.Getenv("PULUMI_BACKEND_URL") == "" {
+		backend := filepath.Join(state, "backend")
+		if err := os.MkdirAll(backend, 0o700); err != nil {
+			return auto.Stack{}, err
+		}
+		env["PULUMI_BACKEND_URL"] = "file://" + backend
+	}
+	if os.Getenv("PULUMI_CONFIG_PASSPHRASE") == "" && os.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE") == "" {
+		file, err := passphraseFile(state)
+		if err != nil {
+			return auto.Stack{}, err
+		}
+		env["PULUMI_CONFIG_PASSPHRASE_FILE"] = file
+	}
+	cmd, err := pulumiCommand()
+	if err != nil {
+		return auto.Stack{}, err
+	}
+	stack, err := auto.UpsertStackInlineSource(ctx, o.Stack, Project, program,
+		auto.WorkDir(work), auto.EnvVars(env), auto.Pulumi(cmd), auto.SecretsProvider("passphrase"))
+	if err != nil {
+		return auto.Stack{}, fmt.Errorf("opening stack %s: %s", o.Stack, lastLines(err.Error(), 3))
+	}
+	return stack, nil
+}
+
+// passphraseFile keeps a random passphrase for the local backend's secrets,
+// readable by its owner only, so secrets are never stored in clear.
+func passphraseFile(state string) (string, error) {
+	path := filepath.Join(state, "passphrase")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	buf := make([]byte, 24)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	return path, os.WriteFile(path, []byte(hex.EncodeToString(buf)+"\n"), 0o600)
+}
+
+// pulumiCommand finds the Pulumi CLI: on PATH, or where `make tools` built it.
+func pulumiCommand() (auto.PulumiCommand, error) {
+	if _, err := exec.LookPath("pulumi"); err == nil {
+		return auto.NewPulumiCommand(nil)
+	}
+	for _, root := range toolRoots() {
+		if _, err := os.Stat(filepath.Join(root, "bin", "pulumi")); err == nil {
+			return auto.NewPulumiCommand(&auto.PulumiCommandOptions{Root: root})
+		}
+	}
+	return nil, errors.New("the Pulumi CLI is not installed: run `make tools` (or install it from pulumi.com)")
+}
+
+func toolRoots() []string {
+	var roots []string
+	if d := os.Getenv("FOOTPRINT_TOOLS_DIR"); d != "" {
+		roots = append(roots, d)
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		roots = append(roots, filepath.Join(d, "footprint", "tools"))
+	}
+	if d, err := os.UserHomeDir(); err == nil {
+		roots = append(roots, filepath.Join(d, ".pulumi"))
+	}
+	return roots
+}
+
+func setConfig(ctx context.Context, stack auto.Stack, values map[string]string) error {
+	current, err := stack.GetAllConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("reading stack configuration: %w", err)
+	}
+	// A key removed from the stack file must not linger from an earlier run.
+	var stale []string
+	for k := range current {
+		if ns, key, ok := strings.Cut(k, ":"); ok && ns == config.Namespace {
+			if _, keep := values[key]; !keep {
+				stale = append(stale, k)
+			}
+		}
+	}
+	if len(stale) > 0 {
+		if err := stack.RemoveAllConfig(ctx, stale); err != nil {
+			return err
+		}
+	}
+	cm := auto.ConfigMap{}
+	for k, v := range values {
+		cm[config.Namespace+":"+k] = auto.ConfigValue{Value: v}
+	}
+	if len(cm) == 0 {
+		return nil
+	}
+	return stack.SetAllConfig(ctx, cm)
+}
+
+func readOutputs(ctx context.Context, stack auto.Stack, out io.Writer) ([]results.Result, map[string]any) {
+	outputs, err := stack.Outputs(ctx)
+	if err != nil {
+		fmt.Fprintf(out, "footprint: cannot read stack outputs: %v\n", err)
+		return nil, nil
+	}
+	var nodes []results.Result
+	if v, ok := outputs[infra.OutputResults].Value.(map[string]any); ok {
+		for name, raw := range v {
+			r, err := fromOutput(raw)
+			if err != nil {
+				fmt.Fprintf(out, "footprint: output of node %s is unreadable: %v\n", name, err)
+				continue
+			}
+			nodes = append(nodes, r)
+		}
+	}
+	exp, _ := outputs[infra.OutputExperiment].Value.(map[string]any)
+	return nodes, exp
+}
+
+func fromOutput(v any) (results.Result, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return results.Result{}, err
+	}
+	var r results.Result
+	return r, json.Unmarshal(b, &r)
+}
+
+// accountForEveryNode keeps a record for every planned node, even one that
+// produced no output at all, and saves each console log into the run folder.
+func accountForEveryNode(nodes []results.Result, specs []machine.Spec, exp config.Experiment, runDir string) []results.Result {
+	byNode := map[string]int{}
+	for i, r := range nodes {
+		byNode[r.Node] = i
+	}
+	for _, s := range specs {
+		saved := copyConsoleLog(libvirt.ConsoleLogPath(exp.LibvirtURI, s.Name), runDir, s.Node)
+		i, ok := byNode[s.Node]
+		if !ok {
+			nodes = append(nodes, results.Result{Node: s.Node, Profile: s.Node, Collection: &results.Collect{
+				Error: "the stack produced no output for this node",
+			}})
+			i = len(nodes) - 1
+		}
+		if saved != "" {
+			if nodes[i].Collection == nil {
+				nodes[i].Collection = &results.Collect{}
+			}
+			nodes[i].Collection.LastConsoleLine = results.LastConsoleLine(saved)
+		}
+	}
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Node < nodes[j].Node })
+	return nodes
+}
+
+func copyConsoleLog(src, runDir, node string) string {
+	if src == "" {
+		return ""
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return ""
+	}
+	dst := filepath.Join(runDir, node+".console.log")
+	if os.WriteFile(dst, data, 0o644) != nil {
+		return ""
+	}
+	return dst
+}
+
+func removeConsoleLogs(specs []machine.Spec, uri string) {
+	for _, s := range specs {
+		if p := libvirt.ConsoleLogPath(uri, s.Name); p != "" {
+			os.Remove(p)
+		}
+	}
+}
+
+func allOK(nodes []results.Result) bool {
+	if len(nodes) == 0 {
+		return false
+	}
+	for _, r := range nodes {
+		if r.Status != results.StatusOK {
+			return false
+		}
+	}
+	return true
+}
+
+func newRunDir(runsDir, stack string) (string, string, error) {
+	base := time.Now().UTC().Format("20060102T150405Z") + "-" + stack
+	if err := os.MkdirAll(runsDir, 0o755); err != nil {
+		return "", "", err
+	}
+	for i := 1; ; i++ {
+		id := base
+		if i > 1 {
+			id = fmt.Sprintf("%s-%d", base, i)
+		}
+		dir := filepath.Join(runsDir, id)
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return id, dir, nil
+		}
+		if !os.IsExist(err) {
+			return "", "", err
+		}
+	}
+}
+
+// lastLines keeps the end of Pulumi's long error texts, where the cause is.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
