@@ -131,6 +131,7 @@ func AgentEnv(n Node) string {
 	sort.Strings(keys)
 	var b strings.Builder
 	b.WriteString("# footprint agent settings (rendered by footprint; sourced by /usr/local/sbin/footprint-agent)\n")
+	b.WriteString("# shellcheck disable=SC2034 # every variable is read by the agent that sources this\n")
 	for _, k := range keys {
 		fmt.Fprintf(&b, "%s=%s\n", k, shellQuote(vars[k]))
 	}

@@ -1,0 +1,48 @@
+# footprint: the two commands a user needs are `make run` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+STACK ?= local
+BIN := build/footprint
+TEST_IMAGE := build/images/test-bookworm.qcow2
+GOFILES := $(shell git ls-files '*.go' 2>/dev/null)
+SHELLSCRIPTS := scripts/tools.sh scripts/libvirt-netns.sh testimage/build.sh guest/agent.sh .ci/run
+
+.PHONY: run test tools test-image build lint unit e2e destroy clean
+
+## run: the default experiment (stack `local`: KVM, Ubuntu Minimal from the internet)
+run: tools build
+	$(BIN) run --stack $(STACK)
+
+## test: everything CI runs: lint, unit tests, and the real-VM end-to-end tests
+test: tools test-image lint unit e2e
+
+## tools: installs only what is missing (apt packages, Pulumi CLI, libvirt plugin)
+tools:
+	bash scripts/tools.sh
+
+## test-image: the offline Debian cloud-init image the tests boot (cached by recipe)
+test-image:
+	bash testimage/build.sh --out $(TEST_IMAGE)
+
+build:
+	$(GO) build -o $(BIN) ./cmd/footprint
+
+lint:
+	@bad=$$(gofmt -l $(GOFILES)); if [ -n "$$bad" ]; then echo "gofmt would change: $$bad"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags e2e ./e2e/...
+	shellcheck $(SHELLSCRIPTS)
+
+unit:
+	$(GO) test -count=1 ./...
+
+e2e:
+	mkdir -p build
+	$(GO) test -count=1 -tags e2e -timeout 60m -v ./e2e/... 2>&1 | tee build/e2e.log; exit $${PIPESTATUS[0]}
+
+## destroy: removes what `footprint run --keep` left of a stack
+destroy: build
+	$(BIN) destroy --stack $(STACK)
+
+clean:
+	rm -rf build

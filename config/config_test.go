@@ -1,0 +1,183 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func testSource(t *testing.T) Source {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "disk.qcow2"), []byte("QFI\xfb"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "adir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{"bare": true, "docker": true}
+	return Source{Project: "footprint", Stack: "t", ProjectDir: dir,
+		ProfileExists: func(n string) bool { return known[n] }, DefaultProfiles: []string{"bare"}}
+}
+
+func TestDefaults(t *testing.T) {
+	e, err := Parse(nil, testSource(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.LibvirtURI != "qemu:///system" || e.DomainType != "kvm" || e.Image != DefaultImage ||
+		e.VCPUs != 1 || e.MemoryMiB != 1024 || e.Samples != 5 || e.Settle != time.Minute ||
+		len(e.Profiles) != 1 || e.Profiles[0] != "bare" {
+		t.Errorf("defaults: %+v", e)
+	}
+	if !e.NetworkCIDR.Addr().IsPrivate() || e.NetworkCIDR.Bits() != 24 {
+		t.Errorf("default CIDR %s", e.NetworkCIDR)
+	}
+}
+
+func TestValuesAreRead(t *testing.T) {
+	src := testSource(t)
+	e, err := Parse(map[string]string{
+		"libvirtUri": "qemu+ssh://lab/system", "domainType": "qemu", "image": "disk.qcow2",
+		"imageSha256": "sha256:" + strings.Repeat("AB", 32), "networkCidr": "192.168.77.0/24",
+		"profiles": `["docker","bare"]`, "vcpus": "2", "memoryMiB": "512", "settle": "30s", "samples": "4",
+		"sampleInterval": "2s", "collectDeadline": "15m", "poolPath": "/srv/pools/fp/",
+	}, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Image != filepath.Join(src.ProjectDir, "disk.qcow2") {
+		t.Errorf("relative image not anchored at the project: %s", e.Image)
+	}
+	if e.ImageSHA256 != strings.Repeat("ab", 32) || e.NetworkCIDR.String() != "192.168.77.0/24" ||
+		strings.Join(e.Profiles, ",") != "docker,bare" || e.VCPUs != 2 || e.MemoryMiB != 512 ||
+		e.Settle != 30*time.Second || e.Samples != 4 || e.CollectDeadline != 15*time.Minute || e.PoolPath != "/srv/pools/fp" {
+		t.Errorf("parsed: %+v", e)
+	}
+	// comma-separated lists work too (for --set)
+	e, err = Parse(map[string]string{"profiles": "bare, docker"}, src)
+	if err != nil || strings.Join(e.Profiles, ",") != "bare,docker" {
+		t.Errorf("comma list: %v %v", e.Profiles, err)
+	}
+}
+
+func TestMalformedStacksFailWithOneLineNamingTheKey(t *testing.T) {
+	cases := []struct {
+		name   string
+		values map[string]string
+		key    string // the key the message must name
+		hint   string // and a word of what is allowed
+	}{
+		{"unknown profile", map[string]string{"profiles": `["bare","k9s"]`}, "profiles", "k9s"},
+		{"duplicate profile", map[string]string{"profiles": "bare,bare"}, "profiles", "twice"},
+		{"empty profile list", map[string]string{"profiles": "[]"}, "profiles", "at least one"},
+		{"empty profile name", map[string]string{"profiles": "bare,,docker"}, "profiles", "empty name"},
+		{"profiles not a list", map[string]string{"profiles": `["bare"`}, "profiles", "list"},
+		{"memory zero", map[string]string{"memoryMiB": "0"}, "memoryMiB", "256"},
+		{"memory negative", map[string]string{"memoryMiB": "-1024"}, "memoryMiB", "256"},
+		{"memory not a number", map[string]string{"memoryMiB": "1GiB"}, "memoryMiB", "whole number"},
+		{"memory too small to boot", map[string]string{"memoryMiB": "128"}, "memoryMiB", "256"},
+		{"vcpus zero", map[string]string{"vcpus": "0"}, "vcpus", "1 to"},
+		{"vcpus fraction", map[string]string{"vcpus": "1.5"}, "vcpus", "whole number"},
+		{"samples zero", map[string]string{"samples": "0"}, "samples", "1 to"},
+		{"bad CIDR", map[string]string{"networkCidr": "10.0.0.300/24"}, "networkCidr", "IPv4 CIDR"},
+		{"CIDR with host bits", map[string]string{"networkCidr": "10.1.2.3/24"}, "networkCidr", "10.1.2.0/24"},
+		{"public CIDR", map[string]string{"networkCidr": "8.8.8.0/24"}, "networkCidr", "private"},
+		{"IPv6 CIDR", map[string]string{"networkCidr": "fd00::/64"}, "networkCidr", "IPv4"},
+		{"subnet too small for the nodes", map[string]string{"networkCidr": "10.1.2.0/29", "profiles": "bare,docker"}, "networkCidr", "needs 2"},
+		{"unsupported URI scheme", map[string]string{"libvirtUri": "xen:///system"}, "libvirtUri", "qemu"},
+		{"URI without system or session", map[string]string{"libvirtUri": "qemu:///"}, "libvirtUri", "/system"},
+		{"bad domain type", map[string]string{"domainType": "hvf"}, "domainType", "kvm"},
+		{"image missing file", map[string]string{"image": "nope.qcow2"}, "image", "does not exist"},
+		{"image is a folder", map[string]string{"image": "adir"}, "image", "regular file"},
+		{"image bad URL scheme", map[string]string{"image": "ftp://example.org/x.img"}, "image", "http(s)"},
+		{"image empty", map[string]string{"image": ""}, "image", "empty"},
+		{"bad sha256", map[string]string{"imageSha256": "abc"}, "imageSha256", "64 hex"},
+		{"settle not a duration", map[string]string{"settle": "60"}, "settle", "duration"},
+		{"settle negative", map[string]string{"settle": "-5s"}, "settle", "out of range"},
+		{"interval zero", map[string]string{"sampleInterval": "0s"}, "sampleInterval", "out of range"},
+		{"deadline zero", map[string]string{"collectDeadline": "0s"}, "collectDeadline", "out of range"},
+		{"deadline shorter than settle plus samples", map[string]string{"settle": "50m", "collectDeadline": "30m"}, "collectDeadline", "settle plus samples"},
+		{"relative pool path", map[string]string{"poolPath": "pools/fp"}, "poolPath", "absolute"},
+		{"pool at root", map[string]string{"poolPath": "/"}, "poolPath", "absolute"},
+		{"typo", map[string]string{"memoryMib": "1024"}, "memoryMib", "did you mean memoryMiB"},
+		{"unknown key", map[string]string{"colour": "blue"}, "colour", "known keys"},
+	}
+	if len(cases) < 20 {
+		t.Fatalf("only %d malformed inputs covered", len(cases))
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse(c.values, testSource(t))
+			if err == nil {
+				t.Fatalf("accepted %v", c.values)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("message spans lines: %q", msg)
+			}
+			if !strings.HasPrefix(msg, "footprint:"+c.key+": ") {
+				t.Errorf("message %q does not start with the key footprint:%s", msg, c.key)
+			}
+			if !strings.Contains(msg, c.hint) {
+				t.Errorf("message %q lacks %q", msg, c.hint)
+			}
+		})
+	}
+}
+
+func TestDefaultCIDRDiffersPerStack(t *testing.T) {
+	seen := map[string]string{}
+	for _, s := range []string{"local", "ci", "a", "b", "ci2", "nightly"} {
+		p := DefaultCIDR("footprint", s).String()
+		if other, dup := seen[p]; dup {
+			t.Errorf("stacks %s and %s share %s", s, other, p)
+		}
+		seen[p] = s
+	}
+}
+
+func TestReadStackFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "Pulumi.x.yaml")
+	content := "config:\n  footprint:profiles:\n    - bare\n    - docker\n  footprint:memoryMiB: 2048\n  footprint:settle: 30s\n  libvirt:uri: ignored\n"
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v, err := ReadStackFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v["profiles"] != `["bare","docker"]` || v["memoryMiB"] != "2048" || v["settle"] != "30s" || len(v) != 3 {
+		t.Errorf("values %v", v)
+	}
+	if err := ParseOverrides(v, []string{"footprint:memoryMiB=512", "samples=2"}); err != nil || v["memoryMiB"] != "512" || v["samples"] != "2" {
+		t.Errorf("overrides: %v %v", v, err)
+	}
+	if err := ParseOverrides(v, []string{"justakey"}); err == nil || !strings.Contains(err.Error(), "KEY=VALUE") {
+		t.Errorf("bad override accepted: %v", err)
+	}
+	if _, err := ReadStackFile(filepath.Join(dir, "none.yaml")); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("missing file: %v", err)
+	}
+	if err := os.WriteFile(path, []byte("config:\n  footprint:samples: [1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadStackFile(path); err == nil {
+		t.Error("broken YAML accepted")
+	}
+}
+
+func TestRepositoryStacksAreValid(t *testing.T) {
+	for _, stack := range []string{"local"} {
+		root, _ := filepath.Abs("..")
+		v, err := ReadStackFile(StackFile(root, stack))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Parse(v, Source{Project: "footprint", Stack: stack, ProjectDir: root}); err != nil {
+			t.Errorf("stack %s: %v", stack, err)
+		}
+	}
+}

@@ -1,0 +1,87 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/footprint-dev/footprint/results"
+)
+
+// The ci stack as the repository ships it, on the offline test image.
+func ciStack(t *testing.T) string {
+	data, err := os.ReadFile(filepath.Join(repoRoot(t), "stacks", "Pulumi.ci.yaml"))
+	must(t, err)
+	return string(data)
+}
+
+func TestRunBareOnARealVM(t *testing.T) {
+	h := newHost(t)
+	dir := project(t, "ci", ciStack(t))
+	cli := footprint(t)
+
+	start := time.Now()
+	out, code := h.exec(dir, nil, cli, "run", "--stack", "ci")
+	t.Logf("footprint run took %s, exit %d", elapsed(start), code)
+	if code != 0 {
+		t.Fatalf("footprint run exited %d:\n%s", code, out)
+	}
+	t.Logf("output:\n%s", out)
+
+	runDir, run := onlyRun(t, dir)
+	if len(run.Nodes) != 1 {
+		t.Fatalf("%d nodes in results.json, want 1", len(run.Nodes))
+	}
+	r := run.Nodes[0]
+	if r.Node != "bare" || r.Status != results.StatusOK {
+		t.Fatalf("node %q status %q detail %q", r.Node, r.Status, r.Detail)
+	}
+	s, ok := r.Summarize("idle")
+	if !ok {
+		t.Fatal("no idle samples")
+	}
+	if s.MemTotalMiB < 900 || s.MemTotalMiB > 1024 {
+		t.Errorf("MemTotal %.1f MiB, want 900..1024 for a 1 GiB VM", s.MemTotalMiB)
+	}
+	if s.UsedMiB < 60 || s.UsedMiB > 400 {
+		t.Errorf("used %.1f MiB, want 60..400 for a bare Debian guest", s.UsedMiB)
+	}
+	if s.Samples != 3 {
+		t.Errorf("%d samples, want the stack's 3", s.Samples)
+	}
+	if r.Machine == nil || r.Machine.ImageSHA256 == "" || r.Machine.DomainType != "qemu" || r.Machine.MemoryMiB != 1024 {
+		t.Errorf("machine record %+v", r.Machine)
+	}
+	if !strings.Contains(r.OS.PrettyName, "Debian") || r.OS.Kernel == "" {
+		t.Errorf("os %+v", r.OS)
+	}
+	t.Logf("bare: used %.1f MiB of %.1f MiB (free's used %.1f); agent start at %.1f s uptime; up %.1f s, destroy %.1f s",
+		s.UsedMiB, s.MemTotalMiB, s.FreeUsedMiB, phaseEnd(r, "boot"), run.Timings.UpSeconds, run.Timings.DestroySeconds)
+	if end, ok := r.PhaseEnd("idle"); ok {
+		t.Logf("guest boot-to-result: %.1f s of guest uptime", end)
+	}
+
+	md, err := os.ReadFile(filepath.Join(runDir, "report.md"))
+	must(t, err)
+	if want := fmt.Sprintf("| bare | %.0f", s.UsedMiB); !strings.Contains(string(md), want) {
+		t.Errorf("report.md lacks %q:\n%s", want, md)
+	}
+	console, err := os.ReadFile(filepath.Join(runDir, "bare.console.log"))
+	if err != nil || !strings.Contains(string(console), "footprint: node=bare phase=done status=ok") {
+		t.Errorf("console log not saved with the agent's lines (%v)", err)
+	}
+
+	if left := h.leftovers("footprint-ci"); len(left) > 0 {
+		t.Errorf("left behind after the run: %v", left)
+	}
+}
+
+func phaseEnd(r results.Result, name string) float64 {
+	v, _ := r.PhaseEnd(name)
+	return v
+}

@@ -1,0 +1,210 @@
+package guest
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/footprint-dev/footprint/profiles"
+	"github.com/footprint-dev/footprint/results"
+)
+
+const fixtureMeminfo = `MemTotal:         996452 kB
+MemFree:          601234 kB
+MemAvailable:     832612 kB
+Buffers:           12000 kB
+Cached:           210000 kB
+SwapCached:            0 kB
+Shmem:              1100 kB
+SReclaimable:      20100 kB
+SwapTotal:             0 kB
+SwapFree:              0 kB
+`
+
+// agentRun runs the shipped agent script on the host against fixture files:
+// a fake /proc, os-release, cloud-init's boot-finished marker and a stub
+// `free`, with serving switched off.
+type agentRun struct {
+	dir   string
+	env   []string
+	hooks string
+}
+
+func newAgentRun(t *testing.T, p profiles.Profile, extraEnv string) *agentRun {
+	t.Helper()
+	dir := t.TempDir()
+	write := func(rel, content string, mode os.FileMode) {
+		t.Helper()
+		path := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("proc/meminfo", fixtureMeminfo, 0o644)
+	write("proc/uptime", "42.50 40.00\n", 0o644)
+	write("proc/sys/kernel/osrelease", "6.1.0-fixture-cloud-amd64\n", 0o644)
+	write("os-release", "NAME=\"Debian GNU/Linux\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n", 0o644)
+	write("boot-finished", "", 0o644)
+	// free -k as procps prints it; used column 150000
+	write("bin/free", "#!/bin/sh\necho '               total        used        free      shared  buff/cache   available'\necho 'Mem:          996452      150000      601234        1100      242100      832612'\n", 0o755)
+	n := Node{Name: "bare", Profile: p, Address: "127.0.0.1", Agent: AgentSettings{SettleSeconds: 0, Samples: 3, IntervalSeconds: 0}}
+	write("agent.env", AgentEnv(n)+extraEnv, 0o644)
+	write("profile.sh", ProfileScript(p), 0o644)
+	write("agent.sh", AgentScript(), 0o755)
+	return &agentRun{dir: dir, env: append(os.Environ(),
+		"PATH="+filepath.Join(dir, "bin")+":"+os.Getenv("PATH"),
+		"FOOTPRINT_CONF="+filepath.Join(dir, "agent.env"),
+		"FOOTPRINT_STATE="+filepath.Join(dir, "state"),
+		"FOOTPRINT_HOOKS="+filepath.Join(dir, "profile.sh"),
+		"FOOTPRINT_PROC="+filepath.Join(dir, "proc"),
+		"FOOTPRINT_OS_RELEASE="+filepath.Join(dir, "os-release"),
+		"FOOTPRINT_BOOT_FINISHED="+filepath.Join(dir, "boot-finished"),
+		"FOOTPRINT_NO_SERVE=1",
+	)}
+}
+
+func (a *agentRun) run(t *testing.T) (results.Result, string) {
+	t.Helper()
+	cmd := exec.Command("sh", filepath.Join(a.dir, "agent.sh"))
+	cmd.Env = a.env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("agent: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(filepath.Join(a.dir, "state/www/result.json"))
+	if err != nil {
+		t.Fatalf("no result file: %v\nagent said:\n%s", err, out)
+	}
+	r, err := results.Parse(data)
+	if err != nil {
+		t.Fatalf("result is not valid: %v\n%s", err, data)
+	}
+	return r, string(out)
+}
+
+func phaseStatuses(r results.Result) string {
+	var s []string
+	for _, p := range r.Phases {
+		s = append(s, p.Name+"="+p.Status)
+	}
+	return strings.Join(s, " ")
+}
+
+func TestAgentBareHappyPath(t *testing.T) {
+	p, _ := profiles.Get("bare")
+	r, console := newAgentRun(t, p, "").run(t)
+
+	if r.Status != results.StatusOK || r.Node != "bare" || r.Profile != "bare" {
+		t.Fatalf("status/node/profile = %s/%s/%s", r.Status, r.Node, r.Profile)
+	}
+	if got, want := phaseStatuses(r), "boot=ok install=skipped ready=skipped settle=ok idle=ok"; got != want {
+		t.Errorf("phases %q, want %q", got, want)
+	}
+	if len(r.Samples) != 3 {
+		t.Fatalf("%d samples, want 3", len(r.Samples))
+	}
+	for _, s := range r.Samples {
+		if s.UsedKiB != 996452-832612 {
+			t.Errorf("usedKiB %d, want MemTotal-MemAvailable = %d", s.UsedKiB, 996452-832612)
+		}
+		if s.FreeUsedKiB == nil || *s.FreeUsedKiB != 150000 {
+			t.Errorf("freeUsedKiB %v, want free's column 150000", s.FreeUsedKiB)
+		}
+		for k, v := range map[string]int64{"MemTotal": 996452, "MemFree": 601234, "MemAvailable": 832612, "Buffers": 12000,
+			"Cached": 210000, "SReclaimable": 20100, "Shmem": 1100, "SwapTotal": 0, "SwapFree": 0} {
+			if got, ok := s.MeminfoKiB[k]; !ok || got != v {
+				t.Errorf("meminfo %s = %d (present %v), want %d", k, got, ok, v)
+			}
+		}
+		if s.UptimeSeconds != 42.5 || s.Phase != "idle" {
+			t.Errorf("sample phase %s uptime %v", s.Phase, s.UptimeSeconds)
+		}
+	}
+	if r.OS.PrettyName != "Debian GNU/Linux 12 (bookworm)" || r.OS.Kernel != "6.1.0-fixture-cloud-amd64" {
+		t.Errorf("os %+v", r.OS)
+	}
+	if r.Settings.Samples != 3 {
+		t.Errorf("settings %+v", r.Settings)
+	}
+	for _, want := range []string{"footprint: node=bare phase=boot status=ok", "footprint: node=bare phase=idle status=ok", "footprint: node=bare phase=done status=ok"} {
+		if !strings.Contains(console, want) {
+			t.Errorf("console lacks %q:\n%s", want, console)
+		}
+	}
+}
+
+func TestAgentInstallFailureKeepsPhasesAndLogTail(t *testing.T) {
+	p := profiles.Profile{Name: "broken", Hooks: map[string]string{"install": "echo fetching the installer\necho 'curl: (6) Could not resolve host' >&2\nexit 7"}}
+	r, console := newAgentRun(t, p, "").run(t)
+	if r.Status != results.StatusFailed {
+		t.Fatalf("status %s, want failed", r.Status)
+	}
+	if got, want := phaseStatuses(r), "boot=ok install=failed"; got != want {
+		t.Errorf("phases %q, want %q", got, want)
+	}
+	if !strings.Contains(r.Detail, "hook install exited 7") || !strings.Contains(r.Detail, "Could not resolve host") {
+		t.Errorf("detail %q lacks the exit code and log tail", r.Detail)
+	}
+	if len(r.Samples) != 0 {
+		t.Errorf("a failed install must not be measured, got %d samples", len(r.Samples))
+	}
+	if !strings.Contains(console, "phase=done status=failed") {
+		t.Errorf("console lacks the final verdict:\n%s", console)
+	}
+}
+
+func TestAgentHookTimeout(t *testing.T) {
+	p := profiles.Profile{Name: "slow", Hooks: map[string]string{"install": "true", "ready": "sleep 30"}}
+	r, _ := newAgentRun(t, p, "READY_TIMEOUT=1\n").run(t)
+	if got, want := phaseStatuses(r), "boot=ok install=ok ready=timeout"; got != want {
+		t.Errorf("phases %q, want %q", got, want)
+	}
+	if r.Status != results.StatusFailed || !strings.Contains(r.Detail, "exited 124") {
+		t.Errorf("status %s detail %q", r.Status, r.Detail)
+	}
+}
+
+func TestAgentRestartServesWhatItMeasured(t *testing.T) {
+	p, _ := profiles.Get("bare")
+	a := newAgentRun(t, p, "")
+	first, _ := a.run(t)
+	// A second start must not measure a machine that has run for longer.
+	if err := os.WriteFile(filepath.Join(a.dir, "proc/uptime"), []byte("999.00 1.00\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	second, console := a.run(t)
+	if len(second.Samples) != len(first.Samples) || second.Samples[0].UptimeSeconds != 42.5 {
+		t.Errorf("restart re-measured: %+v", second.Samples)
+	}
+	if !strings.Contains(console, "uptime=restart") {
+		t.Errorf("console %q", console)
+	}
+}
+
+func TestAgentScriptsPassShellcheck(t *testing.T) {
+	if _, err := exec.LookPath("shellcheck"); err != nil {
+		t.Fatal("shellcheck is not installed: run `make tools`")
+	}
+	dir := t.TempDir()
+	files := map[string]string{"agent.sh": AgentScript()}
+	for _, name := range profiles.Names() {
+		p, _ := profiles.Get(name)
+		files["profile-"+name+".sh"] = "#!/bin/sh\n" + ProfileScript(p)
+		files["env-"+name+".sh"] = "#!/bin/sh\n" + AgentEnv(Node{Name: name, Profile: p})
+	}
+	for name, content := range files {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command("shellcheck", "-s", "sh", path).CombinedOutput()
+		if err != nil {
+			t.Errorf("shellcheck %s: %v\n%s", name, err, out)
+		}
+	}
+}
