@@ -110,10 +110,12 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env ma
 			return nil, nil
 		}
 		opts := collect.DefaultOptions(exp.CollectDeadline)
-		opts.Progress = func(node, line string) {
-			_ = ctx.Log.Info(line, &pulumi.LogArgs{Resource: m.Component, Ephemeral: true})
-			if o.Progress != nil {
-				o.Progress(node, line)
+		// The runner prints progress itself; under plain `pulumi up` it goes
+		// to Pulumi's diagnostics.
+		opts.Progress = o.Progress
+		if opts.Progress == nil {
+			opts.Progress = func(_, line string) {
+				_ = ctx.Log.Info(line, &pulumi.LogArgs{Resource: m.Component, Ephemeral: true})
 			}
 		}
 		target := collect.Target{

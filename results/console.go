@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 )
 
@@ -30,7 +31,7 @@ func lastLine(r io.Reader) string {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
-		line := strings.TrimSpace(strings.Map(printable, sc.Text()))
+		line := strings.TrimSpace(strings.Map(printable, ansi.ReplaceAllString(sc.Text(), "")))
 		if line == "" {
 			continue
 		}
@@ -44,6 +45,9 @@ func lastLine(r io.Reader) string {
 	}
 	return any
 }
+
+// ansi matches the colour and cursor sequences systemd writes to a console.
+var ansi = regexp.MustCompile(`\x1b\[[0-9;?]*[ -/]*[@-~]`)
 
 // printable drops terminal control characters the serial console carries.
 func printable(r rune) rune {

@@ -72,6 +72,27 @@ func Validate(o Options) (config.Experiment, map[string]string, error) {
 	return exp, values, nil
 }
 
+// Render is `footprint render`: the user-data one node of the stack would
+// get, for review.
+func Render(o Options, node string) (string, error) {
+	exp, _, err := Validate(o)
+	if err != nil {
+		return "", err
+	}
+	specs, err := infra.Plan(exp, infra.Prefix(Project, o.Stack))
+	if err != nil {
+		return "", err
+	}
+	var names []string
+	for _, s := range specs {
+		if node == "" || s.Node == node {
+			return fmt.Sprintf("# user-data of node %s (domain %s, address %s)\n%s", s.Node, s.Name, s.Address, s.CloudInit.UserData), nil
+		}
+		names = append(names, s.Node)
+	}
+	return "", fmt.Errorf("--node %s: the stack has no such node (it has: %s)", node, strings.Join(names, ", "))
+}
+
 // Run is `footprint run`: up, record, destroy.
 func Run(ctx context.Context, o Options) (Outcome, error) {
 	o = withDefaults(o)
@@ -105,7 +126,7 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	// Teardown must survive an interrupted run context.
 	bg := context.WithoutCancel(ctx)
 	start := time.Now()
-	_, upErr := stack.Up(ctx, optup.ProgressStreams(o.Out), optup.ContinueOnError())
+	_, upErr := stack.Up(ctx, optup.ProgressStreams(o.Out), optup.ContinueOnError(), optup.SuppressOutputs())
 	run.Timings.UpSeconds = time.Since(start).Seconds()
 	if upErr != nil {
 		run.Errors = append(run.Errors, "up: "+lastLines(upErr.Error(), 5))

@@ -10,9 +10,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/footprint-dev/footprint/profiles"
 	"github.com/footprint-dev/footprint/runner"
 )
 
@@ -77,7 +79,7 @@ func root(ctx context.Context) *cobra.Command {
 	}
 	cmd.PersistentFlags().StringVar(&g.projectDir, "project-dir", "", "folder holding Pulumi.yaml (default: found from the working directory up)")
 	cmd.PersistentFlags().StringVarP(&g.stack, "stack", "s", "local", "stack to use: stacks/Pulumi.<stack>.yaml")
-	cmd.AddCommand(runCmd(g), destroyCmd(g), validateCmd(g))
+	cmd.AddCommand(runCmd(g), destroyCmd(g), validateCmd(g), profilesCmd(), renderCmd(g))
 	return cmd
 }
 
@@ -182,4 +184,54 @@ func validateCmd(g *globalFlags) *cobra.Command {
 	}
 	cmd.Flags().StringArrayVar(&set, "set", nil, "override a stack key, as KEY=VALUE (repeatable)")
 	return cmd
+}
+
+func profilesCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "profiles",
+		Short: "List the systems footprint can measure, with their default versions",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "PROFILE\tDEFAULT VERSION\tDESCRIPTION")
+			for _, name := range profiles.Names() {
+				p, _ := profiles.Get(name)
+				fmt.Fprintf(w, "%s\t%s\t%s\n", p.Name, orDash(p.DefaultVersion), p.Description)
+			}
+			return w.Flush()
+		},
+	}
+}
+
+func renderCmd(g *globalFlags) *cobra.Command {
+	var node string
+	var set []string
+	cmd := &cobra.Command{
+		Use:   "render",
+		Short: "Print the cloud-init user-data a node of the stack would get (secrets masked)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o, err := g.options()
+			if err != nil {
+				return err
+			}
+			o.Set = set
+			doc, err := runner.Render(o, node)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprint(cmd.OutOrStdout(), doc)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&node, "node", "", "node to render (default: the stack's first)")
+	cmd.Flags().StringArrayVar(&set, "set", nil, "override a stack key, as KEY=VALUE (repeatable)")
+	return cmd
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -1,0 +1,65 @@
+package results
+
+import (
+	"strings"
+	"testing"
+)
+
+func sample(phase string, used, total, avail int64, free *int64) Sample {
+	return Sample{Phase: phase, UsedKiB: used, FreeUsedKiB: free,
+		MeminfoKiB: map[string]int64{"MemTotal": total, "MemAvailable": avail, "SwapTotal": 1024, "SwapFree": 512}}
+}
+
+func TestSummarizeTakesTheMedianOfOnePhase(t *testing.T) {
+	f := int64(100 * 1024)
+	r := Result{Samples: []Sample{
+		sample("idle", 170*1024, 996*1024, 826*1024, &f),
+		sample("idle", 160*1024, 996*1024, 836*1024, &f),
+		sample("idle", 190*1024, 996*1024, 806*1024, &f),
+		sample("workload", 900*1024, 996*1024, 96*1024, nil),
+	}}
+	s, ok := r.Summarize("idle")
+	if !ok || s.Samples != 3 || s.UsedMiB != 170 || s.UsedMinMiB != 160 || s.UsedMaxMiB != 190 ||
+		s.MemTotalMiB != 996 || s.FreeUsedMiB != 100 || s.SwapUsedMiB != 0.5 || s.AvailableMiB != 826 {
+		t.Errorf("idle summary %+v", s)
+	}
+	w, ok := r.Summarize("workload")
+	if !ok || w.UsedMiB != 900 || w.FreeUsedMiB != 0 {
+		t.Errorf("workload summary %+v", w)
+	}
+	if _, ok := r.Summarize("nothing"); ok {
+		t.Error("a phase without samples summarised")
+	}
+	even := Result{Samples: []Sample{sample("idle", 100*1024, 1, 1, nil), sample("idle", 110*1024, 1, 1, nil)}}
+	if s, _ := even.Summarize("idle"); s.UsedMiB != 105 {
+		t.Errorf("median of two = %v, want 105", s.UsedMiB)
+	}
+}
+
+func TestParseChecksTheDocument(t *testing.T) {
+	for doc, want := range map[string]string{
+		`{"schemaVersion":1,"node":"bare","status":"ok"}`: "",
+		`{"schemaVersion":2,"node":"bare","status":"ok"}`: "schema version 2",
+		`{"schemaVersion":1,"status":"ok"}`:               "lacks node",
+		`{"schemaVersion":1,"node":"ba`:                   "not JSON",
+		``:                                                "not JSON",
+	} {
+		_, err := Parse([]byte(doc))
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+			t.Errorf("Parse(%q) = %v, want %q", doc, err, want)
+		}
+	}
+}
+
+func TestPhaseTimes(t *testing.T) {
+	r := Result{Phases: []Phase{{Name: "boot", StartedAt: 0, EndedAt: 60}, {Name: "settle", StartedAt: 60, EndedAt: 70.5}}}
+	if d, ok := r.PhaseSeconds("settle"); !ok || d != 10.5 {
+		t.Errorf("settle %v %v", d, ok)
+	}
+	if e, ok := r.PhaseEnd("boot"); !ok || e != 60 {
+		t.Errorf("boot end %v %v", e, ok)
+	}
+	if _, ok := r.PhaseEnd("install"); ok {
+		t.Error("missing phase found")
+	}
+}
