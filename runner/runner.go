@@ -26,6 +26,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/footprint-dev/footprint/config"
+	"github.com/footprint-dev/footprint/image"
 	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/infra/libvirt"
 	"github.com/footprint-dev/footprint/infra/machine"
@@ -98,6 +99,12 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	o = withDefaults(o)
 	exp, values, err := Validate(o)
 	if err != nil {
+		return Outcome{}, err
+	}
+	// Fetch (or find in the cache) and check the image first: a host without
+	// internet learns it here, in one line, before Pulumi or libvirt is asked
+	// for anything. The program finds it in the cache afterwards.
+	if _, err := image.Resolve(ctx, exp.Image, exp.ImageSHA256, image.CacheDir()); err != nil {
 		return Outcome{}, err
 	}
 	runID, runDir, err := newRunDir(o.RunsDir, o.Stack)
