@@ -41,7 +41,20 @@ const (
 	KeySampleInterval  = "sampleInterval"
 	KeyCollectDeadline = "collectDeadline"
 	KeyPoolPath        = "poolPath"
+	KeyVersions        = "versions"
+	KeyWorkloadImage   = "workloadImage"
+	KeyPreinstalled    = "preinstalled"
+	KeyInstallTimeout  = "installTimeout"
+	KeyReadyTimeout    = "readyTimeout"
+	KeyWorkloadTimeout = "workloadTimeout"
+	KeyAPIAttempts     = "apiAttempts"
+	KeyAPITimeout      = "apiTimeout"
+	KeyMySQLPassword   = "mysqlPassword"
+	KeyDiskGiB         = "diskGiB"
 )
+
+// DefaultWorkloadImage is the MySQL the seed deployed: 8.x, here the LTS.
+const DefaultWorkloadImage = "mysql:8.4"
 
 // Experiment is one stack's validated configuration.
 type Experiment struct {
@@ -53,11 +66,23 @@ type Experiment struct {
 	Profiles        []string
 	VCPUs           int
 	MemoryMiB       int
+	DiskGiB         int
 	Settle          time.Duration
 	Samples         int
 	SampleInterval  time.Duration
 	CollectDeadline time.Duration
 	PoolPath        string
+	// Versions override profiles' default versions, by profile name.
+	Versions        map[string]string
+	WorkloadImage   string
+	Preinstalled    map[string]bool // profiles whose system the image already has
+	InstallTimeout  time.Duration
+	ReadyTimeout    time.Duration
+	WorkloadTimeout time.Duration
+	APIAttempts     int
+	APITimeout      time.Duration
+	// MySQLPassword is a secret: random per run when the runner sets it.
+	MySQLPassword string
 }
 
 // Bounds that keep an experiment meaningful: below MinMemoryMiB no Ubuntu or
@@ -71,7 +96,11 @@ const (
 	MaxSubnetLen = 29
 )
 
-var sha256Pattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+var (
+	sha256Pattern   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	imageRefPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._/:@-]*$`)
+	passwordPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+)
 
 // Known reports whether key belongs to the footprint namespace.
 func Known(key string) bool {
@@ -141,11 +170,20 @@ func defaults(src Source) Experiment {
 		Profiles:        append([]string(nil), src.DefaultProfiles...),
 		VCPUs:           1,
 		MemoryMiB:       1024,
+		DiskGiB:         10,
 		Settle:          60 * time.Second,
 		Samples:         5,
 		SampleInterval:  5 * time.Second,
 		CollectDeadline: 30 * time.Minute,
 		PoolPath:        "/var/lib/libvirt/images/" + src.Project + "-" + src.Stack,
+		Versions:        map[string]string{},
+		WorkloadImage:   DefaultWorkloadImage,
+		Preinstalled:    map[string]bool{},
+		InstallTimeout:  30 * time.Minute,
+		ReadyTimeout:    15 * time.Minute,
+		WorkloadTimeout: 15 * time.Minute,
+		APIAttempts:     5,
+		APITimeout:      10 * time.Second,
 	}
 }
 
@@ -241,10 +279,63 @@ var parsers = map[string]parser{
 	KeyMemoryMiB: intIn(MinMemoryMiB, MaxMemoryMiB, func(e *Experiment, v int) {
 		e.MemoryMiB = v
 	}),
+	// Room for a distribution's images and MySQL's; the cloud image's root
+	// file system grows to fill the disk at first boot.
+	KeyDiskGiB:         intIn(2, 2048, func(e *Experiment, v int) { e.DiskGiB = v }),
 	KeySettle:          durationIn(0, 24*time.Hour, func(e *Experiment, d time.Duration) { e.Settle = d }),
 	KeySamples:         intIn(1, MaxSamples, func(e *Experiment, v int) { e.Samples = v }),
 	KeySampleInterval:  durationIn(time.Second, time.Hour, func(e *Experiment, d time.Duration) { e.SampleInterval = d }),
 	KeyCollectDeadline: durationIn(time.Minute, 24*time.Hour, func(e *Experiment, d time.Duration) { e.CollectDeadline = d }),
+	KeyVersions: func(e *Experiment, raw string, src Source) error {
+		m, err := stringMap(raw)
+		if err != nil {
+			return err
+		}
+		for name, v := range m {
+			if src.ProfileExists != nil && !src.ProfileExists(name) {
+				return fmt.Errorf("unknown profile %q", name)
+			}
+			if strings.ContainsAny(v, "\n'\"`$\\") {
+				return fmt.Errorf("version %q of %s has characters a version never has", v, name)
+			}
+		}
+		e.Versions = m
+		return nil
+	},
+	KeyWorkloadImage: func(e *Experiment, raw string, _ Source) error {
+		if !imageRefPattern.MatchString(raw) {
+			return fmt.Errorf("%q is not a container image reference (want e.g. mysql:8.4)", raw)
+		}
+		e.WorkloadImage = raw
+		return nil
+	},
+	KeyPreinstalled: func(e *Experiment, raw string, src Source) error {
+		names, err := stringList(raw)
+		if err != nil {
+			return err
+		}
+		e.Preinstalled = map[string]bool{}
+		for _, n := range names {
+			if src.ProfileExists != nil && !src.ProfileExists(n) {
+				return fmt.Errorf("unknown profile %q", n)
+			}
+			e.Preinstalled[n] = true
+		}
+		return nil
+	},
+	KeyInstallTimeout:  durationIn(time.Minute, 24*time.Hour, func(e *Experiment, d time.Duration) { e.InstallTimeout = d }),
+	KeyReadyTimeout:    durationIn(10*time.Second, 24*time.Hour, func(e *Experiment, d time.Duration) { e.ReadyTimeout = d }),
+	KeyWorkloadTimeout: durationIn(10*time.Second, 24*time.Hour, func(e *Experiment, d time.Duration) { e.WorkloadTimeout = d }),
+	KeyAPIAttempts:     intIn(1, 100, func(e *Experiment, v int) { e.APIAttempts = v }),
+	KeyAPITimeout:      durationIn(time.Second, 10*time.Minute, func(e *Experiment, d time.Duration) { e.APITimeout = d }),
+	KeyMySQLPassword: func(e *Experiment, raw string, _ Source) error {
+		// Never echo the value itself in an error.
+		if len(raw) < 12 || !passwordPattern.MatchString(raw) {
+			return fmt.Errorf("must be at least 12 letters, digits, '-' or '_' (the runner generates one per run)")
+		}
+		e.MySQLPassword = raw
+		return nil
+	},
 	KeyPoolPath: func(e *Experiment, raw string, _ Source) error {
 		if !filepath.IsAbs(raw) || filepath.Clean(raw) == "/" {
 			return fmt.Errorf("%q must be an absolute path below / for the storage pool", raw)
@@ -302,6 +393,33 @@ func stringList(raw string) ([]string, error) {
 	return out, nil
 }
 
+// stringMap accepts a JSON object (how Pulumi hands over a YAML map) or
+// comma-separated name=value pairs.
+func stringMap(raw string) (map[string]string, error) {
+	out := map[string]string{}
+	if strings.HasPrefix(raw, "{") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(raw), &m); err != nil {
+			return nil, fmt.Errorf("%q is not a map of profile to version", raw)
+		}
+		for k, v := range m {
+			out[k] = fmt.Sprint(v)
+		}
+		return out, nil
+	}
+	for _, pair := range strings.Split(raw, ",") {
+		if strings.TrimSpace(pair) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(pair, "=")
+		if !ok {
+			return nil, fmt.Errorf("%q is not profile=version", pair)
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return out, nil
+}
+
 // resolveImage accepts an http(s) URL or a local file, relative paths being
 // anchored at the project folder.
 func resolveImage(raw, projectDir string) (string, error) {
@@ -344,6 +462,11 @@ func (e Experiment) crossCheck(src Source) error {
 	if hosts := HostCapacity(e.NetworkCIDR); e.NodeCount() > hosts {
 		return fmt.Errorf("%s:%s: %s holds %d node addresses but the stack needs %d",
 			Namespace, KeyNetworkCIDR, e.NetworkCIDR, hosts, e.NodeCount())
+	}
+	for p := range e.Preinstalled {
+		if !contains(e.Profiles, p) {
+			return fmt.Errorf("%s:%s: profile %q is not among the stack's profiles", Namespace, KeyPreinstalled, p)
+		}
 	}
 	if need := e.Settle + time.Duration(e.Samples)*e.SampleInterval; e.CollectDeadline <= need {
 		return fmt.Errorf("%s:%s: %s is not longer than settle plus samples (%s)",
@@ -401,4 +524,22 @@ func distance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Version is the version a profile runs at: the stack's override, or the
+// profile's default.
+func (e Experiment) Version(profile, defaultVersion string) string {
+	if v, ok := e.Versions[profile]; ok {
+		return v
+	}
+	return defaultVersion
 }

@@ -103,6 +103,19 @@ func TestMalformedStacksFailWithOneLineNamingTheKey(t *testing.T) {
 		{"pool at root", map[string]string{"poolPath": "/"}, "poolPath", "absolute"},
 		{"typo", map[string]string{"memoryMib": "1024"}, "memoryMib", "did you mean memoryMiB"},
 		{"unknown key", map[string]string{"colour": "blue"}, "colour", "known keys"},
+		{"disk too small", map[string]string{"diskGiB": "1"}, "diskGiB", "2 to"},
+		{"version of an unknown profile", map[string]string{"versions": `{"k9s":"1.0"}`}, "versions", "k9s"},
+		{"version with a quote", map[string]string{"versions": `{"docker":"29'; rm -rf /"}`}, "versions", "never has"},
+		{"versions not a map", map[string]string{"versions": "docker"}, "versions", "profile=version"},
+		{"bad workload image", map[string]string{"workloadImage": "MySQL 8"}, "workloadImage", "image reference"},
+		{"preinstalled unknown", map[string]string{"preinstalled": "podman"}, "preinstalled", "podman"},
+		{"preinstalled not run", map[string]string{"preinstalled": "docker"}, "preinstalled", "not among"},
+		{"api attempts zero", map[string]string{"apiAttempts": "0"}, "apiAttempts", "1 to"},
+		{"api timeout zero", map[string]string{"apiTimeout": "0s"}, "apiTimeout", "out of range"},
+		{"install timeout tiny", map[string]string{"installTimeout": "5s"}, "installTimeout", "out of range"},
+		{"ready timeout negative", map[string]string{"readyTimeout": "-1m"}, "readyTimeout", "out of range"},
+		{"workload timeout not a duration", map[string]string{"workloadTimeout": "soon"}, "workloadTimeout", "duration"},
+		{"short password", map[string]string{"mysqlPassword": "hunter2"}, "mysqlPassword", "at least 12"},
 	}
 	if len(cases) < 20 {
 		t.Fatalf("only %d malformed inputs covered", len(cases))
@@ -124,6 +137,24 @@ func TestMalformedStacksFailWithOneLineNamingTheKey(t *testing.T) {
 				t.Errorf("message %q lacks %q", msg, c.hint)
 			}
 		})
+	}
+}
+
+func TestPasswordErrorsNeverEchoTheValue(t *testing.T) {
+	bad := "this one has spaces and 'quotes'"
+	_, err := Parse(map[string]string{"mysqlPassword": bad}, testSource(t))
+	if err == nil || strings.Contains(err.Error(), bad) || strings.Contains(err.Error(), "quotes") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestVersionsAndPreinstalled(t *testing.T) {
+	e, err := Parse(map[string]string{"profiles": "bare,docker", "versions": "docker=27.5.1", "preinstalled": `["docker"]`}, testSource(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Version("docker", "29.8.1") != "27.5.1" || e.Version("bare", "") != "" || !e.Preinstalled["docker"] || e.Preinstalled["bare"] {
+		t.Errorf("%+v", e)
 	}
 }
 
@@ -170,7 +201,7 @@ func TestReadStackFile(t *testing.T) {
 }
 
 func TestRepositoryStacksAreValid(t *testing.T) {
-	for _, stack := range []string{"local"} {
+	for _, stack := range []string{"local"} { // ci needs the built test image: the e2e tests cover it
 		root, _ := filepath.Abs("..")
 		v, err := ReadStackFile(StackFile(root, stack))
 		if err != nil {

@@ -2,35 +2,60 @@
 # footprint-agent: runs a profile's phases after cloud-init has finished,
 # samples /proc/meminfo, writes one JSON result and only then serves it.
 #
+# Phases: boot, install, ready, settle, idle (samples), workload,
+# workloadReady, settle-workload, workload (samples), api, done. Each is
+# written to the result file and printed on the serial console the moment
+# it ends, so a guest that thrashes or loses its network still leaves the
+# phases it finished.
+#
 # Why a shell: while samples are taken nothing but this one shell may be
 # resident in the guest, or the agent would measure itself. The sampling loop
 # uses builtins only (read, arithmetic); the one fork per sample is `free`,
 # whose own "used" column is recorded next to MemTotal - MemAvailable.
 #
-# Settings come from /etc/footprint/agent.env; the FOOTPRINT_* variables let
-# the tests point the agent at fixture trees instead of the real /proc.
+# Settings come from /etc/footprint/agent.env (and the 0600 secret.env); the
+# FOOTPRINT_* variables let the tests point the agent at fixture trees
+# instead of the real /proc and /sys/fs/cgroup.
 set -u
 
 conf=${FOOTPRINT_CONF:-/etc/footprint/agent.env}
+secret_conf=${FOOTPRINT_SECRET_CONF:-/etc/footprint/secret.env}
 # shellcheck source=/dev/null
 . "$conf"
+if [ -r "$secret_conf" ]; then
+	# shellcheck source=/dev/null
+	. "$secret_conf"
+fi
 : "${NODE:?NODE is not set in $conf}"
 : "${PROFILE:?PROFILE is not set in $conf}"
 : "${ADDRESS:=}" "${PORT:=9779}" "${SETTLE:=60}" "${SAMPLES:=5}" "${INTERVAL:=5}"
-: "${INSTALL_TIMEOUT:=1800}" "${READY_TIMEOUT:=900}"
+: "${INSTALL_TIMEOUT:=1800}" "${READY_TIMEOUT:=900}" "${WORKLOAD_TIMEOUT:=900}"
+: "${API_ATTEMPTS:=5}" "${API_TIMEOUT:=10}" "${API_CLIENT:=}"
+: "${VERSION:=}" "${WORKLOAD_IMAGE:=mysql:8.4}" "${UNITS:=}" "${PREINSTALLED:=0}" "${MYSQL_PASSWORD:=}"
+# What the profile hooks may read; RUN_DIR is their root-only scratch folder.
+MYSQL_IMAGE=$WORKLOAD_IMAGE
+RUN_DIR=${FOOTPRINT_RUN_DIR:-/run/footprint}
+export VERSION MYSQL_PASSWORD MYSQL_IMAGE API_TIMEOUT RUN_DIR
 
 state=${FOOTPRINT_STATE:-/var/lib/footprint}
 hooks=${FOOTPRINT_HOOKS:-/etc/footprint/profile.sh}
 proc=${FOOTPRINT_PROC:-/proc}
+cgroup=${FOOTPRINT_CGROUP:-/sys/fs/cgroup}
 os_release=${FOOTPRINT_OS_RELEASE:-/etc/os-release}
 boot_finished=${FOOTPRINT_BOOT_FINISHED:-/var/lib/cloud/instance/boot-finished}
+retry_pause=${FOOTPRINT_RETRY_PAUSE:-5}
 www=$state/www
 result=$www/result.json
+hook_log=$state/hooks.log
 
 phases=""
 samples=""
+breakdowns=""
+api_json=""
 status=running
 detail=""
+system_version=""
+agent_rss=""
 up=0
 
 say() {
@@ -44,8 +69,9 @@ read_uptime() {
 }
 
 json_escape() {
-	# Strings here are short (OS names, log tails); sed runs outside sampling.
-	printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' | awk 'NR>1{printf "\\n"} {printf "%s", $0}'
+	# Strings here are short (names, log tails); sed runs outside sampling.
+	printf '%s' "$1" | tr -d '\000-\010\013-\037' | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' |
+		awk 'NR>1{printf "\\n"} {printf "%s", $0}'
 }
 
 write_result() {
@@ -54,10 +80,12 @@ write_result() {
 		printf '{"schemaVersion":1,"node":"%s","profile":"%s","status":"%s"' "$NODE" "$PROFILE" "$status"
 		[ -z "$detail" ] || printf ',"detail":"%s"' "$(json_escape "$detail")"
 		printf ',"os":{"prettyName":"%s","kernel":"%s"}' "$(json_escape "$os_name")" "$(json_escape "$kernel")"
+		[ -z "$VERSION" ] || printf ',"requestedVersion":"%s"' "$(json_escape "$VERSION")"
 		[ -z "$system_version" ] || printf ',"systemVersion":"%s"' "$(json_escape "$system_version")"
 		printf ',"settings":{"settleSeconds":%s,"samples":%s,"intervalSeconds":%s}' "$SETTLE" "$SAMPLES" "$INTERVAL"
 		[ -z "$agent_rss" ] || printf ',"agentRssKiB":%s' "$agent_rss"
-		printf ',"phases":[%s],"samples":[%s]}\n' "$phases" "$samples"
+		[ -z "$api_json" ] || printf ',"api":%s' "$api_json"
+		printf ',"phases":[%s],"samples":[%s],"breakdowns":[%s]}\n' "$phases" "$samples" "$breakdowns"
 	} >"$tmp" && mv -f "$tmp" "$result"
 }
 
@@ -69,17 +97,39 @@ phase() {
 	write_result
 }
 
-# run_hook NAME TIMEOUT: runs one profile hook in its own shell, bounded.
+has_hook() {
+	grep -q "^fp_$1()" "$hooks" 2>/dev/null
+}
+
+# call_hook NAME TIMEOUT: one run of a hook in its own shell, bounded; its
+# output goes to the hook log, never to the console (it may hold secrets).
+call_hook() {
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	timeout "$2" sh -c '. "$1"; "fp_$2"' hook "$hooks" "$1" >>"$hook_log" 2>&1
+}
+
+# hook_output NAME TIMEOUT: a hook whose standard output is its answer.
+hook_output() {
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	timeout "$2" sh -c '. "$1"; "fp_$2"' hook "$hooks" "$1" 2>>"$hook_log"
+}
+
+fail() {
+	status=failed
+	detail="$1; last lines of the hook log: $(tail -n 20 "$hook_log" 2>/dev/null)"
+	write_result
+}
+
+# run_hook NAME TIMEOUT: a step that runs once.
 run_hook() {
 	read_uptime
 	started=$up
-	if ! grep -q "^fp_$1()" "$hooks" 2>/dev/null; then
+	if ! has_hook "$1"; then
 		phase "$1" skipped "$started"
 		return 0
 	fi
 	say "phase=$1 status=started uptime=$up"
-	# shellcheck disable=SC2016 # expanded by the inner shell
-	timeout "$2" sh -c '. "$1"; "fp_$2"' hook "$hooks" "$1" >>"$state/hooks.log" 2>&1
+	call_hook "$1" "$2"
 	rc=$?
 	if [ "$rc" -eq 0 ]; then
 		phase "$1" ok "$started"
@@ -89,10 +139,33 @@ run_hook() {
 	else
 		phase "$1" failed "$started"
 	fi
-	status=failed
-	detail="hook $1 exited $rc; last lines of its log: $(tail -n 20 "$state/hooks.log")"
-	write_result
+	fail "hook $1 exited $rc"
 	return 1
+}
+
+# wait_hook NAME TIMEOUT: a check retried until it passes or time runs out.
+wait_hook() {
+	read_uptime
+	started=$up
+	if ! has_hook "$1"; then
+		phase "$1" skipped "$started"
+		return 0
+	fi
+	say "phase=$1 status=started uptime=$up"
+	deadline=$(($(date +%s) + $2))
+	while :; do
+		left=$((deadline - $(date +%s)))
+		if [ "$left" -le 0 ]; then
+			phase "$1" timeout "$started"
+			return 1
+		fi
+		[ "$left" -lt 120 ] || left=120
+		if call_hook "$1" "$left"; then
+			phase "$1" ok "$started"
+			return 0
+		fi
+		sleep "$retry_pause"
+	done
 }
 
 sample() {
@@ -114,8 +187,127 @@ sample() {
 	read_uptime
 	# free's own "used" column, in KiB, as a reader of the seed post would see it.
 	free_used=$(free -k 2>/dev/null | { read -r _ && read -r _ _ u _ && echo "$u"; })
-	samples="${samples:+$samples,}{\"phase\":\"$1\",\"uptimeSeconds\":$up,\"usedKiB\":$((mt - ma)),\"freeUsedKiB\":${free_used:-null},\"meminfoKiB\":{\"MemTotal\":$mt,\"MemFree\":$mf,\"MemAvailable\":$ma,\"Buffers\":$bu,\"Cached\":$ca,\"SReclaimable\":$sr,\"Shmem\":$sh,\"SwapTotal\":$st,\"SwapFree\":$sf}}"
+	case $free_used in '' | *[!0-9]*) free_used=null ;; esac
+	samples="${samples:+$samples,}{\"phase\":\"$1\",\"uptimeSeconds\":$up,\"usedKiB\":$((mt - ma)),\"freeUsedKiB\":$free_used,\"meminfoKiB\":{\"MemTotal\":$mt,\"MemFree\":$mf,\"MemAvailable\":$ma,\"Buffers\":$bu,\"Cached\":$ca,\"SReclaimable\":$sr,\"Shmem\":$sh,\"SwapTotal\":$st,\"SwapFree\":$sf}}"
 	say "sample phase=$1 uptime=$up usedKiB=$((mt - ma)) memTotalKiB=$mt"
+}
+
+# take_samples PHASE: the configured readings, after the samples the phase
+# is recorded.
+take_samples() {
+	read_uptime
+	started=$up
+	i=0
+	while [ "$i" -lt "$SAMPLES" ]; do
+		[ "$i" -eq 0 ] || sleep "$INTERVAL"
+		sample "$1"
+		i=$((i + 1))
+	done
+	phase "$1" ok "$started"
+}
+
+settle() {
+	read_uptime
+	started=$up
+	sleep "$SETTLE"
+	phase "$1" ok "$started"
+}
+
+cgroup_kib() {
+	# memory.current of a cgroup folder in KiB, or null.
+	v=null
+	if [ -r "$1/memory.current" ]; then
+		read -r v <"$1/memory.current"
+		case $v in '' | *[!0-9]*) v=null ;; *) v=$((v / 1024)) ;; esac
+	fi
+	echo "$v"
+}
+
+# breakdown PHASE: where the memory is, taken after the phase's samples so
+# that the forks it needs do not disturb them.
+breakdown() {
+	units_json=""
+	for u in $UNITS; do
+		v=$(cgroup_kib "$cgroup/system.slice/$u")
+		[ "$v" != null ] || v=$(cgroup_kib "$cgroup/$u")
+		units_json="${units_json:+$units_json,}\"$(json_escape "$u")\":$v"
+	done
+	# The named units miss what runs beside them (pods under kubepods,
+	# containers in their own scopes): every cgroup of at least 1 MiB at the
+	# top and under system.slice is recorded too.
+	groups_json=""
+	for d in "$cgroup"/*/ "$cgroup"/system.slice/*/ "$cgroup"/kubepods*/*/; do
+		[ -d "$d" ] || continue
+		v=$(cgroup_kib "${d%/}")
+		if [ "$v" = null ] || [ "$v" -lt 1024 ]; then
+			continue
+		fi
+		name=${d#"$cgroup"/}
+		groups_json="${groups_json:+$groups_json,}\"$(json_escape "${name%/}")\":$v"
+	done
+	procs_json=$(
+		for f in "$proc"/[0-9]*/status; do
+			[ -r "$f" ] || continue
+			name="" rss=0 pid=""
+			while read -r key value _; do
+				case $key in
+				Name:) name=$value ;;
+				Pid:) pid=$value ;;
+				VmRSS:) rss=$value ;;
+				esac
+			done <"$f" 2>/dev/null
+			# kernel threads have no resident set of their own
+			[ -n "$pid" ] && [ "$rss" -gt 0 ] && echo "$rss $pid $name"
+		done | sort -rn | head -n 10 | while read -r rss pid name; do
+			printf '{"pid":%s,"name":"%s","rssKiB":%s}\n' "$pid" "$(json_escape "$name")" "$rss"
+		done | paste -sd, -
+	)
+	oom_lines=$(dmesg 2>/dev/null | grep -i -E 'out of memory|oom-kill|killed process' | tail -n 5)
+	oom_kills=$(printf '%s\n' "$oom_lines" | grep -c -i 'killed process')
+	oom_json=$(printf '%s\n' "$oom_lines" | while IFS= read -r l; do
+		[ -n "$l" ] && printf '"%s"\n' "$(json_escape "$l")"
+	done | paste -sd, -)
+	breakdowns="${breakdowns:+$breakdowns,}{\"phase\":\"$1\",\"unitsKiB\":{$units_json},\"cgroupsKiB\":{$groups_json},\"topProcesses\":[$procs_json],\"oomKills\":$oom_kills,\"kernelLog\":[$oom_json]}"
+	say "breakdown phase=$1 oomKills=$oom_kills"
+	write_result
+}
+
+# api_probe: bounded attempts of the profile's one-request API check.
+api_probe() {
+	read_uptime
+	started=$up
+	if ! has_hook api; then
+		phase api skipped "$started"
+		return 0
+	fi
+	attempts="" ok=0 i=0
+	while [ "$i" -lt "$API_ATTEMPTS" ]; do
+		[ "$i" -eq 0 ] || sleep 1
+		out=$(hook_output api $((API_TIMEOUT + 5)) | tail -n 1)
+		code=${out%% *} secs=${out#* }
+		case $code in '' | *[!0-9]*) code=0 ;; esac
+		code=${code#"${code%%[!0]*}"} # "000" (no answer) is not a JSON number
+		[ -n "$code" ] || code=0
+		case $secs in '' | *[!0-9.]* | *.*.*) secs=null ;; esac
+		if [ "$code" = 200 ]; then
+			ok=$((ok + 1))
+			success=true
+		else
+			success=false
+		fi
+		attempts="${attempts:+$attempts,}{\"httpCode\":$code,\"seconds\":$secs,\"ok\":$success}"
+		i=$((i + 1))
+	done
+	if [ "$ok" -eq "$API_ATTEMPTS" ]; then
+		verdict=responsive
+	elif [ "$ok" -eq 0 ]; then
+		verdict=unresponsive
+	else
+		verdict=degraded
+	fi
+	api_json="{\"client\":\"$(json_escape "$API_CLIENT")\",\"attempts\":[$attempts],\"successes\":$ok,\"verdict\":\"$verdict\"}"
+	say "api verdict=$verdict successes=$ok attempts=$API_ATTEMPTS"
+	phase api ok "$started"
 }
 
 read_os() {
@@ -131,7 +323,6 @@ read_os() {
 }
 
 read_agent_rss() {
-	agent_rss=""
 	[ -r "$proc/$$/status" ] || return 0
 	while read -r key value _; do
 		[ "$key" = VmRSS: ] && agent_rss=$value
@@ -149,15 +340,43 @@ serve() {
 	done
 }
 
+measure() {
+	if [ "$PREINSTALLED" = 1 ]; then
+		read_uptime
+		phase install preinstalled "$up"
+	else
+		run_hook install "$INSTALL_TIMEOUT" || return 1
+	fi
+	if ! wait_hook ready "$READY_TIMEOUT"; then
+		fail "the system was not ready within ${READY_TIMEOUT}s"
+		return 1
+	fi
+	if has_hook version; then
+		system_version=$(hook_output version 60 | head -n 1)
+	fi
+	settle settle
+	take_samples idle
+	breakdown idle
+
+	has_hook workload || return 0
+	run_hook workload "$WORKLOAD_TIMEOUT" || return 1
+	# A workload that never answers is a finding, not an error: the machine
+	# is measured and its API probed all the same.
+	wait_hook workloadReady "$WORKLOAD_TIMEOUT"
+	settle settle-workload
+	take_samples workload
+	breakdown workload
+	api_probe
+}
+
 mkdir -p "$www"
-system_version=""
-agent_rss=""
+(umask 077 && mkdir -p "$RUN_DIR")
 read_os
 
 # A restarted agent (reboot, unit restart) serves what it measured; it does
 # not measure a machine that has been running for a different time.
 if [ -s "$result" ] && ! grep -q '"status":"running"' "$result"; then
-	say "phase=done status=$(sed -n 's/.*"status":"\([a-z]*\)".*/\1/p' "$result" | head -n 1) uptime=restart"
+	say "phase=done status=$(sed -n 's/^{[^}]*"status":"\([a-z]*\)".*/\1/p' "$result" | head -n 1) uptime=restart"
 	serve
 	exit 0
 fi
@@ -172,29 +391,10 @@ done
 phase boot ok 0
 say "phase=agent status=started uptime=$agent_started"
 
-if run_hook install "$INSTALL_TIMEOUT" && run_hook ready "$READY_TIMEOUT"; then
-	if grep -q '^fp_version()' "$hooks" 2>/dev/null; then
-		# shellcheck disable=SC2016 # expanded by the inner shell
-		system_version=$(timeout 60 sh -c '. "$1"; fp_version' hook "$hooks" 2>>"$state/hooks.log" | head -n 1)
-	fi
-	read_uptime
-	started=$up
-	sleep "$SETTLE"
-	phase settle ok "$started"
-
-	read_uptime
-	started=$up
-	i=0
-	while [ "$i" -lt "$SAMPLES" ]; do
-		[ "$i" -eq 0 ] || sleep "$INTERVAL"
-		sample idle
-		i=$((i + 1))
-	done
-	read_agent_rss
-	phase idle ok "$started"
+if measure; then
 	status=ok
 fi
-
+read_agent_rss
 write_result
 say "phase=done status=$status uptime=$up"
 serve

@@ -65,6 +65,9 @@ func newAgentRun(t *testing.T, p profiles.Profile, extraEnv string) *agentRun {
 		"FOOTPRINT_OS_RELEASE="+filepath.Join(dir, "os-release"),
 		"FOOTPRINT_BOOT_FINISHED="+filepath.Join(dir, "boot-finished"),
 		"FOOTPRINT_NO_SERVE=1",
+		"FOOTPRINT_RETRY_PAUSE=0",
+		"FOOTPRINT_RUN_DIR="+filepath.Join(dir, "run"),
+		"FOOTPRINT_CGROUP="+filepath.Join(dir, "cgroup"),
 	)}
 }
 
@@ -164,7 +167,7 @@ func TestAgentHookTimeout(t *testing.T) {
 	if got, want := phaseStatuses(r), "boot=ok install=ok ready=timeout"; got != want {
 		t.Errorf("phases %q, want %q", got, want)
 	}
-	if r.Status != results.StatusFailed || !strings.Contains(r.Detail, "exited 124") {
+	if r.Status != results.StatusFailed || !strings.Contains(r.Detail, "not ready within 1s") {
 		t.Errorf("status %s detail %q", r.Status, r.Detail)
 	}
 }

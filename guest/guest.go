@@ -38,12 +38,25 @@ type Node struct {
 	Agent      AgentSettings
 }
 
-// AgentSettings are the measuring parameters, in whole seconds.
+// AgentSettings are the measuring parameters; durations in whole seconds.
 type AgentSettings struct {
 	SettleSeconds   int
 	Samples         int
 	IntervalSeconds int
+	Version         string // of the system the profile installs
+	Preinstalled    bool   // the image already has the system: skip install
+	WorkloadImage   string
+	InstallTimeout  int
+	ReadyTimeout    int
+	WorkloadTimeout int
+	APIAttempts     int
+	APITimeout      int
+	// MySQLPassword goes to a root-only file, never to the settings file.
+	MySQLPassword string
 }
+
+// MaskedSecret replaces secrets in what footprint prints for review.
+const MaskedSecret = "********"
 
 var hostnamePattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
@@ -97,6 +110,7 @@ func userData(n Node) (string, error) {
 		PackageUpgrade: false,
 		WriteFiles: []writeFile{
 			{Path: "/etc/footprint/agent.env", Permissions: "0644", Content: AgentEnv(n)},
+			{Path: "/etc/footprint/secret.env", Permissions: "0600", Content: SecretEnv(n)},
 			{Path: "/etc/footprint/profile.sh", Permissions: "0644", Content: ProfileScript(n.Profile)},
 			{Path: "/usr/local/sbin/footprint-agent", Permissions: "0755", Content: agentScript},
 			{Path: "/etc/systemd/system/footprint-agent.service", Permissions: "0644", Content: agentUnit},
@@ -115,14 +129,29 @@ func userData(n Node) (string, error) {
 
 // AgentEnv is the agent's settings file, sourced by its shell.
 func AgentEnv(n Node) string {
+	a := n.Agent
+	preinstalled := "0"
+	if a.Preinstalled {
+		preinstalled = "1"
+	}
 	vars := map[string]string{
-		"NODE":     n.Name,
-		"PROFILE":  n.Profile.Name,
-		"ADDRESS":  n.Address,
-		"PORT":     fmt.Sprint(AgentPort),
-		"SETTLE":   fmt.Sprint(n.Agent.SettleSeconds),
-		"SAMPLES":  fmt.Sprint(n.Agent.Samples),
-		"INTERVAL": fmt.Sprint(n.Agent.IntervalSeconds),
+		"NODE":             n.Name,
+		"PROFILE":          n.Profile.Name,
+		"ADDRESS":          n.Address,
+		"PORT":             fmt.Sprint(AgentPort),
+		"SETTLE":           fmt.Sprint(a.SettleSeconds),
+		"SAMPLES":          fmt.Sprint(a.Samples),
+		"INTERVAL":         fmt.Sprint(a.IntervalSeconds),
+		"VERSION":          a.Version,
+		"PREINSTALLED":     preinstalled,
+		"WORKLOAD_IMAGE":   a.WorkloadImage,
+		"INSTALL_TIMEOUT":  fmt.Sprint(a.InstallTimeout),
+		"READY_TIMEOUT":    fmt.Sprint(a.ReadyTimeout),
+		"WORKLOAD_TIMEOUT": fmt.Sprint(a.WorkloadTimeout),
+		"API_ATTEMPTS":     fmt.Sprint(a.APIAttempts),
+		"API_TIMEOUT":      fmt.Sprint(a.APITimeout),
+		"API_CLIENT":       n.Profile.APIClient,
+		"UNITS":            strings.Join(n.Profile.Units, " "),
 	}
 	keys := make([]string, 0, len(vars))
 	for k := range vars {
@@ -136,6 +165,20 @@ func AgentEnv(n Node) string {
 		fmt.Fprintf(&b, "%s=%s\n", k, shellQuote(vars[k]))
 	}
 	return b.String()
+}
+
+// SecretEnv is the root-only file with the workload's password.
+func SecretEnv(n Node) string {
+	return "# footprint secrets (root only; sourced by the agent)\n# shellcheck disable=SC2034\n" +
+		"MYSQL_PASSWORD=" + shellQuote(n.Agent.MySQLPassword) + "\n"
+}
+
+// Mask hides the node's secrets in a rendered document.
+func Mask(doc string, n Node) string {
+	if n.Agent.MySQLPassword == "" {
+		return doc
+	}
+	return strings.ReplaceAll(doc, n.Agent.MySQLPassword, MaskedSecret)
 }
 
 // ProfileScript turns a profile's hooks into shell functions fp_<hook>, the

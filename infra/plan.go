@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/guest"
@@ -48,6 +49,7 @@ func Plan(exp config.Experiment, prefix string) ([]machine.Spec, error) {
 			Name:      prefix + "-" + node,
 			VCPUs:     exp.VCPUs,
 			MemoryMiB: exp.MemoryMiB,
+			DiskGiB:   exp.DiskGiB,
 			Address:   NodeAddress(exp.NetworkCIDR, i),
 			MAC:       NodeMAC(prefix, node),
 		}
@@ -58,9 +60,18 @@ func Plan(exp config.Experiment, prefix string) ([]machine.Spec, error) {
 			Address:    s.Address.String(),
 			MAC:        s.MAC,
 			Agent: guest.AgentSettings{
-				SettleSeconds:   int(exp.Settle.Seconds()),
+				SettleSeconds:   seconds(exp.Settle),
 				Samples:         exp.Samples,
-				IntervalSeconds: int(exp.SampleInterval.Seconds()),
+				IntervalSeconds: seconds(exp.SampleInterval),
+				Version:         exp.Version(name, p.DefaultVersion),
+				Preinstalled:    exp.Preinstalled[name],
+				WorkloadImage:   exp.WorkloadImage,
+				InstallTimeout:  seconds(exp.InstallTimeout),
+				ReadyTimeout:    seconds(exp.ReadyTimeout),
+				WorkloadTimeout: seconds(exp.WorkloadTimeout),
+				APIAttempts:     exp.APIAttempts,
+				APITimeout:      seconds(exp.APITimeout),
+				MySQLPassword:   exp.MySQLPassword,
 			},
 		})
 		if err != nil {
@@ -71,3 +82,5 @@ func Plan(exp config.Experiment, prefix string) ([]machine.Spec, error) {
 	}
 	return specs, nil
 }
+
+func seconds(d time.Duration) int { return int(d.Round(time.Second).Seconds()) }

@@ -66,6 +66,11 @@ func New(o Options) pulumi.RunFunc {
 		if err != nil {
 			return err
 		}
+		if exp.MySQLPassword == "" && needsWorkloadPassword(exp) {
+			return fmt.Errorf("%s:%s: not set, and a profile deploys MySQL: "+
+				"pulumi config set --secret %s:%s \"$(openssl rand -hex 16)\" (footprint run sets one per run)",
+				config.Namespace, config.KeyMySQLPassword, config.Namespace, config.KeyMySQLPassword)
+		}
 		prefix := Prefix(ctx.Project(), ctx.Stack())
 		specs, err := Plan(exp, prefix)
 		if err != nil {
@@ -126,6 +131,11 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env ma
 		r, err := o.Collect(o.Context, target, opts)
 		if err != nil {
 			_ = ctx.Log.Warn(err.Error(), &pulumi.LogArgs{Resource: m.Component})
+			// Where the console log is readable, keep what the agent said there.
+			if fromConsole, ok := results.FromConsole(m.ConsoleLog, m.Spec.Node); ok {
+				fromConsole.Collection = r.Collection
+				r = fromConsole
+			}
 		}
 		r.Node = m.Spec.Node
 		r.Profile = profileOf(m.Spec.Node, exp)
@@ -139,6 +149,15 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env ma
 		}
 		return toMap(r)
 	})
+}
+
+func needsWorkloadPassword(exp config.Experiment) bool {
+	for _, name := range exp.Profiles {
+		if p, ok := profiles.Get(name); ok && p.Hooks["workload"] != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func profileOf(node string, exp config.Experiment) string {

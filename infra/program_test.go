@@ -2,7 +2,6 @@ package infra
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,8 +74,12 @@ func runProgram(t *testing.T, stack string, cfg map[string]string) (*mocks, *col
 	if err := os.WriteFile(img, []byte("QFI\xfb fake qcow2 header"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	conf := map[string]string{"footprint:image": "test.qcow2", "footprint:domainType": "qemu"}
+	conf := map[string]string{"footprint:image": "test.qcow2", "footprint:domainType": "qemu", "footprint:profiles": "bare"}
 	for k, v := range cfg {
+		if v == "" {
+			delete(conf, k) // the key's default
+			continue
+		}
 		conf[k] = v
 	}
 	m, c := &mocks{}, &collected{}
@@ -92,6 +95,9 @@ func runProgram(t *testing.T, stack string, cfg map[string]string) (*mocks, *col
 
 func str(r registered, key string) string {
 	v, ok := r.inputs[resource.PropertyKey(key)]
+	if ok && v.IsSecret() {
+		v = v.SecretValue().Element
+	}
 	if !ok || !v.IsString() {
 		return ""
 	}
@@ -133,6 +139,11 @@ func TestProgramResourceGraph(t *testing.T) {
 	if got := str(domain, "name"); got != "footprint-ci-bare" {
 		t.Errorf("domain name %q", got)
 	}
+	for _, v := range m.ofType("libvirt:index/volume:Volume") {
+		if strings.HasSuffix(str(v, "name"), "-bare.qcow2") && num(v, "size") != 10<<30 {
+			t.Errorf("node volume size %v, want the default 10 GiB", num(v, "size"))
+		}
+	}
 	if num(domain, "memory") != 1024 || num(domain, "vcpu") != 1 || str(domain, "type") != "qemu" {
 		t.Errorf("domain size/type: memory %v vcpu %v type %q", num(domain, "memory"), num(domain, "vcpu"), str(domain, "type"))
 	}
@@ -164,6 +175,9 @@ func TestProgramResourceGraph(t *testing.T) {
 	}
 
 	ci := m.ofType("libvirt:index/cloudInitDisk:CloudInitDisk")[0]
+	if !ci.inputs["userData"].IsSecret() {
+		t.Error("user-data is not a secret, but it carries the workload's password")
+	}
 	if ud := str(ci, "userData"); !strings.HasPrefix(ud, "#cloud-config\n") || !strings.Contains(ud, "ADDRESS='"+addr+"'") {
 		t.Errorf("user-data does not carry the node address %s", addr)
 	}
@@ -220,6 +234,46 @@ func TestProgramSizesFromConfig(t *testing.T) {
 	}
 }
 
+func TestProgramAllSixProfiles(t *testing.T) {
+	password := "pw-for-the-mocks-0123456789"
+	m, c := runProgram(t, "seed", map[string]string{"footprint:profiles": "", "footprint:mysqlPassword": password})
+	domains := m.ofType("libvirt:index/domain:Domain")
+	if len(domains) != 6 || len(c.targets) != 6 {
+		t.Fatalf("%d domains and %d collections, want one per profile (6)", len(domains), len(c.targets))
+	}
+	addrs := map[string]bool{}
+	for _, d := range domains {
+		a := d.inputs["networkInterfaces"].ArrayValue()[0].ObjectValue()["addresses"].ArrayValue()[0].StringValue()
+		if addrs[a] {
+			t.Errorf("address %s given twice", a)
+		}
+		addrs[a] = true
+	}
+	for _, ci := range m.ofType("libvirt:index/cloudInitDisk:CloudInitDisk") {
+		if !ci.inputs["userData"].IsSecret() || !strings.Contains(str(ci, "userData"), password) {
+			t.Errorf("%s: the password must reach the guest, inside a secret", str(ci, "name"))
+		}
+	}
+}
+
+func TestProgramWantsAPasswordForMySQL(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "i.qcow2"), []byte("QFI\xfb"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := &mocks{}
+	program := New(Options{Collect: (&collected{}).fn, ProjectDir: dir, ImageCache: dir})
+	err := pulumi.RunErr(program, pulumi.WithMocks("footprint", "nopw", m), func(info *pulumi.RunInfo) {
+		info.Config = map[string]string{"footprint:profiles": "docker", "footprint:image": "i.qcow2"}
+	})
+	if err == nil || !strings.Contains(err.Error(), "footprint:mysqlPassword: not set") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(m.ofType("libvirt:index/domain:Domain")) != 0 {
+		t.Error("a domain was created without a password")
+	}
+}
+
 func TestProgramRejectsBadConfigBeforeAnyResource(t *testing.T) {
 	dir := t.TempDir()
 	m := &mocks{}
@@ -235,5 +289,4 @@ func TestProgramRejectsBadConfigBeforeAnyResource(t *testing.T) {
 			t.Errorf("resource %s %s registered despite invalid configuration", r.typ, r.name)
 		}
 	}
-	_ = fmt.Sprint()
 }

@@ -18,11 +18,20 @@ var defs embed.FS
 // registry is the order profiles are listed and run in by default.
 var registry = []string{
 	"bare",
+	"docker",
+	"k0s",
+	"k3s",
+	"microk8s",
+	"microk8s-noha",
 }
 
-// Hook names the agent knows, in the order it runs them. Each hook is a POSIX
-// shell snippet; a missing hook is a phase the profile skips.
-var HookNames = []string{"install", "ready", "version"}
+// HookNames are the hooks the agent knows, in the order it runs them. Each
+// is a POSIX shell snippet run as root in its own shell; a missing hook is a
+// phase the profile skips. ready and workloadReady are checks the agent
+// retries until they pass; api prints "<http code> <seconds>" for one
+// bounded request. Hooks may read VERSION, MYSQL_PASSWORD, MYSQL_IMAGE,
+// API_TIMEOUT and RUN_DIR (a root-only scratch folder).
+var HookNames = []string{"install", "ready", "version", "workload", "workloadReady", "api"}
 
 // Profile is one system to measure.
 type Profile struct {
@@ -30,6 +39,8 @@ type Profile struct {
 	Description    string            `yaml:"description"`
 	DefaultVersion string            `yaml:"defaultVersion"`
 	Hooks          map[string]string `yaml:"hooks"`
+	// APIClient says what the api hook uses, for the result.
+	APIClient string `yaml:"apiClient"`
 	// Units are the systemd units whose memory the agent accounts.
 	Units []string `yaml:"units"`
 }

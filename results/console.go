@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -55,4 +56,74 @@ func printable(r rune) rune {
 		return -1
 	}
 	return r
+}
+
+// FromConsole rebuilds what it can of a node's result from the agent's lines
+// on the serial console: the phases it finished, the samples' used and total
+// memory, the API verdict and OOM counts. It is the fallback for a guest whose
+// result never arrived over the network (thrashing, or its network gone), so
+// the status is always unresponsive. ok is false when the agent never spoke.
+func FromConsole(path, node string) (Result, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Result{}, false
+	}
+	defer f.Close()
+	r := Result{SchemaVersion: SchemaVersion, Node: node, Status: StatusUnresponsive,
+		Detail: "rebuilt from the serial console: the agent's result never arrived over the network"}
+	prefix := ConsolePrefix + "node=" + node + " "
+	spoke := false
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := strings.Map(printable, ansi.ReplaceAllString(sc.Text(), ""))
+		i := strings.Index(line, prefix)
+		if i < 0 {
+			continue
+		}
+		spoke = true
+		kind, fields := parseFields(strings.TrimSpace(line[i+len(prefix):]))
+		switch kind {
+		case "phase":
+			if fields["status"] == "started" || fields["phase"] == "agent" || fields["phase"] == "done" {
+				continue
+			}
+			r.Phases = append(r.Phases, Phase{Name: fields["phase"], Status: fields["status"], EndedAt: num(fields["uptime"])})
+		case "sample":
+			used, total := int64(num(fields["usedKiB"])), int64(num(fields["memTotalKiB"]))
+			r.Samples = append(r.Samples, Sample{Phase: fields["phase"], UptimeSeconds: num(fields["uptime"]), UsedKiB: used,
+				MeminfoKiB: map[string]int64{"MemTotal": total, "MemAvailable": total - used}})
+		case "api":
+			r.API = &API{Verdict: fields["verdict"], Successes: int(num(fields["successes"]))}
+		case "breakdown":
+			r.Breakdowns = append(r.Breakdowns, Breakdown{Phase: fields["phase"], OOMKills: int(num(fields["oomKills"]))})
+		}
+	}
+	return r, spoke
+}
+
+// parseFields splits "phase=idle status=ok uptime=80.1" (kind "phase") or
+// "sample phase=idle ..." (kind "sample") into its key=value fields.
+func parseFields(s string) (string, map[string]string) {
+	fields := map[string]string{}
+	kind := ""
+	for i, w := range strings.Fields(s) {
+		k, v, ok := strings.Cut(w, "=")
+		if !ok {
+			if i == 0 {
+				kind = w
+			}
+			continue
+		}
+		if i == 0 {
+			kind = k
+		}
+		fields[k] = v
+	}
+	return kind, fields
+}
+
+func num(s string) float64 {
+	v, _ := strconv.ParseFloat(s, 64)
+	return v
 }

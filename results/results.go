@@ -20,21 +20,36 @@ const (
 	StatusRunning = "running" // the agent has not finished
 	StatusFailed  = "failed"  // a hook failed; the phases done are kept
 	StatusTimeout = "timeout" // no result before the collection deadline
+	// StatusUnresponsive: the guest got somewhere (its console says so) but
+	// its result never arrived over the network.
+	StatusUnresponsive = "unresponsive"
+)
+
+// API verdicts.
+const (
+	APIResponsive   = "responsive"
+	APIDegraded     = "degraded"
+	APIUnresponsive = "unresponsive"
 )
 
 // Result is one node's document.
 type Result struct {
-	SchemaVersion int      `json:"schemaVersion"`
-	Node          string   `json:"node"`
-	Profile       string   `json:"profile"`
-	Status        string   `json:"status"`
-	Detail        string   `json:"detail,omitempty"`
-	OS            OS       `json:"os"`
-	SystemVersion string   `json:"systemVersion,omitempty"`
-	Settings      Settings `json:"settings"`
-	AgentRSSKiB   *int64   `json:"agentRssKiB,omitempty"`
-	Phases        []Phase  `json:"phases"`
-	Samples       []Sample `json:"samples"`
+	SchemaVersion int    `json:"schemaVersion"`
+	Node          string `json:"node"`
+	Profile       string `json:"profile"`
+	Status        string `json:"status"`
+	Detail        string `json:"detail,omitempty"`
+	OS            OS     `json:"os"`
+	// RequestedVersion is the profile's version setting; SystemVersion is
+	// what the installed system says it is.
+	RequestedVersion string      `json:"requestedVersion,omitempty"`
+	SystemVersion    string      `json:"systemVersion,omitempty"`
+	Settings         Settings    `json:"settings"`
+	AgentRSSKiB      *int64      `json:"agentRssKiB,omitempty"`
+	API              *API        `json:"api,omitempty"`
+	Phases           []Phase     `json:"phases"`
+	Samples          []Sample    `json:"samples"`
+	Breakdowns       []Breakdown `json:"breakdowns,omitempty"`
 
 	// Filled in by footprint on the host, not by the agent.
 	Machine    *Machine `json:"machine,omitempty"`
@@ -69,6 +84,68 @@ type Sample struct {
 	UsedKiB       int64            `json:"usedKiB"`
 	FreeUsedKiB   *int64           `json:"freeUsedKiB"`
 	MeminfoKiB    map[string]int64 `json:"meminfoKiB"`
+}
+
+// Breakdown says where the memory of one phase is.
+type Breakdown struct {
+	Phase        string            `json:"phase"`
+	UnitsKiB     map[string]*int64 `json:"unitsKiB"`   // the profile's systemd units
+	CgroupsKiB   map[string]int64  `json:"cgroupsKiB"` // every cgroup of 1 MiB or more
+	TopProcesses []Process         `json:"topProcesses"`
+	OOMKills     int               `json:"oomKills"`
+	KernelLog    []string          `json:"kernelLog,omitempty"` // the last OOM lines
+}
+
+// Process is one entry of the top processes by resident memory.
+type Process struct {
+	PID    int    `json:"pid"`
+	Name   string `json:"name"`
+	RSSKiB int64  `json:"rssKiB"`
+}
+
+// API is the probe of the system's API after the workload started.
+type API struct {
+	Client    string       `json:"client"`
+	Attempts  []APIAttempt `json:"attempts"`
+	Successes int          `json:"successes"`
+	Verdict   string       `json:"verdict"`
+}
+
+// APIAttempt is one bounded request.
+type APIAttempt struct {
+	HTTPCode int      `json:"httpCode"`
+	Seconds  *float64 `json:"seconds"`
+	OK       bool     `json:"ok"`
+}
+
+// Latency is the median and maximum of the successful attempts, in seconds.
+func (a API) Latency() (median, max float64, ok bool) {
+	var v []float64
+	for _, at := range a.Attempts {
+		if at.OK && at.Seconds != nil {
+			v = append(v, *at.Seconds)
+		}
+	}
+	if len(v) == 0 {
+		return 0, 0, false
+	}
+	sort.Float64s(v)
+	n := len(v)
+	median = v[n/2]
+	if n%2 == 0 {
+		median = (v[n/2-1] + v[n/2]) / 2
+	}
+	return median, v[n-1], true
+}
+
+// BreakdownOf returns the breakdown taken in a phase.
+func (r Result) BreakdownOf(phase string) (Breakdown, bool) {
+	for _, b := range r.Breakdowns {
+		if b.Phase == phase {
+			return b, true
+		}
+	}
+	return Breakdown{}, false
 }
 
 // Machine is where the node ran.

@@ -26,6 +26,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/footprint-dev/footprint/config"
+	"github.com/footprint-dev/footprint/guest"
 	"github.com/footprint-dev/footprint/image"
 	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/infra/libvirt"
@@ -85,9 +86,16 @@ func Render(o Options, node string) (string, error) {
 		return "", err
 	}
 	var names []string
+	// A stand-in password, masked below like a real one would be.
+	exp.MySQLPassword = "render-time-stand-in-password"
+	specs, err = infra.Plan(exp, infra.Prefix(Project, o.Stack))
+	if err != nil {
+		return "", err
+	}
 	for _, s := range specs {
 		if node == "" || s.Node == node {
-			return fmt.Sprintf("# user-data of node %s (domain %s, address %s)\n%s", s.Node, s.Name, s.Address, s.CloudInit.UserData), nil
+			doc := strings.ReplaceAll(s.CloudInit.UserData, exp.MySQLPassword, guest.MaskedSecret)
+			return fmt.Sprintf("# user-data of node %s (domain %s, address %s)\n%s", s.Node, s.Name, s.Address, doc), nil
 		}
 		names = append(names, s.Node)
 	}
@@ -126,7 +134,11 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	if err != nil {
 		return out, err
 	}
-	if err := setConfig(ctx, stack, values); err != nil {
+	password, err := randomPassword()
+	if err != nil {
+		return out, err
+	}
+	if err := setConfig(ctx, stack, values, password); err != nil {
 		return out, err
 	}
 
@@ -290,7 +302,17 @@ func toolRoots() []string {
 	return roots
 }
 
-func setConfig(ctx context.Context, stack auto.Stack, values map[string]string) error {
+// randomPassword is the workload's password for one run: random, a Pulumi
+// secret, and in no output, report or result.
+func randomPassword() (string, error) {
+	buf := make([]byte, 18)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(buf), nil
+}
+
+func setConfig(ctx context.Context, stack auto.Stack, values map[string]string, password string) error {
 	current, err := stack.GetAllConfig(ctx)
 	if err != nil {
 		return fmt.Errorf("reading stack configuration: %w", err)
@@ -299,7 +321,7 @@ func setConfig(ctx context.Context, stack auto.Stack, values map[string]string) 
 	var stale []string
 	for k := range current {
 		if ns, key, ok := strings.Cut(k, ":"); ok && ns == config.Namespace {
-			if _, keep := values[key]; !keep {
+			if _, keep := values[key]; !keep && key != config.KeyMySQLPassword {
 				stale = append(stale, k)
 			}
 		}
@@ -309,12 +331,14 @@ func setConfig(ctx context.Context, stack auto.Stack, values map[string]string) 
 			return err
 		}
 	}
-	cm := auto.ConfigMap{}
-	for k, v := range values {
-		cm[config.Namespace+":"+k] = auto.ConfigValue{Value: v}
+	cm := auto.ConfigMap{
+		config.Namespace + ":" + config.KeyMySQLPassword: auto.ConfigValue{Value: password, Secret: true},
 	}
-	if len(cm) == 0 {
-		return nil
+	for k, v := range values {
+		if k == config.KeyMySQLPassword {
+			continue // a stack file never holds it; each run gets its own
+		}
+		cm[config.Namespace+":"+k] = auto.ConfigValue{Value: v}
 	}
 	return stack.SetAllConfig(ctx, cm)
 }

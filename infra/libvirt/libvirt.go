@@ -153,14 +153,16 @@ func newNode(ctx *pulumi.Context, env machine.Environment, c *Cluster, s machine
 		Pool:         c.Pool.Name,
 		BaseVolumeId: c.Base.ID(),
 		Format:       pulumi.String("qcow2"),
+		Size:         pulumi.Int(s.DiskGiB << 30),
 	}, parent)
 	if err != nil {
 		return nil, err
 	}
 	n.CloudInit, err = lv.NewCloudInitDisk(ctx, s.Name, &lv.CloudInitDiskArgs{
-		Name:          pulumi.String(CloudInitName(s.Name)),
-		Pool:          c.Pool.Name,
-		UserData:      pulumi.String(s.CloudInit.UserData),
+		Name: pulumi.String(CloudInitName(s.Name)),
+		Pool: c.Pool.Name,
+		// user-data carries the workload's password: stored encrypted.
+		UserData:      pulumi.ToSecret(pulumi.String(s.CloudInit.UserData)).(pulumi.StringOutput),
 		MetaData:      pulumi.String(s.CloudInit.MetaData),
 		NetworkConfig: pulumi.String(s.CloudInit.NetworkConfig),
 	}, parent)

@@ -19,6 +19,7 @@ type Spec struct {
 	Name      string // unique on the host: derived from project, stack and node
 	VCPUs     int
 	MemoryMiB int
+	DiskGiB   int
 	Address   netip.Addr
 	MAC       string
 	CloudInit guest.Rendered

@@ -94,15 +94,11 @@ func Markdown(run Run) string {
 			m.VCPUs, m.MemoryMiB, m.Hypervisor, m.Image, short(m.ImageSHA256))
 	}
 	b.WriteString("\n\n")
-	b.WriteString("| System | Used idle (MiB) | MemTotal (MiB) | free's used (MiB) | Seed 2022 (MB) | OS | Status |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---|---|\n")
+	b.WriteString("| System | Version | Used idle (MiB) | Used with MySQL (MiB) | MemTotal (MiB) | API after MySQL | free's used idle (MiB) | Seed 2022 idle (MB) | Status |\n")
+	b.WriteString("|---|---|---:|---:|---:|---|---:|---:|---|\n")
 	for _, r := range run.Nodes {
-		used, total, freeUsed := "–", "–", "–"
+		idle, total, freeUsed := usedCell(r, "idle"), "–", "–"
 		if s, ok := r.Summarize("idle"); ok {
-			used = fmt.Sprintf("%.0f", s.UsedMiB)
-			if s.UsedMaxMiB-s.UsedMinMiB >= 1 {
-				used += fmt.Sprintf(" (%.0f–%.0f)", s.UsedMinMiB, s.UsedMaxMiB)
-			}
 			total = fmt.Sprintf("%.0f", s.MemTotalMiB)
 			if s.FreeUsedMiB > 0 {
 				freeUsed = fmt.Sprintf("%.0f", s.FreeUsedMiB)
@@ -112,16 +108,18 @@ func Markdown(run Run) string {
 		if v, ok := SeedUsedMB[r.Profile]; ok {
 			seed = fmt.Sprint(v)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n",
-			r.Node, used, total, freeUsed, seed, orDash(r.OS.PrettyName), status(r))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			r.Node, orDash(r.SystemVersion), idle, usedCell(r, "workload"), total, apiCell(r), freeUsed, seed, status(r))
 	}
-	b.WriteString("\nUsed is MemTotal − MemAvailable, the median of the samples taken after the settle time; " +
-		"`free`'s own \"used\" column is shown beside it because it is what a reader of `free -m` sees.\n")
-
-	b.WriteString("\n## Timings (seconds)\n\n| System | Agent start (uptime) | Settle | Samples | Result at (uptime) | Collection |\n|---|---:|---:|---:|---:|---:|\n")
+	b.WriteString("\nUsed is MemTotal − MemAvailable, the median of the samples taken after the settle time " +
+		"(min–max shown when they differ by 1 MiB or more); `free`'s own \"used\" column is shown beside it " +
+		"because it is what a reader of `free -m` sees. OS: ")
+	b.WriteString(osList(run.Nodes) + ".\n")
+	writeBreakdowns(&b, run.Nodes)
+	b.WriteString("\n## Timings (seconds)\n\n| System | Cloud-init done (uptime) | Install | Ready | Workload ready | Result at (uptime) | Collection |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range run.Nodes {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", r.Node,
-			phaseEnd(r, "boot"), phaseDur(r, "settle"), phaseDur(r, "idle"), phaseEnd(r, "idle"), collectSecs(r))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Node,
+			phaseEnd(r, "boot"), phaseDur(r, "install"), phaseDur(r, "ready"), phaseDur(r, "workloadReady"), lastPhaseEnd(r), collectSecs(r))
 	}
 	if run.Timings.UpSeconds > 0 || run.Timings.DestroySeconds > 0 {
 		fmt.Fprintf(&b, "\nHost: up %.1f s, destroy %.1f s.\n", run.Timings.UpSeconds, run.Timings.DestroySeconds)
@@ -148,6 +146,117 @@ func Markdown(run Run) string {
 	return b.String()
 }
 
+func usedCell(r results.Result, phase string) string {
+	s, ok := r.Summarize(phase)
+	if !ok {
+		return "–"
+	}
+	out := fmt.Sprintf("%.0f", s.UsedMiB)
+	if s.UsedMaxMiB-s.UsedMinMiB >= 1 {
+		out += fmt.Sprintf(" (%.0f–%.0f)", s.UsedMinMiB, s.UsedMaxMiB)
+	}
+	return out
+}
+
+func apiCell(r results.Result) string {
+	if r.API == nil {
+		return "–"
+	}
+	out := fmt.Sprintf("%s (%d/%d)", r.API.Verdict, r.API.Successes, max(len(r.API.Attempts), r.API.Successes))
+	if med, mx, ok := r.API.Latency(); ok {
+		out += fmt.Sprintf(", %.0f/%.0f ms", med*1000, mx*1000)
+	}
+	return out
+}
+
+func osList(nodes []results.Result) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range nodes {
+		if r.OS.PrettyName == "" {
+			continue
+		}
+		k := r.OS.PrettyName + ", kernel " + r.OS.Kernel
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	if len(out) == 0 {
+		return "–"
+	}
+	return strings.Join(out, "; ")
+}
+
+// writeBreakdowns says where the memory is: the profile's units, the largest
+// cgroups and processes, and OOM kills.
+func writeBreakdowns(b *strings.Builder, nodes []results.Result) {
+	any := false
+	for _, r := range nodes {
+		if len(r.Breakdowns) > 0 {
+			any = true
+		}
+	}
+	if !any {
+		return
+	}
+	b.WriteString("\n## Where the memory is (MiB)\n\n| System | Phase | Units | Largest cgroups | Largest processes (RSS) | OOM kills |\n|---|---|---|---|---|---:|\n")
+	for _, r := range nodes {
+		for _, br := range r.Breakdowns {
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %d |\n", r.Node, br.Phase,
+				unitsCell(br), topCgroups(br, 3), topProcs(br, 3), br.OOMKills)
+		}
+	}
+}
+
+func unitsCell(br results.Breakdown) string {
+	names := make([]string, 0, len(br.UnitsKiB))
+	for n := range br.UnitsKiB {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []string
+	for _, n := range names {
+		if v := br.UnitsKiB[n]; v != nil {
+			out = append(out, fmt.Sprintf("%s %.0f", n, results.MiB(*v)))
+		} else {
+			out = append(out, n+" –")
+		}
+	}
+	return orDash(strings.Join(out, ", "))
+}
+
+func topCgroups(br results.Breakdown, n int) string {
+	type kv struct {
+		k string
+		v int64
+	}
+	var all []kv
+	for k, v := range br.CgroupsKiB {
+		// Parents double-count their children: list leaves of system.slice and
+		// the other top-level groups.
+		if k == "system.slice" {
+			continue
+		}
+		all = append(all, kv{k, v})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].v > all[j].v || all[i].v == all[j].v && all[i].k < all[j].k })
+	var out []string
+	for i := 0; i < len(all) && i < n; i++ {
+		out = append(out, fmt.Sprintf("%s %.0f", all[i].k, results.MiB(all[i].v)))
+	}
+	return orDash(strings.Join(out, ", "))
+}
+
+func topProcs(br results.Breakdown, n int) string {
+	var out []string
+	for i := 0; i < len(br.TopProcesses) && i < n; i++ {
+		p := br.TopProcesses[i]
+		out = append(out, fmt.Sprintf("%s %.0f", p.Name, results.MiB(p.RSSKiB)))
+	}
+	return orDash(strings.Join(out, ", "))
+}
+
 func firstMachine(rs []results.Result) *results.Machine {
 	for _, r := range rs {
 		if r.Machine != nil {
@@ -171,9 +280,21 @@ func phaseEnd(r results.Result, name string) string {
 	return "–"
 }
 
+func lastPhaseEnd(r results.Result) string {
+	if len(r.Phases) == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f", r.Phases[len(r.Phases)-1].EndedAt)
+}
+
 func phaseDur(r results.Result, name string) string {
-	if v, ok := r.PhaseSeconds(name); ok {
-		return fmt.Sprintf("%.1f", v)
+	for _, p := range r.Phases {
+		if p.Name == name {
+			if p.Status != results.StatusOK {
+				return p.Status
+			}
+			return fmt.Sprintf("%.1f", p.EndedAt-p.StartedAt)
+		}
 	}
 	return "–"
 }
