@@ -51,6 +51,8 @@ const (
 	KeyAPITimeout      = "apiTimeout"
 	KeyMySQLPassword   = "mysqlPassword"
 	KeyDiskGiB         = "diskGiB"
+	KeyRepeats         = "repeats"
+	KeyMemorySizesMiB  = "memorySizesMiB"
 )
 
 // DefaultWorkloadImage is the MySQL the seed deployed: 8.x, here the LTS.
@@ -58,14 +60,17 @@ const DefaultWorkloadImage = "mysql:8.4"
 
 // Experiment is one stack's validated configuration.
 type Experiment struct {
-	LibvirtURI      string
-	DomainType      string
-	Image           string // URL or absolute local path
-	ImageSHA256     string // expected digest; empty when not pinned
-	NetworkCIDR     netip.Prefix
-	Profiles        []string
-	VCPUs           int
-	MemoryMiB       int
+	LibvirtURI  string
+	DomainType  string
+	Image       string // URL or absolute local path
+	ImageSHA256 string // expected digest; empty when not pinned
+	NetworkCIDR netip.Prefix
+	Profiles    []string
+	VCPUs       int
+	MemoryMiB   int
+	// MemorySizesMiB is the sweep; a single size unless the stack sets it.
+	MemorySizesMiB  []int
+	Repeats         int
 	DiskGiB         int
 	Settle          time.Duration
 	Samples         int
@@ -92,6 +97,7 @@ const (
 	MaxMemoryMiB = 1 << 20
 	MaxVCPUs     = 256
 	MaxSamples   = 1000
+	MaxRepeats   = 50
 	MinSubnetLen = 8
 	MaxSubnetLen = 29
 )
@@ -155,7 +161,7 @@ func Parse(values map[string]string, src Source) (Experiment, error) {
 			return Experiment{}, fmt.Errorf("%s:%s: %v", Namespace, k, err)
 		}
 	}
-	if err := e.crossCheck(src); err != nil {
+	if err := e.crossCheck(src, values); err != nil {
 		return Experiment{}, err
 	}
 	return e, nil
@@ -171,6 +177,7 @@ func defaults(src Source) Experiment {
 		VCPUs:           1,
 		MemoryMiB:       1024,
 		DiskGiB:         10,
+		Repeats:         1,
 		Settle:          60 * time.Second,
 		Samples:         5,
 		SampleInterval:  5 * time.Second,
@@ -281,7 +288,34 @@ var parsers = map[string]parser{
 	}),
 	// Room for a distribution's images and MySQL's; the cloud image's root
 	// file system grows to fill the disk at first boot.
-	KeyDiskGiB:         intIn(2, 2048, func(e *Experiment, v int) { e.DiskGiB = v }),
+	KeyDiskGiB: intIn(2, 2048, func(e *Experiment, v int) { e.DiskGiB = v }),
+	KeyRepeats: intIn(1, MaxRepeats, func(e *Experiment, v int) { e.Repeats = v }),
+	KeyMemorySizesMiB: func(e *Experiment, raw string, _ Source) error {
+		items, err := stringList(raw)
+		if err != nil {
+			return err
+		}
+		if len(items) == 0 {
+			return fmt.Errorf("is empty (want sizes in MiB, e.g. [512, 1024, 2048])")
+		}
+		seen := map[int]bool{}
+		e.MemorySizesMiB = nil
+		for _, it := range items {
+			v, err := strconv.Atoi(it)
+			if err != nil {
+				return fmt.Errorf("%q is not a whole number of MiB", it)
+			}
+			if v < MinMemoryMiB || v > MaxMemoryMiB {
+				return fmt.Errorf("%d is out of range (want %d to %d)", v, MinMemoryMiB, MaxMemoryMiB)
+			}
+			if seen[v] {
+				return fmt.Errorf("size %d is listed twice", v)
+			}
+			seen[v] = true
+			e.MemorySizesMiB = append(e.MemorySizesMiB, v)
+		}
+		return nil
+	},
 	KeySettle:          durationIn(0, 24*time.Hour, func(e *Experiment, d time.Duration) { e.Settle = d }),
 	KeySamples:         intIn(1, MaxSamples, func(e *Experiment, v int) { e.Samples = v }),
 	KeySampleInterval:  durationIn(time.Second, time.Hour, func(e *Experiment, d time.Duration) { e.SampleInterval = d }),
@@ -378,8 +412,19 @@ func durationIn(lo, hi time.Duration, set func(*Experiment, time.Duration)) pars
 func stringList(raw string) ([]string, error) {
 	var out []string
 	if strings.HasPrefix(raw, "[") {
-		if err := json.Unmarshal([]byte(raw), &out); err != nil {
-			return nil, fmt.Errorf("%q is not a list of names", raw)
+		var items []any
+		if err := json.Unmarshal([]byte(raw), &items); err != nil {
+			return nil, fmt.Errorf("%q is not a list", raw)
+		}
+		for _, it := range items {
+			switch v := it.(type) {
+			case string:
+				out = append(out, v)
+			case float64:
+				out = append(out, strconv.FormatFloat(v, 'f', -1, 64))
+			default:
+				return nil, fmt.Errorf("%q holds %v, which is neither a name nor a number", raw, it)
+			}
 		}
 	} else if raw != "" {
 		out = strings.Split(raw, ",")
@@ -447,7 +492,7 @@ func resolveImage(raw, projectDir string) (string, error) {
 	return path, nil
 }
 
-func (e Experiment) crossCheck(src Source) error {
+func (e Experiment) crossCheck(src Source, values map[string]string) error {
 	if len(e.Profiles) == 0 {
 		return fmt.Errorf("%s:%s: no profiles to run", Namespace, KeyProfiles)
 	}
@@ -463,6 +508,9 @@ func (e Experiment) crossCheck(src Source) error {
 		return fmt.Errorf("%s:%s: %s holds %d node addresses but the stack needs %d",
 			Namespace, KeyNetworkCIDR, e.NetworkCIDR, hosts, e.NodeCount())
 	}
+	if _, both := values[KeyMemoryMiB]; both && len(e.MemorySizesMiB) > 0 {
+		return fmt.Errorf("%s:%s: set either it or %s, not both", Namespace, KeyMemorySizesMiB, KeyMemoryMiB)
+	}
 	for p := range e.Preinstalled {
 		if !contains(e.Profiles, p) {
 			return fmt.Errorf("%s:%s: profile %q is not among the stack's profiles", Namespace, KeyPreinstalled, p)
@@ -475,8 +523,17 @@ func (e Experiment) crossCheck(src Source) error {
 	return nil
 }
 
-// NodeCount is how many machines the experiment creates.
-func (e Experiment) NodeCount() int { return len(e.Profiles) }
+// Sizes are the VM memory sizes of the experiment, in MiB.
+func (e Experiment) Sizes() []int {
+	if len(e.MemorySizesMiB) > 0 {
+		return e.MemorySizesMiB
+	}
+	return []int{e.MemoryMiB}
+}
+
+// NodeCount is how many machines the experiment creates: every profile at
+// every size, repeated.
+func (e Experiment) NodeCount() int { return len(e.Profiles) * len(e.Sizes()) * e.Repeats }
 
 // FirstHostOffset is where node addresses start in the subnet; below it sit
 // the network address and the gateway, with room for later additions.

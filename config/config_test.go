@@ -116,6 +116,15 @@ func TestMalformedStacksFailWithOneLineNamingTheKey(t *testing.T) {
 		{"ready timeout negative", map[string]string{"readyTimeout": "-1m"}, "readyTimeout", "out of range"},
 		{"workload timeout not a duration", map[string]string{"workloadTimeout": "soon"}, "workloadTimeout", "duration"},
 		{"short password", map[string]string{"mysqlPassword": "hunter2"}, "mysqlPassword", "at least 12"},
+		{"repeats zero", map[string]string{"repeats": "0"}, "repeats", "1 to"},
+		{"repeats not a number", map[string]string{"repeats": "three"}, "repeats", "whole number"},
+		{"sweep sizes duplicated", map[string]string{"memorySizesMiB": "[512, 1024, 512]"}, "memorySizesMiB", "twice"},
+		{"sweep size too small", map[string]string{"memorySizesMiB": "[128, 1024]"}, "memorySizesMiB", "256"},
+		{"sweep size not a number", map[string]string{"memorySizesMiB": `["1G"]`}, "memorySizesMiB", "whole number"},
+		{"sweep not a list", map[string]string{"memorySizesMiB": "[1G]"}, "memorySizesMiB", "not a list"},
+		{"sweep empty", map[string]string{"memorySizesMiB": "[]"}, "memorySizesMiB", "empty"},
+		{"sweep and single size", map[string]string{"memorySizesMiB": "[512]", "memoryMiB": "1024"}, "memorySizesMiB", "not both"},
+		{"matrix too big for the subnet", map[string]string{"networkCidr": "10.1.2.0/28", "repeats": "3", "profiles": "bare,docker"}, "networkCidr", "needs 6"},
 	}
 	if len(cases) < 20 {
 		t.Fatalf("only %d malformed inputs covered", len(cases))

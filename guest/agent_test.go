@@ -21,6 +21,12 @@ Shmem:              1100 kB
 SReclaimable:      20100 kB
 SwapTotal:             0 kB
 SwapFree:              0 kB
+AnonPages:         61200 kB
+Slab:              45000 kB
+SUnreclaim:        24900 kB
+KernelStack:        2100 kB
+PageTables:         1900 kB
+Percpu:              880 kB
 `
 
 // agentRun runs the shipped agent script on the host against fixture files:
@@ -119,7 +125,8 @@ func TestAgentBareHappyPath(t *testing.T) {
 			t.Errorf("freeUsedKiB %v, want free's column 150000", s.FreeUsedKiB)
 		}
 		for k, v := range map[string]int64{"MemTotal": 996452, "MemFree": 601234, "MemAvailable": 832612, "Buffers": 12000,
-			"Cached": 210000, "SReclaimable": 20100, "Shmem": 1100, "SwapTotal": 0, "SwapFree": 0} {
+			"Cached": 210000, "SReclaimable": 20100, "Shmem": 1100, "SwapTotal": 0, "SwapFree": 0,
+			"AnonPages": 61200, "Slab": 45000, "SUnreclaim": 24900, "KernelStack": 2100, "PageTables": 1900, "Percpu": 880} {
 			if got, ok := s.MeminfoKiB[k]; !ok || got != v {
 				t.Errorf("meminfo %s = %d (present %v), want %d", k, got, ok, v)
 			}

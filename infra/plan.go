@@ -35,52 +35,79 @@ func NodeMAC(prefix, node string) string {
 	return fmt.Sprintf("52:54:00:%02x:%02x:%02x", h[0], h[1], h[2])
 }
 
-// Plan expands an experiment into machine specs, one per node.
+// NodeName names one cell of the matrix: the profile alone for the seed's
+// single run, with the size and repeat when the stack sweeps or repeats.
+func NodeName(profile string, sizeMiB, repeat int, sweep, repeated bool) string {
+	name := profile
+	if sweep {
+		name += fmt.Sprintf("-%dm", sizeMiB)
+	}
+	if repeated {
+		name += fmt.Sprintf("-r%d", repeat)
+	}
+	return name
+}
+
+// Plan expands an experiment into machine specs: every profile at every
+// memory size, repeated, each with its own name, address and MAC.
 func Plan(exp config.Experiment, prefix string) ([]machine.Spec, error) {
 	specs := make([]machine.Spec, 0, exp.NodeCount())
-	for i, name := range exp.Profiles {
+	sizes := exp.Sizes()
+	i := 0
+	for _, name := range exp.Profiles {
 		p, ok := profiles.Get(name)
 		if !ok {
 			return nil, fmt.Errorf("%s:%s: unknown profile %q", config.Namespace, config.KeyProfiles, name)
 		}
-		node := name
-		s := machine.Spec{
-			Node:      node,
-			Name:      prefix + "-" + node,
-			VCPUs:     exp.VCPUs,
-			MemoryMiB: exp.MemoryMiB,
-			DiskGiB:   exp.DiskGiB,
-			Address:   NodeAddress(exp.NetworkCIDR, i),
-			MAC:       NodeMAC(prefix, node),
+		for _, size := range sizes {
+			for repeat := 1; repeat <= exp.Repeats; repeat++ {
+				node := NodeName(name, size, repeat, len(sizes) > 1, exp.Repeats > 1)
+				s := machine.Spec{
+					Node:      node,
+					Profile:   name,
+					Repeat:    repeat,
+					Name:      prefix + "-" + node,
+					VCPUs:     exp.VCPUs,
+					MemoryMiB: size,
+					DiskGiB:   exp.DiskGiB,
+					Address:   NodeAddress(exp.NetworkCIDR, i),
+					MAC:       NodeMAC(prefix, node),
+				}
+				i++
+				rendered, err := guest.Render(guest.Node{
+					Name:       node,
+					InstanceID: s.Name,
+					Profile:    p,
+					Address:    s.Address.String(),
+					MAC:        s.MAC,
+					Agent:      agentSettings(exp, p),
+				})
+				if err != nil {
+					return nil, err
+				}
+				s.CloudInit = rendered
+				specs = append(specs, s)
+			}
 		}
-		rendered, err := guest.Render(guest.Node{
-			Name:       node,
-			InstanceID: s.Name,
-			Profile:    p,
-			Address:    s.Address.String(),
-			MAC:        s.MAC,
-			Agent: guest.AgentSettings{
-				SettleSeconds:   seconds(exp.Settle),
-				Samples:         exp.Samples,
-				IntervalSeconds: seconds(exp.SampleInterval),
-				Version:         exp.Version(name, p.DefaultVersion),
-				Preinstalled:    exp.Preinstalled[name],
-				WorkloadImage:   exp.WorkloadImage,
-				InstallTimeout:  seconds(exp.InstallTimeout),
-				ReadyTimeout:    seconds(exp.ReadyTimeout),
-				WorkloadTimeout: seconds(exp.WorkloadTimeout),
-				APIAttempts:     exp.APIAttempts,
-				APITimeout:      seconds(exp.APITimeout),
-				MySQLPassword:   exp.MySQLPassword,
-			},
-		})
-		if err != nil {
-			return nil, err
-		}
-		s.CloudInit = rendered
-		specs = append(specs, s)
 	}
 	return specs, nil
+}
+
+func agentSettings(exp config.Experiment, p profiles.Profile) guest.AgentSettings {
+	return guest.AgentSettings{
+		SettleSeconds:   seconds(exp.Settle),
+		Samples:         exp.Samples,
+		IntervalSeconds: seconds(exp.SampleInterval),
+		Version:         exp.Version(p.Name, p.DefaultVersion),
+		Preinstalled:    exp.Preinstalled[p.Name],
+		WorkloadImage:   exp.WorkloadImage,
+		InstallTimeout:  seconds(exp.InstallTimeout),
+		ReadyTimeout:    seconds(exp.ReadyTimeout),
+		WorkloadTimeout: seconds(exp.WorkloadTimeout),
+		APIAttempts:     exp.APIAttempts,
+		APITimeout:      seconds(exp.APITimeout),
+		MySQLPassword:   exp.MySQLPassword,
+	}
 }
 
 func seconds(d time.Duration) int { return int(d.Round(time.Second).Seconds()) }

@@ -138,9 +138,9 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env ma
 			}
 		}
 		r.Node = m.Spec.Node
-		r.Profile = profileOf(m.Spec.Node, exp)
+		r.Profile = m.Spec.Profile
 		r.Machine = &results.Machine{
-			Name: m.Spec.Name, Address: m.Spec.Address.String(), VCPUs: m.Spec.VCPUs, MemoryMiB: m.Spec.MemoryMiB,
+			Name: m.Spec.Name, Address: m.Spec.Address.String(), VCPUs: m.Spec.VCPUs, MemoryMiB: m.Spec.MemoryMiB, Repeat: m.Spec.Repeat, DiskGiB: m.Spec.DiskGiB,
 			DomainType: env.DomainType, Hypervisor: m.Hypervisor, Image: env.Image.Ref, ImageSHA256: env.Image.SHA256,
 		}
 		if s, ok := r.Summarize("idle"); ok {
@@ -158,15 +158,6 @@ func needsWorkloadPassword(exp config.Experiment) bool {
 		}
 	}
 	return false
-}
-
-func profileOf(node string, exp config.Experiment) string {
-	for _, p := range exp.Profiles {
-		if p == node {
-			return p
-		}
-	}
-	return node
 }
 
 // toMap turns a result into plain values a stack output can hold.

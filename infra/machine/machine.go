@@ -16,6 +16,8 @@ import (
 // Spec is one virtual machine to create.
 type Spec struct {
 	Node      string // logical name: hostname and key of the results
+	Profile   string
+	Repeat    int    // 1-based
 	Name      string // unique on the host: derived from project, stack and node
 	VCPUs     int
 	MemoryMiB int

@@ -1,0 +1,73 @@
+package infra
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/footprint-dev/footprint/config"
+)
+
+func TestPlanExpandsProfilesSizesAndRepeats(t *testing.T) {
+	exp, err := config.Parse(map[string]string{
+		"profiles": "bare,docker", "memorySizesMiB": "[512, 1024]", "repeats": "2",
+		"networkCidr": "10.50.0.0/24", "mysqlPassword": "0123456789abcdef",
+	}, Source("footprint", "sweep", t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs, err := Plan(exp, "footprint-sweep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		node    string
+		profile string
+		size    int
+		repeat  int
+	}{
+		{"bare-512m-r1", "bare", 512, 1}, {"bare-512m-r2", "bare", 512, 2},
+		{"bare-1024m-r1", "bare", 1024, 1}, {"bare-1024m-r2", "bare", 1024, 2},
+		{"docker-512m-r1", "docker", 512, 1}, {"docker-512m-r2", "docker", 512, 2},
+		{"docker-1024m-r1", "docker", 1024, 1}, {"docker-1024m-r2", "docker", 1024, 2},
+	}
+	if len(specs) != len(want) || exp.NodeCount() != len(want) {
+		t.Fatalf("%d specs (NodeCount %d), want %d", len(specs), exp.NodeCount(), len(want))
+	}
+	names, addrs, macs := map[string]bool{}, map[netip.Addr]bool{}, map[string]bool{}
+	for i, s := range specs {
+		w := want[i]
+		if s.Node != w.node || s.Profile != w.profile || s.MemoryMiB != w.size || s.Repeat != w.repeat {
+			t.Errorf("spec %d = %s/%s/%d/r%d, want %+v", i, s.Node, s.Profile, s.MemoryMiB, s.Repeat, w)
+		}
+		if s.Name != "footprint-sweep-"+w.node {
+			t.Errorf("libvirt name %q", s.Name)
+		}
+		if names[s.Name] || addrs[s.Address] || macs[s.MAC] {
+			t.Errorf("%s: name, address or MAC not unique", s.Node)
+		}
+		names[s.Name], addrs[s.Address], macs[s.MAC] = true, true, true
+		if !exp.NetworkCIDR.Contains(s.Address) || s.Address == Gateway(exp.NetworkCIDR) {
+			t.Errorf("%s: address %s outside the subnet or on the gateway", s.Node, s.Address)
+		}
+	}
+	if specs[0].Address.String() != "10.50.0.10" || specs[7].Address.String() != "10.50.0.17" {
+		t.Errorf("addresses %s..%s, want 10.50.0.10..17", specs[0].Address, specs[7].Address)
+	}
+}
+
+func TestPlanKeepsTheSeedsNamesForOneRun(t *testing.T) {
+	exp, err := config.Parse(map[string]string{"profiles": "bare"}, Source("footprint", "one", t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs, err := Plan(exp, "footprint-one")
+	if err != nil || len(specs) != 1 || specs[0].Node != "bare" || specs[0].Repeat != 1 || specs[0].MemoryMiB != 1024 {
+		t.Fatalf("%+v %v", specs, err)
+	}
+	if got := NodeName("k3s", 2048, 3, true, false); got != "k3s-2048m" {
+		t.Errorf("sweep without repeats: %s", got)
+	}
+	if got := NodeName("k3s", 2048, 3, false, true); got != "k3s-r3" {
+		t.Errorf("repeats without sweep: %s", got)
+	}
+}
