@@ -16,7 +16,7 @@ set -o pipefail
 
 APT_PACKAGES="qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients
 mmdebstrap fdisk genisoimage cloud-image-utils shellcheck cloud-init iproute2
-iptables dnsmasq-base xsltproc"
+iptables dnsmasq-base xsltproc librsvg2-bin"
 
 PULUMI_VERSION=v3.274.1
 LIBVIRT_PLUGIN_VERSION=0.5.4

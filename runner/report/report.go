@@ -1,9 +1,12 @@
 // Package report writes what a run measured into its run folder:
-// results.json with everything, and report.md with the seed's table.
+// results.json with everything (the source every other file is rendered
+// from), report.md with the seed's table per VM size, results.csv with one
+// tidy row per node and phase, and chart.svg.
 package report
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -46,13 +49,16 @@ var SeedUsedMB = map[string]int{
 const (
 	ResultsFile = "results.json"
 	ReportFile  = "report.md"
+	CSVFile     = "results.csv"
+	ChartFile   = "chart.svg"
 )
 
-// Write stores results.json and report.md in dir, replacing earlier copies
-// atomically so that an interrupted write never loses an earlier one.
+// Write stores results.json and everything rendered from it (report.md,
+// results.csv, chart.svg) in dir, replacing earlier copies atomically so
+// that an interrupted write never loses an earlier one. results.json is
+// written first: if a rendering fails, what was measured is still on disk.
 func Write(dir string, run Run) error {
-	run.SchemaVersion = SchemaVersion
-	sort.Slice(run.Nodes, func(i, j int) bool { return run.Nodes[i].Node < run.Nodes[j].Node })
+	run = normalize(run)
 	data, err := json.MarshalIndent(run, "", "  ")
 	if err != nil {
 		return err
@@ -60,7 +66,37 @@ func Write(dir string, run Run) error {
 	if err := writeAtomic(filepath.Join(dir, ResultsFile), append(data, '\n')); err != nil {
 		return err
 	}
-	return writeAtomic(filepath.Join(dir, ReportFile), []byte(Markdown(run)))
+	return Render(dir, run)
+}
+
+// Render (re)writes report.md, results.csv and chart.svg of a run folder
+// from run, leaving results.json alone; `footprint report` calls it with
+// what Read returns. It writes every file it can and returns every error.
+func Render(dir string, run Run) error {
+	run = normalize(run)
+	var errs []error
+	if err := writeAtomic(filepath.Join(dir, ReportFile), []byte(Markdown(run))); err != nil {
+		errs = append(errs, err)
+	}
+	if data, err := CSV(run); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", CSVFile, err))
+	} else if err := writeAtomic(filepath.Join(dir, CSVFile), data); err != nil {
+		errs = append(errs, err)
+	}
+	if data, err := Chart(run); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", ChartFile, err))
+	} else if err := writeAtomic(filepath.Join(dir, ChartFile), data); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+func normalize(run Run) Run {
+	run.SchemaVersion = SchemaVersion
+	nodes := append([]results.Result(nil), run.Nodes...)
+	sort.SliceStable(nodes, func(i, j int) bool { return nodes[i].Node < nodes[j].Node })
+	run.Nodes = nodes
+	return run
 }
 
 // Read loads a run folder's results.json.
@@ -73,6 +109,9 @@ func Read(dir string) (Run, error) {
 	if err := json.Unmarshal(data, &run); err != nil {
 		return Run{}, fmt.Errorf("%s: %w", filepath.Join(dir, ResultsFile), err)
 	}
+	if run.SchemaVersion != SchemaVersion {
+		return Run{}, fmt.Errorf("%s: schema version %d, want %d", filepath.Join(dir, ResultsFile), run.SchemaVersion, SchemaVersion)
+	}
 	return run, nil
 }
 
@@ -84,40 +123,90 @@ func writeAtomic(path string, data []byte) error {
 	return os.Rename(tmp, path)
 }
 
-// Markdown renders the report.
+// Markdown renders the report: the seed's table for each VM size, the
+// smallest size at which each API survived MySQL when the run sweeps
+// sizes, then where the memory is, timings and problems.
 func Markdown(run Run) string {
+	run = normalize(run)
+	groups := Groups(run)
+	sizes := Sizes(groups)
+	// Per-node tables follow the groups: by size, system, then repeat.
+	var nodes []results.Result
+	for _, g := range groups {
+		nodes = append(nodes, g.Nodes...)
+	}
+	repeated := false
+	for _, g := range groups {
+		repeated = repeated || len(g.Nodes) > 1
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# footprint run %s\n\n", run.ID)
 	fmt.Fprintf(&b, "Stack `%s`, started %s.", run.Stack, run.StartedAt.UTC().Format("2006-01-02 15:04 MST"))
 	if m := firstMachine(run.Nodes); m != nil {
-		fmt.Fprintf(&b, " Each node: %d vCPU, %d MiB, %s; image `%s` (sha256 `%s`).",
-			m.VCPUs, m.MemoryMiB, m.Hypervisor, m.Image, short(m.ImageSHA256))
+		fmt.Fprintf(&b, " Each node: %d vCPU, %s MiB, %s; image `%s` (sha256 `%s`).",
+			m.VCPUs, sizeList(sizes), m.Hypervisor, m.Image, short(m.ImageSHA256))
+	}
+	if n := maxRepeats(groups); n > 1 {
+		fmt.Fprintf(&b, " Each system measured %d times per size.", n)
 	}
 	b.WriteString("\n\n")
-	b.WriteString("| System | Version | Used idle (MiB) | Used with MySQL (MiB) | MemTotal (MiB) | API after MySQL | free's used idle (MiB) | Seed 2022 idle (MB) | Status |\n")
-	b.WriteString("|---|---|---:|---:|---:|---|---:|---:|---|\n")
-	for _, r := range run.Nodes {
-		idle, total, freeUsed := usedCell(r, "idle"), "–", "–"
-		if s, ok := r.Summarize("idle"); ok {
-			total = fmt.Sprintf("%.0f", s.MemTotalMiB)
-			if s.FreeUsedMiB > 0 {
-				freeUsed = fmt.Sprintf("%.0f", s.FreeUsedMiB)
+	b.WriteString("![Used memory per system, idle and with MySQL, against MemTotal](" + ChartFile + ")\n")
+	for _, size := range sizes {
+		if size > 0 {
+			fmt.Fprintf(&b, "\n## %d MiB VM\n\n", size)
+		} else {
+			b.WriteString("\n## VM size unknown\n\n")
+		}
+		b.WriteString("| System | Version | Used idle (MiB) | Used with MySQL (MiB) | MemTotal (MiB) | API after MySQL | free's used idle (MiB) | Seed 2022 idle (MB) | Status |")
+		if repeated {
+			b.WriteString(" Repeats |")
+		}
+		b.WriteString("\n|---|---|---:|---:|---:|---|---:|---:|---|")
+		if repeated {
+			b.WriteString("---:|")
+		}
+		b.WriteString("\n")
+		for _, g := range groups {
+			if g.MemoryMiB != size {
+				continue
 			}
+			total, freeUsed := "–", "–"
+			if t := g.MemTotal(); t > 0 {
+				total = fmt.Sprintf("%.0f", t)
+			}
+			if f, ok := g.FreeUsed("idle"); ok {
+				freeUsed = fmt.Sprintf("%.0f", f)
+			}
+			seed := "–"
+			if v, ok := SeedUsedMB[g.Profile]; ok {
+				seed = fmt.Sprint(v)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |", g.Profile,
+				orDash(strings.Join(g.Versions(), "; ")), statCell(g, "idle"), statCell(g, "workload"),
+				total, groupAPICell(g), freeUsed, seed, g.Status())
+			if repeated {
+				fmt.Fprintf(&b, " %d |", len(g.Nodes))
+			}
+			b.WriteString("\n")
 		}
-		seed := "–"
-		if v, ok := SeedUsedMB[r.Profile]; ok {
-			seed = fmt.Sprint(v)
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			r.Node, orDash(r.SystemVersion), idle, usedCell(r, "workload"), total, apiCell(r), freeUsed, seed, status(r))
 	}
 	b.WriteString("\nUsed is MemTotal − MemAvailable, the median of the samples taken after the settle time " +
 		"(min–max shown when they differ by 1 MiB or more); `free`'s own \"used\" column is shown beside it " +
-		"because it is what a reader of `free -m` sees. OS: ")
-	b.WriteString(osList(run.Nodes) + ".\n")
-	writeBreakdowns(&b, run.Nodes)
+		"because it is what a reader of `free -m` sees.")
+	if repeated {
+		b.WriteString(" With several repeats, a figure is the median of the repeats' medians with their min–max, " +
+			"and \"[2 of 3]\" says how many repeats had samples.")
+	}
+	b.WriteString(" OS: " + osList(run.Nodes) + ".\n")
+	if len(sizes) > 1 {
+		writeSurviving(&b, groups, sizes)
+	}
+	if repeated {
+		writeRepeats(&b, groups)
+	}
+	writeBreakdowns(&b, nodes)
 	b.WriteString("\n## Timings (seconds)\n\n| System | Cloud-init done (uptime) | Install | Ready | Workload ready | Result at (uptime) | Collection |\n|---|---:|---:|---:|---:|---:|---:|\n")
-	for _, r := range run.Nodes {
+	for _, r := range nodes {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Node,
 			phaseEnd(r, "boot"), phaseDur(r, "install"), phaseDur(r, "ready"), phaseDur(r, "workloadReady"), lastPhaseEnd(r), collectSecs(r))
 	}
@@ -125,7 +214,7 @@ func Markdown(run Run) string {
 		fmt.Fprintf(&b, "\nHost: up %.1f s, destroy %.1f s.\n", run.Timings.UpSeconds, run.Timings.DestroySeconds)
 	}
 	var problems []string
-	for _, r := range run.Nodes {
+	for _, r := range nodes {
 		if r.Status != results.StatusOK {
 			msg := r.Detail
 			if r.Collection != nil && r.Collection.Error != "" {
@@ -144,6 +233,100 @@ func Markdown(run Run) string {
 		b.WriteString("\n## Problems\n\n" + strings.Join(problems, "\n") + "\n")
 	}
 	return b.String()
+}
+
+// writeSurviving names, per profile with an API, the smallest VM size at
+// which the API stayed responsive with MySQL on every repeat.
+func writeSurviving(b *strings.Builder, groups []Group, sizes []int) {
+	surv := SmallestSurviving(groups)
+	var profiles []string
+	seen := map[string]bool{}
+	for _, g := range groups {
+		if !seen[g.Profile] {
+			seen[g.Profile] = true
+			profiles = append(profiles, g.Profile)
+		}
+	}
+	sort.Strings(profiles)
+	b.WriteString("\n## Smallest VM whose API survived MySQL\n\n")
+	for _, p := range profiles {
+		size, probed := surv[p]
+		switch {
+		case !probed:
+			fmt.Fprintf(b, "- %s: – (no API probed)\n", p)
+		case size == 0:
+			fmt.Fprintf(b, "- %s: none (of %s MiB)\n", p, sizeList(sizes))
+		default:
+			fmt.Fprintf(b, "- %s: %d MiB\n", p, size)
+		}
+	}
+	b.WriteString("\nSurvived: the API verdict was responsive on every repeat at that size.\n")
+}
+
+// writeRepeats lists each node's own figures when systems were repeated.
+func writeRepeats(b *strings.Builder, groups []Group) {
+	b.WriteString("\n## Each repeat\n\n| Node | VM (MiB) | Repeat | Used idle (MiB) | Used with MySQL (MiB) | API after MySQL | Status |\n|---|---:|---:|---:|---:|---|---|\n")
+	for _, g := range groups {
+		for _, r := range g.Nodes {
+			fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s | %s |\n", r.Node, sizeCell(g.MemoryMiB), repeatOf(r),
+				usedCell(r, "idle"), usedCell(r, "workload"), apiCell(r), status(r))
+		}
+	}
+}
+
+func statCell(g Group, phase string) string {
+	s, ok := g.Used(phase)
+	if !ok {
+		return "–"
+	}
+	out := fmt.Sprintf("%.0f", s.Median)
+	if s.Max-s.Min >= 1 {
+		out += fmt.Sprintf(" (%.0f–%.0f)", s.Min, s.Max)
+	}
+	if len(g.Nodes) > 1 && s.N < len(g.Nodes) {
+		out += fmt.Sprintf(" [%d of %d]", s.N, len(g.Nodes))
+	}
+	return out
+}
+
+// groupAPICell is the node's own cell for a single node, otherwise a tally
+// of verdicts with the median latency.
+func groupAPICell(g Group) string {
+	if len(g.Nodes) == 1 {
+		return apiCell(g.Nodes[0])
+	}
+	if !g.Probed() {
+		return "–"
+	}
+	out := tally(g.APIVerdicts(), len(g.Nodes), []string{results.APIResponsive, results.APIDegraded, results.APIUnresponsive})
+	if ms, ok := g.APILatencyMs(); ok {
+		out += fmt.Sprintf(", %.0f ms", ms)
+	}
+	return out
+}
+
+func maxRepeats(groups []Group) int {
+	n := 0
+	for _, g := range groups {
+		n = max(n, len(g.Nodes))
+	}
+	return n
+}
+
+// sizeList writes sizes as "1024" or "512, 1024, 2048".
+func sizeList(sizes []int) string {
+	var parts []string
+	for _, s := range sizes {
+		parts = append(parts, sizeCell(s))
+	}
+	return orDash(strings.Join(parts, ", "))
+}
+
+func sizeCell(s int) string {
+	if s <= 0 {
+		return "?"
+	}
+	return fmt.Sprint(s)
 }
 
 func usedCell(r results.Result, phase string) string {

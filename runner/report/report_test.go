@@ -52,11 +52,14 @@ func fixtureRun() Run {
 func TestMarkdownIsTheSeedTable(t *testing.T) {
 	md := Markdown(fixtureRun())
 	for _, want := range []string{
-		"| System | Version | Used idle (MiB) | Used with MySQL (MiB) | MemTotal (MiB) | API after MySQL | free's used idle (MiB) | Seed 2022 idle (MB) | Status |",
+		"![Used memory per system, idle and with MySQL, against MemTotal](chart.svg)",
+		"## 1024 MiB VM",
+		"| System | Version | Used idle (MiB) | Used with MySQL (MiB) | MemTotal (MiB) | API after MySQL | free's used idle (MiB) | Seed 2022 idle (MB) | Status |\n",
 		"| bare | – | 168 | – | 973 | – | 150 | 167 | ok |",
 		"| k3s | – | – | – | – | – | – | 750 | timeout |",
 		"| docker | docker 20.10.24 (containerd 1.6.20) | 230 | 400 | 973 | degraded (2/3), 7/10 ms | – | 216 | ok |",
 		"1 vCPU, 1024 MiB, libvirt/qemu",
+		"started 2026-11-25 12:38 UTC",
 		"sha256 `e6992b719649`",
 		"OS: Debian GNU/Linux 12 (bookworm), kernel 6.1.0-40-cloud-amd64.",
 		"| bare | 64.7 | skipped | skipped | – | 80.9 | 88.2 |",
@@ -68,6 +71,88 @@ func TestMarkdownIsTheSeedTable(t *testing.T) {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q\n%s", want, md)
 		}
+	}
+	// A single size and a single repeat: no sweep or repeat sections.
+	for _, unwanted := range []string{"Repeats |", "## Each repeat", "## Smallest VM"} {
+		if strings.Contains(md, unwanted) {
+			t.Errorf("report of a single run has %q", unwanted)
+		}
+	}
+}
+
+func TestMarkdownRepeatsSweepsAndFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		run       Run
+		want, not []string
+	}{{
+		name: "repeats",
+		run:  repeatsRun(),
+		want: []string{
+			"Each system measured 3 times per size.",
+			"| Status | Repeats |",
+			// Median of the repeats' medians (701, 720, 760) and their min–max.
+			"| k3s | v1.31.4+k3s1 | 720 (701–760) | 910 (900–950) | 973 | responsive 2/3, unresponsive 1/3, 5 ms | 700 | 750 | ok 3/3 | 3 |",
+			"| docker | docker 27.3.1 | 216 (210–230) | 610 (600–620) | 973 | responsive 3/3, 5 ms | 196 | 216 | ok 3/3 | 3 |",
+			"## Each repeat",
+			"| k3s-r3 | 1024 | 3 | 760 | 950 | unresponsive (0/3) | ok |",
+			"| k3s-r1 | 1024 | 1 | 701 (700–702) | 900 | responsive (3/3), 5/9 ms | ok |",
+		},
+		not: []string{"## Smallest VM", "## Problems"},
+	}, {
+		name: "sweep",
+		run:  sweepRun(),
+		want: []string{
+			"1 vCPU, 512, 1024, 2048 MiB, libvirt/kvm",
+			"## 512 MiB VM", "## 1024 MiB VM", "## 2048 MiB VM",
+			"| k3s | v1.31.4+k3s1 | 307 | 447 | 461 | unresponsive (0/3) |",
+			"| k3s | v1.31.4+k3s1 | 614 | 944 | 973 | responsive (3/3), 5/9 ms |",
+			// The node that never answered lacks a machine record: its name places it.
+			"| k0s | – | – | – | – | – | – | 658 | timeout |",
+			"## Smallest VM whose API survived MySQL",
+			"- k3s: 1024 MiB\n",
+			"- k0s: none (of 512, 1024, 2048 MiB)\n",
+			"- bare: – (no API probed)\n",
+			// Per-node tables by size, not by name.
+			"| bare-512m | – |",
+		},
+		not: []string{"Repeats |", "## Each repeat"},
+	}, {
+		name: "failed",
+		run:  failedRun(),
+		want: []string{
+			"| docker | docker 27.3.1 | 220 | 964 (960–968) | 973 | unresponsive (0/3) | 200 | 216 | ok |",
+			"| k0s | – | – | – | – | – | – | 658 | failed |",
+			"| k3s | – | – | – | – | – | – | 750 | unresponsive |",
+			// No machine record, a single size in the run: placed at that size.
+			"| microk8s | – | – | – | – | – | – | 685 | timeout |",
+			"- k0s: install: exit status 1",
+			"- k3s: no result within 30m0s; last console line: footprint: node=k3s phase=workloadReady status=started uptime=212.0",
+			"- microk8s: no result within 30m0s",
+		},
+		not: []string{"VM size unknown", "## Smallest VM"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			md := Markdown(tc.run)
+			for _, want := range tc.want {
+				if !strings.Contains(md, want) {
+					t.Errorf("report lacks %q\n%s", want, md)
+				}
+			}
+			for _, not := range tc.not {
+				if strings.Contains(md, not) {
+					t.Errorf("report has %q\n%s", not, md)
+				}
+			}
+			if strings.Count(md, "## ") != strings.Count(md, "\n## ") {
+				t.Errorf("a heading is not at the start of a line")
+			}
+		})
+	}
+	// The sweep's sizes come out in order.
+	md := Markdown(sweepRun())
+	if a, b, c := strings.Index(md, "## 512 MiB"), strings.Index(md, "## 1024 MiB"), strings.Index(md, "## 2048 MiB"); !(a < b && b < c) {
+		t.Errorf("sizes out of order: %d %d %d", a, b, c)
 	}
 }
 
@@ -87,12 +172,65 @@ func TestWriteAndReadBack(t *testing.T) {
 	if s, ok := got.Nodes[0].Summarize("idle"); !ok || s.Samples != 2 {
 		t.Errorf("samples lost in the round trip: %+v", s)
 	}
+	if run.Nodes[0].Node != "k3s" {
+		t.Errorf("Write reordered the caller's nodes")
+	}
 	md, err := os.ReadFile(filepath.Join(dir, ReportFile))
 	if err != nil || !strings.Contains(string(md), "| bare | – | 168") {
 		t.Errorf("report.md: %v", err)
 	}
+	var names []string
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 2 {
-		t.Errorf("run folder holds %d files, want results.json and report.md only", len(entries))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "chart.svg report.md results.csv results.json" {
+		t.Errorf("run folder holds %v, want chart.svg report.md results.csv results.json", names)
+	}
+}
+
+// Render is `footprint report`: it rebuilds the derived files from
+// results.json and leaves results.json alone.
+func TestRenderRebuildsFromResultsJSON(t *testing.T) {
+	dir := t.TempDir()
+	if err := Write(dir, sweepRun()); err != nil {
+		t.Fatal(err)
+	}
+	source, _ := os.ReadFile(filepath.Join(dir, ResultsFile))
+	want := map[string][]byte{}
+	for _, f := range []string{ReportFile, CSVFile, ChartFile} {
+		want[f], _ = os.ReadFile(filepath.Join(dir, f))
+		if err := os.Remove(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Render(dir, run); err != nil {
+		t.Fatal(err)
+	}
+	for f, w := range want {
+		got, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil || string(got) != string(w) {
+			t.Errorf("%s re-rendered from results.json differs from the one the run wrote (%v)", f, err)
+		}
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, ResultsFile)); string(after) != string(source) {
+		t.Error("Render changed results.json")
+	}
+}
+
+func TestReadRejectsOtherSchemas(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ResultsFile), []byte(`{"schemaVersion":2,"id":"x"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(dir); err == nil || !strings.Contains(err.Error(), "schema version 2") {
+		t.Errorf("Read = %v, want a schema version error", err)
+	}
+	if _, err := Read(t.TempDir()); err == nil {
+		t.Error("Read of an empty folder succeeded")
 	}
 }

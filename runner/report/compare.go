@@ -1,0 +1,285 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/footprint-dev/footprint/results"
+)
+
+// Comparison is two runs side by side: the same systems at the same VM
+// sizes, as when comparing two versions of a distribution or two
+// hypervisors. Deltas are B − A.
+type Comparison struct {
+	A    RunInfo      `json:"a"`
+	B    RunInfo      `json:"b"`
+	Rows []CompareRow `json:"rows"`
+}
+
+// RunInfo says what a run was.
+type RunInfo struct {
+	ID          string    `json:"id"`
+	Stack       string    `json:"stack"`
+	StartedAt   time.Time `json:"startedAt"`
+	Hypervisors []string  `json:"hypervisors,omitempty"`
+	Images      []string  `json:"images,omitempty"`
+	OS          []string  `json:"os,omitempty"`
+}
+
+// CompareRow is one system at one VM size; A or B is nil when that run did
+// not measure it.
+type CompareRow struct {
+	Profile          string   `json:"profile"`
+	MemoryMiB        int      `json:"memoryMiB"`
+	A                *Side    `json:"a"`
+	B                *Side    `json:"b"`
+	DeltaIdleMiB     *float64 `json:"deltaIdleMiB,omitempty"`
+	DeltaWorkloadMiB *float64 `json:"deltaWorkloadMiB,omitempty"`
+	APIChanged       bool     `json:"apiChanged"`
+}
+
+// Side is what one run measured of a system at a size.
+type Side struct {
+	Nodes       int            `json:"nodes"`
+	Versions    []string       `json:"versions,omitempty"`
+	Status      string         `json:"status"`
+	MemTotalMiB float64        `json:"memTotalMiB,omitempty"`
+	IdleMiB     *Stat          `json:"idleMiB,omitempty"`
+	WorkloadMiB *Stat          `json:"workloadMiB,omitempty"`
+	APIVerdict  string         `json:"apiVerdict,omitempty"` // "mixed" when repeats differ
+	APIVerdicts map[string]int `json:"apiVerdicts,omitempty"`
+}
+
+// Compare matches two runs' systems by profile and VM size.
+func Compare(a, b Run) Comparison {
+	ga, gb := Groups(normalize(a)), Groups(normalize(b))
+	type key struct {
+		size    int
+		profile string
+	}
+	rows := map[key]*CompareRow{}
+	var keys []key
+	add := func(gs []Group, isA bool) {
+		for _, g := range gs {
+			k := key{g.MemoryMiB, g.Profile}
+			row, ok := rows[k]
+			if !ok {
+				row = &CompareRow{Profile: g.Profile, MemoryMiB: g.MemoryMiB}
+				rows[k] = row
+				keys = append(keys, k)
+			}
+			if isA {
+				row.A = side(g)
+			} else {
+				row.B = side(g)
+			}
+		}
+	}
+	add(ga, true)
+	add(gb, false)
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i].size < keys[j].size || keys[i].size == keys[j].size && keys[i].profile < keys[j].profile
+	})
+	out := Comparison{A: info(a), B: info(b)}
+	for _, k := range keys {
+		row := rows[k]
+		if row.A != nil && row.B != nil {
+			row.DeltaIdleMiB = delta(row.A.IdleMiB, row.B.IdleMiB)
+			row.DeltaWorkloadMiB = delta(row.A.WorkloadMiB, row.B.WorkloadMiB)
+			row.APIChanged = row.A.APIVerdict != row.B.APIVerdict
+		}
+		out.Rows = append(out.Rows, *row)
+	}
+	return out
+}
+
+func side(g Group) *Side {
+	s := &Side{Nodes: len(g.Nodes), Versions: g.Versions(), Status: g.Status(), MemTotalMiB: g.MemTotal(),
+		APIVerdict: g.APIVerdict()}
+	if st, ok := g.Used("idle"); ok {
+		s.IdleMiB = &st
+	}
+	if st, ok := g.Used("workload"); ok {
+		s.WorkloadMiB = &st
+	}
+	if g.Probed() {
+		s.APIVerdicts = g.APIVerdicts()
+	}
+	return s
+}
+
+func delta(a, b *Stat) *float64 {
+	if a == nil || b == nil {
+		return nil
+	}
+	d := b.Median - a.Median
+	return &d
+}
+
+func info(run Run) RunInfo {
+	out := RunInfo{ID: run.ID, Stack: run.Stack, StartedAt: run.StartedAt}
+	hv, img, oss := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, r := range run.Nodes {
+		if m := r.Machine; m != nil {
+			h := m.Hypervisor
+			if m.DomainType != "" && !strings.HasSuffix(h, "/"+m.DomainType) {
+				h += " (" + m.DomainType + ")"
+			}
+			if h != "" && !hv[h] {
+				hv[h] = true
+				out.Hypervisors = append(out.Hypervisors, h)
+			}
+			if m.Image != "" {
+				im := m.Image
+				if m.ImageSHA256 != "" {
+					im += " (sha256 " + short(m.ImageSHA256) + ")"
+				}
+				if !img[im] {
+					img[im] = true
+					out.Images = append(out.Images, im)
+				}
+			}
+		}
+		if r.OS.PrettyName != "" {
+			o := r.OS.PrettyName
+			if r.OS.Kernel != "" {
+				o += ", kernel " + r.OS.Kernel
+			}
+			if !oss[o] {
+				oss[o] = true
+				out.OS = append(out.OS, o)
+			}
+		}
+	}
+	return out
+}
+
+// JSON is the comparison as indented JSON.
+func (c Comparison) JSON() ([]byte, error) {
+	data, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(data, '\n'), nil
+}
+
+// Markdown is the comparison as a report: what each run was, then one row
+// per system and VM size.
+func (c Comparison) Markdown() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# footprint compare: A %s, B %s\n\n", c.A.ID, c.B.ID)
+	b.WriteString("| | A | B |\n|---|---|---|\n")
+	fmt.Fprintf(&b, "| Run | %s | %s |\n", orDash(c.A.ID), orDash(c.B.ID))
+	fmt.Fprintf(&b, "| Stack | %s | %s |\n", orDash(c.A.Stack), orDash(c.B.Stack))
+	fmt.Fprintf(&b, "| Started | %s | %s |\n", date(c.A.StartedAt), date(c.B.StartedAt))
+	fmt.Fprintf(&b, "| Hypervisor | %s | %s |\n", list(c.A.Hypervisors), list(c.B.Hypervisors))
+	fmt.Fprintf(&b, "| Image | %s | %s |\n", list(c.A.Images), list(c.B.Images))
+	fmt.Fprintf(&b, "| OS | %s | %s |\n", list(c.A.OS), list(c.B.OS))
+	b.WriteString("\n| System | VM (MiB) | Version A | Version B | Used idle A | Used idle B | Δ idle | " +
+		"Used with MySQL A | Used with MySQL B | Δ with MySQL | API A | API B |\n" +
+		"|---|---:|---|---|---:|---:|---:|---:|---:|---:|---|---|\n")
+	var onlyA, onlyB []string
+	for _, r := range c.Rows {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Profile, sizeCell(r.MemoryMiB),
+			versionCell(r.A), versionCell(r.B),
+			sideStat(r.A, func(s *Side) *Stat { return s.IdleMiB }), sideStat(r.B, func(s *Side) *Stat { return s.IdleMiB }),
+			deltaCell(r.DeltaIdleMiB, r.A, func(s *Side) *Stat { return s.IdleMiB }),
+			sideStat(r.A, func(s *Side) *Stat { return s.WorkloadMiB }), sideStat(r.B, func(s *Side) *Stat { return s.WorkloadMiB }),
+			deltaCell(r.DeltaWorkloadMiB, r.A, func(s *Side) *Stat { return s.WorkloadMiB }),
+			sideAPI(r.A), sideAPI(r.B)+changed(r.APIChanged))
+		name := fmt.Sprintf("%s at %s MiB", r.Profile, sizeCell(r.MemoryMiB))
+		if r.B == nil {
+			onlyA = append(onlyA, name)
+		}
+		if r.A == nil {
+			onlyB = append(onlyB, name)
+		}
+	}
+	b.WriteString("\nUsed is MemTotal − MemAvailable in MiB, the median (of the repeats' medians when repeated); " +
+		"Δ is B − A. \"not run\": that run did not measure the system at that size.\n")
+	if len(onlyA) > 0 {
+		fmt.Fprintf(&b, "\nOnly in A: %s.\n", strings.Join(onlyA, ", "))
+	}
+	if len(onlyB) > 0 {
+		fmt.Fprintf(&b, "\nOnly in B: %s.\n", strings.Join(onlyB, ", "))
+	}
+	return b.String()
+}
+
+func versionCell(s *Side) string {
+	if s == nil {
+		return "not run"
+	}
+	return orDash(strings.Join(s.Versions, "; "))
+}
+
+func sideStat(s *Side, pick func(*Side) *Stat) string {
+	if s == nil {
+		return "not run"
+	}
+	st := pick(s)
+	if st == nil {
+		return "–"
+	}
+	if st.Max-st.Min >= 1 {
+		return fmt.Sprintf("%.0f (%.0f–%.0f)", st.Median, st.Min, st.Max)
+	}
+	return fmt.Sprintf("%.0f", st.Median)
+}
+
+// deltaCell is "+12 (+3%)" relative to A.
+func deltaCell(d *float64, a *Side, pick func(*Side) *Stat) string {
+	if d == nil {
+		return "–"
+	}
+	out := signed(*d)
+	if a != nil {
+		if st := pick(a); st != nil && st.Median > 0 {
+			out += fmt.Sprintf(" (%s%%)", signed(100**d/st.Median))
+		}
+	}
+	return out
+}
+
+func signed(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	switch {
+	case s == "0" || s == "-0":
+		return "±0"
+	case v > 0:
+		return "+" + s
+	default:
+		return "−" + strings.TrimPrefix(s, "-")
+	}
+}
+
+func sideAPI(s *Side) string {
+	switch {
+	case s == nil:
+		return "not run"
+	case s.APIVerdict == "":
+		return "–"
+	case s.APIVerdict == "mixed":
+		return tally(s.APIVerdicts, s.Nodes, []string{results.APIResponsive, results.APIDegraded, results.APIUnresponsive})
+	}
+	return s.APIVerdict
+}
+
+func changed(c bool) string {
+	if c {
+		return " (changed)"
+	}
+	return ""
+}
+
+func date(t time.Time) string {
+	if t.IsZero() {
+		return "–"
+	}
+	return t.UTC().Format("2006-01-02 15:04 MST")
+}
+
+func list(v []string) string { return orDash(strings.Join(v, "; ")) }

@@ -1,0 +1,116 @@
+package report
+
+import (
+	"bytes"
+	"encoding/csv"
+	"sort"
+	"strconv"
+
+	"github.com/footprint-dev/footprint/results"
+)
+
+// CSVColumns are the columns of results.csv, in order.
+var CSVColumns = []string{
+	"run_id", "stack", "node", "profile", "memory_mib", "vcpus", "repeat",
+	"phase", "samples", "used_mib_median", "used_mib_min", "used_mib_max",
+	"mem_total_mib", "free_used_mib", "available_mib", "swap_used_mib",
+	"api_verdict", "api_successes", "api_attempts", "api_latency_median_ms", "api_latency_max_ms",
+	"status", "system_version", "os", "kernel", "hypervisor", "domain_type", "image", "image_sha256",
+}
+
+// CSV renders results.csv: one tidy row per node and phase that has
+// samples. A node without any sample (it failed, timed out or never
+// answered) still gets one row, with an empty phase and 0 samples, so that
+// no node silently drops out of an analysis. Figures are MiB with one
+// decimal; an empty cell is a value that does not exist.
+func CSV(run Run) ([]byte, error) {
+	run = normalize(run)
+	sizes := nodeSizes(run)
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	if err := w.Write(CSVColumns); err != nil {
+		return nil, err
+	}
+	for _, r := range run.Nodes {
+		phases := samplePhases(r)
+		if len(phases) == 0 {
+			phases = []string{""}
+		}
+		for _, phase := range phases {
+			row := map[string]string{
+				"run_id": run.ID, "stack": run.Stack, "node": r.Node, "profile": profileOf(r),
+				"memory_mib": intCell(sizes[r.Node]), "repeat": strconv.Itoa(repeatOf(r)),
+				"phase": phase, "samples": "0", "status": status(r), "system_version": r.SystemVersion,
+				"os": r.OS.PrettyName, "kernel": r.OS.Kernel,
+			}
+			if m := r.Machine; m != nil {
+				row["vcpus"] = intCell(m.VCPUs)
+				row["hypervisor"] = m.Hypervisor
+				row["domain_type"] = m.DomainType
+				row["image"] = m.Image
+				row["image_sha256"] = m.ImageSHA256
+			}
+			if s, ok := r.Summarize(phase); ok && phase != "" {
+				row["samples"] = strconv.Itoa(s.Samples)
+				row["used_mib_median"] = mib(s.UsedMiB)
+				row["used_mib_min"] = mib(s.UsedMinMiB)
+				row["used_mib_max"] = mib(s.UsedMaxMiB)
+				row["mem_total_mib"] = mib(s.MemTotalMiB)
+				row["available_mib"] = mib(s.AvailableMiB)
+				row["swap_used_mib"] = mib(s.SwapUsedMiB)
+				if s.FreeUsedMiB > 0 {
+					row["free_used_mib"] = mib(s.FreeUsedMiB)
+				}
+			}
+			if a := r.API; a != nil {
+				row["api_verdict"] = a.Verdict
+				row["api_successes"] = strconv.Itoa(a.Successes)
+				row["api_attempts"] = strconv.Itoa(len(a.Attempts))
+				if med, mx, ok := a.Latency(); ok {
+					row["api_latency_median_ms"] = strconv.FormatFloat(med*1000, 'f', 1, 64)
+					row["api_latency_max_ms"] = strconv.FormatFloat(mx*1000, 'f', 1, 64)
+				}
+			}
+			rec := make([]string, len(CSVColumns))
+			for i, c := range CSVColumns {
+				rec[i] = row[c]
+			}
+			if err := w.Write(rec); err != nil {
+				return nil, err
+			}
+		}
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}
+
+// samplePhases are the phases a node has samples of: idle and workload
+// first, any other after them by name.
+func samplePhases(r results.Result) []string {
+	seen := map[string]bool{}
+	for _, s := range r.Samples {
+		seen[s.Phase] = true
+	}
+	var out []string
+	for _, p := range []string{"idle", "workload"} {
+		if seen[p] {
+			out = append(out, p)
+			delete(seen, p)
+		}
+	}
+	var rest []string
+	for p := range seen {
+		rest = append(rest, p)
+	}
+	sort.Strings(rest)
+	return append(out, rest...)
+}
+
+func mib(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
+
+func intCell(v int) string {
+	if v <= 0 {
+		return ""
+	}
+	return strconv.Itoa(v)
+}
