@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 )
 
 // Namespace is the Pulumi configuration namespace of every footprint key.
@@ -53,6 +55,7 @@ const (
 	KeyDiskGiB         = "diskGiB"
 	KeyRepeats         = "repeats"
 	KeyMemorySizesMiB  = "memorySizesMiB"
+	KeySSHPrivateKey   = "sshPrivateKey"
 )
 
 // DefaultWorkloadImage is the MySQL the seed deployed: 8.x, here the LTS.
@@ -88,6 +91,10 @@ type Experiment struct {
 	APITimeout      time.Duration
 	// MySQLPassword is a secret: random per run when the runner sets it.
 	MySQLPassword string
+	// SSHAuthorizedKey opens the nodes to the holder of the secret
+	// sshPrivateKey, for debugging; empty when no key is configured.
+	SSHAuthorizedKey string
+	SSHPrivateKey    string
 }
 
 // Bounds that keep an experiment meaningful: below MinMemoryMiB no Ubuntu or
@@ -368,6 +375,15 @@ var parsers = map[string]parser{
 			return fmt.Errorf("must be at least 12 letters, digits, '-' or '_' (the runner generates one per run)")
 		}
 		e.MySQLPassword = raw
+		return nil
+	},
+	KeySSHPrivateKey: func(e *Experiment, raw string, _ Source) error {
+		signer, err := ssh.ParsePrivateKey([]byte(raw))
+		if err != nil {
+			return fmt.Errorf("is not an unencrypted OpenSSH private key (the runner generates one per run)")
+		}
+		e.SSHPrivateKey = raw
+		e.SSHAuthorizedKey = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
 		return nil
 	},
 	KeyPoolPath: func(e *Experiment, raw string, _ Source) error {

@@ -1,11 +1,16 @@
 package config
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 )
 
 func testSource(t *testing.T) Source {
@@ -146,6 +151,22 @@ func TestMalformedStacksFailWithOneLineNamingTheKey(t *testing.T) {
 				t.Errorf("message %q lacks %q", msg, c.hint)
 			}
 		})
+	}
+}
+
+func TestSSHKey(t *testing.T) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	block, err := ssh.MarshalPrivateKey(priv, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Parse(map[string]string{"sshPrivateKey": string(pem.EncodeToMemory(block))}, testSource(t))
+	if err != nil || !strings.HasPrefix(e.SSHAuthorizedKey, "ssh-ed25519 ") {
+		t.Fatalf("authorized key %q, err %v", e.SSHAuthorizedKey, err)
+	}
+	_, err = Parse(map[string]string{"sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nbroken\n"}, testSource(t))
+	if err == nil || !strings.HasPrefix(err.Error(), "footprint:sshPrivateKey: ") || strings.Contains(err.Error(), "broken") {
+		t.Errorf("err = %v", err)
 	}
 }
 

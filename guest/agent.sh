@@ -43,6 +43,7 @@ proc=${FOOTPRINT_PROC:-/proc}
 cgroup=${FOOTPRINT_CGROUP:-/sys/fs/cgroup}
 os_release=${FOOTPRINT_OS_RELEASE:-/etc/os-release}
 boot_finished=${FOOTPRINT_BOOT_FINISHED:-/var/lib/cloud/instance/boot-finished}
+cloud_init_log=${FOOTPRINT_CLOUD_INIT_LOG:-/var/log/cloud-init-output.log}
 retry_pause=${FOOTPRINT_RETRY_PAUSE:-5}
 www=$state/www
 result=$www/result.json
@@ -116,7 +117,7 @@ hook_output() {
 
 fail() {
 	status=failed
-	detail="$1; last lines of the hook log: $(tail -n 20 "$hook_log" 2>/dev/null)"
+	detail="$1; last lines of the hook log: $(tail -n 20 "$hook_log" 2>/dev/null); last lines of cloud-init's output: $(tail -n 10 "$cloud_init_log" 2>/dev/null)"
 	write_result
 }
 

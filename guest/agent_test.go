@@ -56,6 +56,7 @@ func newAgentRun(t *testing.T, p profiles.Profile, extraEnv string) *agentRun {
 	write("proc/sys/kernel/osrelease", "6.1.0-fixture-cloud-amd64\n", 0o644)
 	write("os-release", "NAME=\"Debian GNU/Linux\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\n", 0o644)
 	write("boot-finished", "", 0o644)
+	write("cloud-init-output.log", "Cloud-init v. 22.4.2 finished at Wed, 25 Nov 2026 12:39:30 +0000. Up 50.1 seconds\n", 0o644)
 	// free -k as procps prints it; used column 150000
 	write("bin/free", "#!/bin/sh\necho '               total        used        free      shared  buff/cache   available'\necho 'Mem:          996452      150000      601234        1100      242100      832612'\n", 0o755)
 	n := Node{Name: "bare", Profile: p, Address: "127.0.0.1", Agent: AgentSettings{SettleSeconds: 0, Samples: 3, IntervalSeconds: 0}}
@@ -73,6 +74,7 @@ func newAgentRun(t *testing.T, p profiles.Profile, extraEnv string) *agentRun {
 		"FOOTPRINT_NO_SERVE=1",
 		"FOOTPRINT_RETRY_PAUSE=0",
 		"FOOTPRINT_RUN_DIR="+filepath.Join(dir, "run"),
+		"FOOTPRINT_CLOUD_INIT_LOG="+filepath.Join(dir, "cloud-init-output.log"),
 		"FOOTPRINT_CGROUP="+filepath.Join(dir, "cgroup"),
 	)}
 }
@@ -157,7 +159,8 @@ func TestAgentInstallFailureKeepsPhasesAndLogTail(t *testing.T) {
 	if got, want := phaseStatuses(r), "boot=ok install=failed"; got != want {
 		t.Errorf("phases %q, want %q", got, want)
 	}
-	if !strings.Contains(r.Detail, "hook install exited 7") || !strings.Contains(r.Detail, "Could not resolve host") {
+	if !strings.Contains(r.Detail, "hook install exited 7") || !strings.Contains(r.Detail, "Could not resolve host") ||
+		!strings.Contains(r.Detail, "Cloud-init v. 22.4.2 finished") {
 		t.Errorf("detail %q lacks the exit code and log tail", r.Detail)
 	}
 	if len(r.Samples) != 0 {

@@ -36,6 +36,8 @@ type Node struct {
 	Address    string // the fixed private address the agent listens on
 	MAC        string
 	Agent      AgentSettings
+	// SSHAuthorizedKey, when set, lets the run's key holder log in.
+	SSHAuthorizedKey string
 }
 
 // AgentSettings are the measuring parameters; durations in whole seconds.
@@ -94,12 +96,13 @@ type writeFile struct {
 }
 
 type cloudConfig struct {
-	Hostname         string      `yaml:"hostname"`
-	PreserveHostname bool        `yaml:"preserve_hostname"`
-	PackageUpdate    bool        `yaml:"package_update"`
-	PackageUpgrade   bool        `yaml:"package_upgrade"`
-	WriteFiles       []writeFile `yaml:"write_files"`
-	Runcmd           [][]string  `yaml:"runcmd"`
+	Hostname          string      `yaml:"hostname"`
+	PreserveHostname  bool        `yaml:"preserve_hostname"`
+	PackageUpdate     bool        `yaml:"package_update"`
+	PackageUpgrade    bool        `yaml:"package_upgrade"`
+	SSHAuthorizedKeys []string    `yaml:"ssh_authorized_keys,omitempty"`
+	WriteFiles        []writeFile `yaml:"write_files"`
+	Runcmd            [][]string  `yaml:"runcmd"`
 }
 
 func userData(n Node) (string, error) {
@@ -119,6 +122,9 @@ func userData(n Node) (string, error) {
 			{"systemctl", "daemon-reload"},
 			{"systemctl", "start", "--no-block", "footprint-agent.service"},
 		},
+	}
+	if n.SSHAuthorizedKey != "" {
+		cc.SSHAuthorizedKeys = []string{n.SSHAuthorizedKey}
 	}
 	body, err := yaml.Marshal(cc)
 	if err != nil {

@@ -22,7 +22,8 @@ func renderAll(t *testing.T) map[string]Rendered {
 		r, err := Render(Node{
 			Name: name, InstanceID: "footprint-test-" + name, Profile: p,
 			Address: fmt.Sprintf("10.70.0.%d", 10+i), MAC: fmt.Sprintf("52:54:00:00:00:%02x", i),
-			Agent: AgentSettings{SettleSeconds: 60, Samples: 5, IntervalSeconds: 5},
+			Agent:            AgentSettings{SettleSeconds: 60, Samples: 5, IntervalSeconds: 5, MySQLPassword: "render-test-password"},
+			SSHAuthorizedKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl footprint",
 		})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -72,6 +73,13 @@ func TestUserDataShipsTheAgentUnchanged(t *testing.T) {
 		}
 		if !strings.Contains(files["/etc/footprint/agent.env"], "NODE='"+name+"'") {
 			t.Errorf("%s: agent.env lacks the node name", name)
+		}
+		if !strings.Contains(r.UserData, "ssh_authorized_keys:\n    - ssh-ed25519 ") {
+			t.Errorf("%s: the run's key is not authorized", name)
+		}
+		if strings.Contains(files["/etc/footprint/agent.env"], "render-test-password") ||
+			!strings.Contains(files["/etc/footprint/secret.env"], "MYSQL_PASSWORD='render-test-password'") {
+			t.Errorf("%s: the password must be in secret.env only", name)
 		}
 		last := cc.Runcmd[len(cc.Runcmd)-1]
 		if strings.Join(last, " ") != "systemctl start --no-block footprint-agent.service" {

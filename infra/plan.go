@@ -81,6 +81,8 @@ func Plan(exp config.Experiment, prefix string) ([]machine.Spec, error) {
 					Address:    s.Address.String(),
 					MAC:        s.MAC,
 					Agent:      agentSettings(exp, p),
+					// for debugging access with the run's key
+					SSHAuthorizedKey: exp.SSHAuthorizedKey,
 				})
 				if err != nil {
 					return nil, err

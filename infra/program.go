@@ -27,6 +27,8 @@ import (
 const (
 	OutputResults    = "results"
 	OutputExperiment = "experiment"
+	// OutputSSHKey is the run's private key, a secret output.
+	OutputSSHKey = "sshPrivateKey"
 )
 
 // CollectFunc fetches one node's result; tests replace it.
@@ -42,6 +44,9 @@ type Options struct {
 	ImageCache string
 	// Progress is told each new console line of a node.
 	Progress func(node, line string)
+	// OnResult is told each node's result the moment it is collected, so
+	// that nothing measured waits for the slowest node to be kept.
+	OnResult func(results.Result)
 }
 
 // Program is the program as `pulumi up` runs it.
@@ -93,6 +98,9 @@ func New(o Options) pulumi.RunFunc {
 			out[m.Spec.Node] = collectOutput(ctx, o, exp, env, m)
 		}
 		ctx.Export(OutputResults, out)
+		if exp.SSHPrivateKey != "" {
+			ctx.Export(OutputSSHKey, pulumi.ToSecret(pulumi.String(exp.SSHPrivateKey)))
+		}
 		ctx.Export(OutputExperiment, pulumi.Map{
 			"image":       pulumi.String(img.Ref),
 			"imageSha256": pulumi.String(img.SHA256),
@@ -100,6 +108,7 @@ func New(o Options) pulumi.RunFunc {
 			"libvirtUri":  pulumi.String(exp.LibvirtURI),
 			"vcpus":       pulumi.Int(exp.VCPUs),
 			"memoryMiB":   pulumi.Int(exp.MemoryMiB),
+			"diskGiB":     pulumi.Int(exp.DiskGiB),
 			"network":     pulumi.String(exp.NetworkCIDR.String()),
 		})
 		return nil
@@ -131,7 +140,11 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env ma
 		r, err := o.Collect(o.Context, target, opts)
 		if err != nil {
 			_ = ctx.Log.Warn(err.Error(), &pulumi.LogArgs{Resource: m.Component})
-			// Where the console log is readable, keep what the agent said there.
+			// Where the console log is readable, keep what the agent said there
+			// and the console's last lines.
+			if r.Collection != nil {
+				r.Collection.ConsoleTail = results.ConsoleTail(m.ConsoleLog, 30)
+			}
 			if fromConsole, ok := results.FromConsole(m.ConsoleLog, m.Spec.Node); ok {
 				fromConsole.Collection = r.Collection
 				r = fromConsole
@@ -142,6 +155,9 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env ma
 		r.Machine = &results.Machine{
 			Name: m.Spec.Name, Address: m.Spec.Address.String(), VCPUs: m.Spec.VCPUs, MemoryMiB: m.Spec.MemoryMiB, Repeat: m.Spec.Repeat, DiskGiB: m.Spec.DiskGiB,
 			DomainType: env.DomainType, Hypervisor: m.Hypervisor, Image: env.Image.Ref, ImageSHA256: env.Image.SHA256,
+		}
+		if o.OnResult != nil {
+			o.OnResult(r)
 		}
 		if s, ok := r.Summarize("idle"); ok {
 			_ = ctx.Log.Info(fmt.Sprintf("%s: used %.0f MiB of %.0f MiB", m.Spec.Node, s.UsedMiB, s.MemTotalMiB),

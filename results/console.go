@@ -58,6 +58,30 @@ func printable(r rune) rune {
 	return r
 }
 
+// ConsoleTail returns the last n non-empty lines of a console log, cleaned
+// of terminal codes: what a failed node's record keeps of its console.
+func ConsoleTail(path string, n int) []string {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var tail []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		line := strings.TrimSpace(strings.Map(printable, ansi.ReplaceAllString(sc.Text(), "")))
+		if line == "" {
+			continue
+		}
+		tail = append(tail, line)
+		if len(tail) > n {
+			tail = tail[1:]
+		}
+	}
+	return tail
+}
+
 // FromConsole rebuilds what it can of a node's result from the agent's lines
 // on the serial console: the phases it finished, the samples' used and total
 // memory, the API verdict and OOM counts. It is the fallback for a guest whose

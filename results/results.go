@@ -166,12 +166,13 @@ type Machine struct {
 
 // Collect is how the host obtained the document.
 type Collect struct {
-	URL              string  `json:"url"`
-	Attempts         int     `json:"attempts"`
-	Seconds          float64 `json:"seconds"`
-	Error            string  `json:"error,omitempty"`
-	LastConsoleLine  string  `json:"lastConsoleLine,omitempty"`
-	ConsoleLogOnHost string  `json:"consoleLogOnHost,omitempty"`
+	URL              string   `json:"url"`
+	Attempts         int      `json:"attempts"`
+	Seconds          float64  `json:"seconds"`
+	Error            string   `json:"error,omitempty"`
+	LastConsoleLine  string   `json:"lastConsoleLine,omitempty"`
+	ConsoleTail      []string `json:"consoleTail,omitempty"` // kept when no result arrived
+	ConsoleLogOnHost string   `json:"consoleLogOnHost,omitempty"`
 }
 
 // Parse reads and checks an agent document.

@@ -7,9 +7,11 @@ package runner
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +26,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/guest"
@@ -46,6 +49,9 @@ type Options struct {
 	Keep       bool     // leave the machines running
 	RunsDir    string   // default: <ProjectDir>/runs
 	Out        io.Writer
+	// SSHKeyFile, when set, receives the run's private key (mode 0600);
+	// otherwise it exists only as a secret in the encrypted state.
+	SSHKeyFile string
 }
 
 // Outcome is what a run produced.
@@ -115,6 +121,10 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	if _, err := image.Resolve(ctx, exp.Image, exp.ImageSHA256, image.CacheDir()); err != nil {
 		return Outcome{}, err
 	}
+	prefix := infra.Prefix(Project, o.Stack)
+	if err := checkSubnet(ctx, exp, prefix); err != nil {
+		return Outcome{}, err
+	}
 	runID, runDir, err := newRunDir(o.RunsDir, o.Stack)
 	if err != nil {
 		return Outcome{}, err
@@ -129,17 +139,24 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 		Progress: func(node, line string) {
 			fmt.Fprintf(o.Out, "  [%s] %s\n", node, line)
 		},
+		OnResult: nodeWriter(runDir, o.Out),
 	})
 	stack, err := openStack(ctx, o, program)
 	if err != nil {
 		return out, err
 	}
-	password, err := randomPassword()
+	secrets, err := newRunSecrets(runID)
 	if err != nil {
 		return out, err
 	}
-	if err := setConfig(ctx, stack, values, password); err != nil {
+	if err := setConfig(ctx, stack, values, secrets); err != nil {
 		return out, err
+	}
+	if o.SSHKeyFile != "" {
+		if err := os.WriteFile(o.SSHKeyFile, []byte(secrets.sshPrivateKey), 0o600); err != nil {
+			return out, fmt.Errorf("--ssh-key: %w", err)
+		}
+		fmt.Fprintf(o.Out, "footprint: the run's SSH private key is in %s (user: the image's default user)\n", o.SSHKeyFile)
 	}
 
 	// Teardown must survive an interrupted run context.
@@ -151,14 +168,14 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 		run.Errors = append(run.Errors, "up: "+lastLines(upErr.Error(), 5))
 	}
 
-	prefix := infra.Prefix(Project, o.Stack)
 	specs, _ := infra.Plan(exp, prefix) // validated above
 	run.Nodes, run.Experiment = readOutputs(bg, stack, o.Out)
 	run.Nodes = accountForEveryNode(run.Nodes, specs, exp, runDir)
 	run.FinishedAt = time.Now().UTC()
-	// Everything measured is on disk before anything is torn down.
+	// Everything measured is on disk before anything is torn down; a report
+	// that fails to render must not keep the machines alive.
 	if err := report.Write(runDir, run); err != nil {
-		return out, fmt.Errorf("writing %s: %w", runDir, err)
+		fmt.Fprintf(o.Out, "footprint: writing %s: %v\n", runDir, err)
 	}
 
 	var destroyErr error
@@ -166,7 +183,7 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 		fmt.Fprintf(o.Out, "footprint: --keep: machines left running; remove them with: footprint destroy --stack %s\n", o.Stack)
 	} else {
 		start = time.Now()
-		destroyErr = destroy(bg, stack, o.Out)
+		destroyErr = destroyWithRetries(bg, stack, exp.LibvirtURI, prefix, o.Out)
 		run.Timings.DestroySeconds = time.Since(start).Seconds()
 		if destroyErr != nil {
 			run.Errors = append(run.Errors, "destroy: "+lastLines(destroyErr.Error(), 5))
@@ -198,10 +215,15 @@ func Destroy(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	if err := destroy(ctx, stack, o.Out); err != nil {
+	uri := "qemu:///system"
+	exp, _, verr := Validate(o)
+	if verr == nil {
+		uri = exp.LibvirtURI
+	}
+	if err := destroyWithRetries(ctx, stack, uri, infra.Prefix(Project, o.Stack), o.Out); err != nil {
 		return err
 	}
-	if exp, _, err := Validate(o); err == nil {
+	if verr == nil {
 		if specs, err := infra.Plan(exp, infra.Prefix(Project, o.Stack)); err == nil {
 			removeConsoleLogs(specs, exp.LibvirtURI)
 		}
@@ -302,17 +324,33 @@ func toolRoots() []string {
 	return roots
 }
 
-// randomPassword is the workload's password for one run: random, a Pulumi
-// secret, and in no output, report or result.
-func randomPassword() (string, error) {
-	buf := make([]byte, 18)
-	if _, err := rand.Read(buf); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(buf), nil
+// runSecrets are made anew for every run and handed to Pulumi as secrets:
+// the workload's password, and a key pair for debugging access to the nodes.
+type runSecrets struct {
+	mysqlPassword string
+	sshPrivateKey string
 }
 
-func setConfig(ctx context.Context, stack auto.Stack, values map[string]string, password string) error {
+func newRunSecrets(runID string) (runSecrets, error) {
+	buf := make([]byte, 18)
+	if _, err := rand.Read(buf); err != nil {
+		return runSecrets{}, err
+	}
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return runSecrets{}, err
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "footprint run "+runID)
+	if err != nil {
+		return runSecrets{}, err
+	}
+	return runSecrets{mysqlPassword: hex.EncodeToString(buf), sshPrivateKey: string(pem.EncodeToMemory(block))}, nil
+}
+
+// secretKeys are set by the runner for each run, never from a stack file.
+var secretKeys = map[string]bool{config.KeyMySQLPassword: true, config.KeySSHPrivateKey: true}
+
+func setConfig(ctx context.Context, stack auto.Stack, values map[string]string, secrets runSecrets) error {
 	current, err := stack.GetAllConfig(ctx)
 	if err != nil {
 		return fmt.Errorf("reading stack configuration: %w", err)
@@ -321,7 +359,7 @@ func setConfig(ctx context.Context, stack auto.Stack, values map[string]string, 
 	var stale []string
 	for k := range current {
 		if ns, key, ok := strings.Cut(k, ":"); ok && ns == config.Namespace {
-			if _, keep := values[key]; !keep && key != config.KeyMySQLPassword {
+			if _, keep := values[key]; !keep && !secretKeys[key] {
 				stale = append(stale, k)
 			}
 		}
@@ -332,11 +370,12 @@ func setConfig(ctx context.Context, stack auto.Stack, values map[string]string, 
 		}
 	}
 	cm := auto.ConfigMap{
-		config.Namespace + ":" + config.KeyMySQLPassword: auto.ConfigValue{Value: password, Secret: true},
+		config.Namespace + ":" + config.KeyMySQLPassword: auto.ConfigValue{Value: secrets.mysqlPassword, Secret: true},
+		config.Namespace + ":" + config.KeySSHPrivateKey: auto.ConfigValue{Value: secrets.sshPrivateKey, Secret: true},
 	}
 	for k, v := range values {
-		if k == config.KeyMySQLPassword {
-			continue // a stack file never holds it; each run gets its own
+		if secretKeys[k] {
+			continue // a stack file never holds them; each run gets its own
 		}
 		cm[config.Namespace+":"+k] = auto.ConfigValue{Value: v}
 	}
@@ -384,9 +423,9 @@ func accountForEveryNode(nodes []results.Result, specs []machine.Spec, exp confi
 		saved := copyConsoleLog(libvirt.ConsoleLogPath(exp.LibvirtURI, s.Name), runDir, s.Node)
 		i, ok := byNode[s.Node]
 		if !ok {
-			nodes = append(nodes, results.Result{Node: s.Node, Profile: s.Node, Collection: &results.Collect{
-				Error: "the stack produced no output for this node",
-			}})
+			nodes = append(nodes, results.Result{Node: s.Node, Profile: s.Profile,
+				Machine:    &results.Machine{Name: s.Name, Address: s.Address.String(), VCPUs: s.VCPUs, MemoryMiB: s.MemoryMiB, Repeat: s.Repeat, DiskGiB: s.DiskGiB},
+				Collection: &results.Collect{Error: "the stack produced no output for this node"}})
 			i = len(nodes) - 1
 		}
 		if saved != "" {
@@ -394,6 +433,9 @@ func accountForEveryNode(nodes []results.Result, specs []machine.Spec, exp confi
 				nodes[i].Collection = &results.Collect{}
 			}
 			nodes[i].Collection.LastConsoleLine = results.LastConsoleLine(saved)
+			if nodes[i].Status != results.StatusOK && len(nodes[i].Collection.ConsoleTail) == 0 {
+				nodes[i].Collection.ConsoleTail = results.ConsoleTail(saved, 30)
+			}
 		}
 	}
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Node < nodes[j].Node })

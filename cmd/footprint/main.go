@@ -79,7 +79,7 @@ func root(ctx context.Context) *cobra.Command {
 	}
 	cmd.PersistentFlags().StringVar(&g.projectDir, "project-dir", "", "folder holding Pulumi.yaml (default: found from the working directory up)")
 	cmd.PersistentFlags().StringVarP(&g.stack, "stack", "s", "local", "stack to use: stacks/Pulumi.<stack>.yaml")
-	cmd.AddCommand(runCmd(g), destroyCmd(g), validateCmd(g), profilesCmd(), renderCmd(g))
+	cmd.AddCommand(runCmd(g), destroyCmd(g), cleanupCmd(g), validateCmd(g), profilesCmd(), renderCmd(g), reportCmd(), compareCmd())
 	return cmd
 }
 
@@ -118,6 +118,7 @@ func findProject() (string, error) {
 func runCmd(g *globalFlags) *cobra.Command {
 	var keep bool
 	var set []string
+	var sshKey string
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Create the stack's machines, measure them, write a report, and destroy everything",
@@ -127,7 +128,7 @@ func runCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			o.Keep, o.Set = keep, set
+			o.Keep, o.Set, o.SSHKeyFile = keep, set, sshKey
 			out, err := runner.Run(cmd.Context(), o)
 			if out.RunDir != "" {
 				fmt.Printf("footprint: report: %s\n", filepath.Join(out.RunDir, "report.md"))
@@ -142,6 +143,7 @@ func runCmd(g *globalFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&keep, "keep", false, "leave the machines running after the run (remove them with `footprint destroy`)")
+	cmd.Flags().StringVar(&sshKey, "ssh-key", "", "write the run's SSH private key to this file (mode 0600), for logging in to the nodes")
 	cmd.Flags().StringArrayVar(&set, "set", nil, "override a stack key for this run, as KEY=VALUE (repeatable)")
 	return cmd
 }
@@ -159,6 +161,32 @@ func destroyCmd(g *globalFlags) *cobra.Command {
 			return runner.Destroy(cmd.Context(), o)
 		},
 	}
+}
+
+func cleanupCmd(g *globalFlags) *cobra.Command {
+	var all bool
+	var uri string
+	cmd := &cobra.Command{
+		Use:   "cleanup",
+		Short: "Find and remove anything footprint left on a libvirt host, by name, even without Pulumi state",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o, err := g.options()
+			if err != nil {
+				return err
+			}
+			removed, err := runner.Cleanup(cmd.Context(), runner.CleanupOptions{Options: o, All: all, URI: uri})
+			what := "stack " + o.Stack
+			if all {
+				what = "any stack"
+			}
+			fmt.Printf("footprint: cleanup removed %d object(s) of %s\n", len(removed), what)
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "remove what every footprint stack left, not only --stack's")
+	cmd.Flags().StringVar(&uri, "uri", "", "libvirt URI (default: the stack's footprint:libvirtUri)")
+	return cmd
 }
 
 func validateCmd(g *globalFlags) *cobra.Command {

@@ -170,13 +170,14 @@ func newNode(ctx *pulumi.Context, env machine.Environment, c *Cluster, s machine
 		return nil, err
 	}
 	n.Domain, err = lv.NewDomain(ctx, s.Name, &lv.DomainArgs{
-		Name:      pulumi.String(s.Name),
-		Type:      pulumi.String(env.DomainType),
-		Vcpu:      pulumi.Int(s.VCPUs),
-		Memory:    pulumi.Int(s.MemoryMiB),
-		Autostart: pulumi.Bool(false),
-		Cloudinit: n.CloudInit.ID(),
-		Disks:     lv.DomainDiskArray{&lv.DomainDiskArgs{VolumeId: n.Volume.ID()}},
+		Name:        pulumi.String(s.Name),
+		Description: pulumi.String(DomainDescription(env.Prefix)),
+		Type:        pulumi.String(env.DomainType),
+		Vcpu:        pulumi.Int(s.VCPUs),
+		Memory:      pulumi.Int(s.MemoryMiB),
+		Autostart:   pulumi.Bool(false),
+		Cloudinit:   n.CloudInit.ID(),
+		Disks:       lv.DomainDiskArray{&lv.DomainDiskArgs{VolumeId: n.Volume.ID()}},
 		NetworkInterfaces: lv.DomainNetworkInterfaceArray{&lv.DomainNetworkInterfaceArgs{
 			NetworkId: c.Network.ID(),
 			Mac:       pulumi.String(s.MAC),

@@ -1,0 +1,262 @@
+package libvirt
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"net/netip"
+	"os/exec"
+	"sort"
+	"strings"
+)
+
+// Host talks to a libvirt host with virsh, outside Pulumi: to find what
+// footprint left there (by name, even without any Pulumi state) and to check
+// a stack's subnet against the networks the host already has.
+type Host struct {
+	URI string
+}
+
+// Object is one libvirt object.
+type Object struct {
+	Kind string // domain, network, pool, volume
+	Name string
+	Pool string // for volumes
+}
+
+func (o Object) String() string {
+	if o.Kind == "volume" {
+		return fmt.Sprintf("volume %s/%s", o.Pool, o.Name)
+	}
+	return o.Kind + " " + o.Name
+}
+
+func (h Host) virsh(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "virsh", append([]string{"-q", "-c", h.URI}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("virsh %s: %s", strings.Join(args, " "), strings.TrimSpace(firstLine(string(out), err)))
+	}
+	return string(out), nil
+}
+
+func firstLine(out string, err error) string {
+	out = strings.TrimSpace(out)
+	if out == "" {
+		return err.Error()
+	}
+	line, _, _ := strings.Cut(out, "\n")
+	return line
+}
+
+func (h Host) names(ctx context.Context, args ...string) ([]string, error) {
+	out, err := h.virsh(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(out), nil
+}
+
+// ProjectPrefix starts the name of everything footprint creates.
+const ProjectPrefix = "footprint-"
+
+// DomainDescription marks a domain with its stack, because names alone
+// are ambiguous between stacks "ci" and "ci-docker".
+func DomainDescription(prefix string) string { return "footprint stack " + prefix }
+
+// Find lists what belongs to the stack with this prefix, or with prefix ""
+// to everything footprint left on the host, in the order it must be removed:
+// domains, volumes, pools, networks. A stack's pool and network carry its
+// prefix exactly, its volumes live in its pool, and its domains carry the
+// prefix in their name and description.
+func (h Host) Find(ctx context.Context, prefix string) ([]Object, error) {
+	mine := func(name string) bool {
+		if prefix == "" {
+			return strings.HasPrefix(name, ProjectPrefix)
+		}
+		return name == prefix
+	}
+	var found []Object
+	domains, err := h.names(ctx, "list", "--all", "--name")
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range domains {
+		if !strings.HasPrefix(d, ProjectPrefix) {
+			continue
+		}
+		if prefix != "" {
+			if !strings.HasPrefix(d, prefix+"-") {
+				continue
+			}
+			desc, err := h.virsh(ctx, "desc", d)
+			if err == nil && strings.TrimSpace(desc) != DomainDescription(prefix) {
+				continue // another stack whose name starts like this one's
+			}
+		}
+		found = append(found, Object{Kind: "domain", Name: d})
+	}
+	pools, err := h.names(ctx, "pool-list", "--all", "--name")
+	if err != nil {
+		return nil, err
+	}
+	var ours []Object
+	for _, p := range pools {
+		if !mine(p) {
+			continue
+		}
+		ours = append(ours, Object{Kind: "pool", Name: p})
+		vols, err := h.volumes(ctx, p)
+		if err != nil {
+			continue // an inactive pool lists nothing; its volumes go with it
+		}
+		for _, v := range vols {
+			found = append(found, Object{Kind: "volume", Name: v, Pool: p})
+		}
+	}
+	found = append(found, ours...)
+	nets, err := h.names(ctx, "net-list", "--all", "--name")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range nets {
+		if mine(n) {
+			found = append(found, Object{Kind: "network", Name: n})
+		}
+	}
+	return found, nil
+}
+
+func (h Host) volumes(ctx context.Context, pool string) ([]string, error) {
+	out, err := h.virsh(ctx, "vol-list", "--pool", pool)
+	if err != nil {
+		return nil, err
+	}
+	var vols []string
+	for _, line := range strings.Split(out, "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			vols = append(vols, f[0])
+		}
+	}
+	return vols, nil
+}
+
+// Remove deletes one object; an object already gone is not an error.
+func (h Host) Remove(ctx context.Context, o Object) error {
+	var steps [][]string
+	switch o.Kind {
+	case "domain":
+		steps = [][]string{{"destroy", o.Name}, {"undefine", o.Name, "--nvram"}}
+	case "volume":
+		steps = [][]string{{"vol-delete", "--pool", o.Pool, o.Name}}
+	case "pool":
+		steps = [][]string{{"pool-destroy", o.Name}, {"pool-delete", o.Name}, {"pool-undefine", o.Name}}
+	case "network":
+		steps = [][]string{{"net-destroy", o.Name}, {"net-undefine", o.Name}}
+	default:
+		return fmt.Errorf("unknown kind %q", o.Kind)
+	}
+	var last error
+	for i, s := range steps {
+		if _, err := h.virsh(ctx, s...); err != nil {
+			// stopping what is not running fails harmlessly; the final step must work
+			if i == len(steps)-1 && !gone(err) {
+				last = err
+			}
+		}
+	}
+	return last
+}
+
+func gone(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "not found") || strings.Contains(msg, "no domain with matching") ||
+		strings.Contains(msg, "no network with matching") || strings.Contains(msg, "no storage")
+}
+
+// Network is a libvirt network and its IPv4 subnets.
+type Network struct {
+	Name    string
+	Subnets []netip.Prefix
+}
+
+// Networks lists the host's libvirt networks with their subnets.
+func (h Host) Networks(ctx context.Context) ([]Network, error) {
+	names, err := h.names(ctx, "net-list", "--all", "--name")
+	if err != nil {
+		return nil, err
+	}
+	var out []Network
+	for _, n := range names {
+		x, err := h.virsh(ctx, "net-dumpxml", n)
+		if err != nil {
+			return nil, err
+		}
+		subnets, err := parseNetworkSubnets(x)
+		if err != nil {
+			return nil, fmt.Errorf("network %s: %w", n, err)
+		}
+		out = append(out, Network{Name: n, Subnets: subnets})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func parseNetworkSubnets(doc string) ([]netip.Prefix, error) {
+	var n struct {
+		IPs []struct {
+			Address string `xml:"address,attr"`
+			Prefix  string `xml:"prefix,attr"`
+			Netmask string `xml:"netmask,attr"`
+			Family  string `xml:"family,attr"`
+		} `xml:"ip"`
+	}
+	if err := xml.Unmarshal([]byte(doc), &n); err != nil {
+		return nil, err
+	}
+	var out []netip.Prefix
+	for _, ip := range n.IPs {
+		if ip.Family == "ipv6" {
+			continue
+		}
+		addr, err := netip.ParseAddr(ip.Address)
+		if err != nil || !addr.Is4() {
+			continue
+		}
+		bits := -1
+		if ip.Prefix != "" {
+			fmt.Sscanf(ip.Prefix, "%d", &bits)
+		} else if ip.Netmask != "" {
+			if m, err := netip.ParseAddr(ip.Netmask); err == nil {
+				b := m.As4()
+				bits = 0
+				for _, x := range b {
+					for ; x&0x80 != 0; x <<= 1 {
+						bits++
+					}
+				}
+			}
+		}
+		if bits < 0 || bits > 32 {
+			continue
+		}
+		out = append(out, netip.PrefixFrom(addr, bits).Masked())
+	}
+	return out, nil
+}
+
+// Overlapping returns the first network, other than the stack's own, whose
+// subnet overlaps cidr.
+func Overlapping(nets []Network, cidr netip.Prefix, own string) (Network, netip.Prefix, bool) {
+	for _, n := range nets {
+		if n.Name == own {
+			continue
+		}
+		for _, s := range n.Subnets {
+			if s.Overlaps(cidr) {
+				return n, s, true
+			}
+		}
+	}
+	return Network{}, netip.Prefix{}, false
+}
