@@ -170,33 +170,22 @@ wait_hook() {
 }
 
 sample() {
-	# Builtins only between reading /proc/meminfo and recording it.
-	mt=0 mf=0 ma=0 bu=0 ca=0 sr=0 sh=0 st=0 sf=0 an=0 sl=0 su=0 ks=0 pt=0 pc=0
+	# Builtins only between reading /proc/meminfo and recording it. Every
+	# field is kept: where "used" goes is not always where one expects.
+	mt=0 ma=0 fields=""
 	while read -r key value _; do
+		key=${key%:}
 		case $key in
-		MemTotal:) mt=$value ;;
-		MemFree:) mf=$value ;;
-		MemAvailable:) ma=$value ;;
-		Buffers:) bu=$value ;;
-		Cached:) ca=$value ;;
-		SReclaimable:) sr=$value ;;
-		Shmem:) sh=$value ;;
-		SwapTotal:) st=$value ;;
-		SwapFree:) sf=$value ;;
-		# where "used" goes: processes, and the kernel's own allocations
-		AnonPages:) an=$value ;;
-		Slab:) sl=$value ;;
-		SUnreclaim:) su=$value ;;
-		KernelStack:) ks=$value ;;
-		PageTables:) pt=$value ;;
-		Percpu:) pc=$value ;;
+		MemTotal) mt=$value ;;
+		MemAvailable) ma=$value ;;
 		esac
+		fields="${fields:+$fields,}\"$key\":$value"
 	done <"$proc/meminfo"
 	read_uptime
 	# free's own "used" column, in KiB, as a reader of the seed post would see it.
 	free_used=$(free -k 2>/dev/null | { read -r _ && read -r _ _ u _ && echo "$u"; })
 	case $free_used in '' | *[!0-9]*) free_used=null ;; esac
-	samples="${samples:+$samples,}{\"phase\":\"$1\",\"uptimeSeconds\":$up,\"usedKiB\":$((mt - ma)),\"freeUsedKiB\":$free_used,\"meminfoKiB\":{\"MemTotal\":$mt,\"MemFree\":$mf,\"MemAvailable\":$ma,\"Buffers\":$bu,\"Cached\":$ca,\"SReclaimable\":$sr,\"Shmem\":$sh,\"SwapTotal\":$st,\"SwapFree\":$sf,\"AnonPages\":$an,\"Slab\":$sl,\"SUnreclaim\":$su,\"KernelStack\":$ks,\"PageTables\":$pt,\"Percpu\":$pc}}"
+	samples="${samples:+$samples,}{\"phase\":\"$1\",\"uptimeSeconds\":$up,\"usedKiB\":$((mt - ma)),\"freeUsedKiB\":$free_used,\"meminfoKiB\":{$fields}}"
 	say "sample phase=$1 uptime=$up usedKiB=$((mt - ma)) memTotalKiB=$mt"
 }
 

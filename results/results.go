@@ -83,7 +83,7 @@ type Sample struct {
 	UptimeSeconds float64          `json:"uptimeSeconds"`
 	UsedKiB       int64            `json:"usedKiB"`
 	FreeUsedKiB   *int64           `json:"freeUsedKiB"`
-	MeminfoKiB    map[string]int64 `json:"meminfoKiB"`
+	MeminfoKiB    map[string]int64 `json:"meminfoKiB"` // every field of /proc/meminfo (HugePages_* are counts)
 }
 
 // Breakdown says where the memory of one phase is.
