@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"strings"
@@ -59,22 +60,44 @@ func Resolve(ctx context.Context, ref, expectSHA256, cacheDir string) (Resolved,
 	return r, nil
 }
 
-// format tells qcow2 from raw by the qcow2 magic; Ubuntu names its qcow2
-// images .img, so the file name says nothing.
+// format tells qcow2 from raw by the qcow2 magic (Ubuntu names its qcow2
+// images .img, so the name says nothing) and refuses what would only fail
+// later as a guest that never boots: a qcow2 that qemu-img finds corrupt,
+// or a "raw" file without a partition table.
 func format(p string) (string, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	magic := make([]byte, 4)
-	if _, err := io.ReadFull(f, magic); err != nil {
-		return "", fmt.Errorf("too short to be a disk image")
+	head := make([]byte, 1024)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	if n >= 4 && string(head[:4]) == "QFI\xfb" {
+		return "qcow2", checkQcow2(p)
 	}
-	if string(magic) == "QFI\xfb" {
-		return "qcow2", nil
+	mbr := n >= 512 && head[510] == 0x55 && head[511] == 0xaa
+	gpt := n >= 520 && string(head[512:520]) == "EFI PART"
+	if !mbr && !gpt {
+		return "", fmt.Errorf("neither a qcow2 image nor a raw disk with a partition table")
 	}
 	return "raw", nil
+}
+
+// checkQcow2 runs `qemu-img check`, where qemu-img is installed (make tools
+// installs it; a host driving a remote libvirt may not have it).
+func checkQcow2(p string) error {
+	if _, err := exec.LookPath("qemu-img"); err != nil {
+		return nil
+	}
+	out, err := exec.Command("qemu-img", "check", p).CombinedOutput()
+	var ee *exec.ExitError
+	// exit status 3: leaked clusters only, harmless for a read-only base
+	if err == nil || errors.As(err, &ee) && ee.ExitCode() == 3 {
+		return nil
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	return fmt.Errorf("corrupt qcow2 image (qemu-img check: %s)", lines[0])
 }
 
 func resolve(ctx context.Context, ref, expectSHA256, cacheDir string) (Resolved, error) {

@@ -209,6 +209,9 @@ func LoadConfig(ctx *pulumi.Context, projectDir string) (config.Experiment, erro
 	if projectDir == "" {
 		projectDir, _ = os.Getwd()
 	}
+	if err := profiles.LoadError(); err != nil {
+		return config.Experiment{}, err
+	}
 	return config.Parse(values, Source(ctx.Project(), ctx.Stack(), projectDir))
 }
 

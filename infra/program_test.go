@@ -71,7 +71,7 @@ func runProgram(t *testing.T, stack string, cfg map[string]string) (*mocks, *col
 	t.Helper()
 	dir := t.TempDir()
 	img := filepath.Join(dir, "test.qcow2")
-	if err := os.WriteFile(img, []byte("QFI\xfb fake qcow2 header"), 0o644); err != nil {
+	if err := os.WriteFile(img, bootSector(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	conf := map[string]string{"footprint:image": "test.qcow2", "footprint:domainType": "qemu", "footprint:profiles": "bare"}
@@ -91,6 +91,13 @@ func runProgram(t *testing.T, stack string, cfg map[string]string) (*mocks, *col
 		t.Fatalf("program: %v", err)
 	}
 	return m, c
+}
+
+// bootSector passes as a raw disk image.
+func bootSector() []byte {
+	b := make([]byte, 512)
+	b[510], b[511] = 0x55, 0xaa
+	return b
 }
 
 func str(r registered, key string) string {
@@ -258,7 +265,7 @@ func TestProgramAllSixProfiles(t *testing.T) {
 
 func TestProgramWantsAPasswordForMySQL(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "i.qcow2"), []byte("QFI\xfb"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "i.qcow2"), bootSector(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	m := &mocks{}

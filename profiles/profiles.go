@@ -6,8 +6,11 @@ package profiles
 import (
 	"embed"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -45,25 +48,72 @@ type Profile struct {
 	Units []string `yaml:"units"`
 }
 
-var loaded = mustLoad()
+// ExtraDirEnv names a folder of further profile files (same format), loaded
+// after the built-in ones: a system can be tried, or a test can bring its
+// own, without rebuilding footprint.
+const ExtraDirEnv = "FOOTPRINT_PROFILES_DIR"
 
-func mustLoad() map[string]Profile {
-	out := map[string]Profile{}
-	for _, name := range registry {
-		p, err := load(name)
-		if err != nil {
-			panic(err) // a broken embedded profile is a build defect, caught by the tests
+var (
+	loadOnce sync.Once
+	loaded   map[string]Profile
+	order    []string
+	loadErr  error
+)
+
+func ensureLoaded() {
+	loadOnce.Do(func() {
+		loaded = map[string]Profile{}
+		for _, name := range registry {
+			data, err := defs.ReadFile("defs/" + name + ".yaml")
+			if err == nil {
+				var p Profile
+				p, err = parse(name, data)
+				loaded[name], order = p, append(order, name)
+			}
+			if err != nil {
+				panic(err) // a broken built-in profile is a build defect, caught by the tests
+			}
 		}
-		out[name] = p
-	}
-	return out
+		if dir := os.Getenv(ExtraDirEnv); dir != "" {
+			loadErr = loadExtra(dir)
+		}
+	})
 }
 
-func load(name string) (Profile, error) {
-	data, err := defs.ReadFile("defs/" + name + ".yaml")
+func loadExtra(dir string) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if err != nil {
-		return Profile{}, fmt.Errorf("profile %s: %w", name, err)
+		return err
 	}
+	if len(files) == 0 {
+		return fmt.Errorf("%s=%s holds no *.yaml profile", ExtraDirEnv, dir)
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
+		if _, dup := loaded[name]; dup {
+			return fmt.Errorf("%s: profile %s is built in already", f, name)
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		p, err := parse(name, data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		loaded[name], order = p, append(order, name)
+	}
+	return nil
+}
+
+// LoadError reports a broken profile in the extra folder.
+func LoadError() error {
+	ensureLoaded()
+	return loadErr
+}
+
+func parse(name string, data []byte) (Profile, error) {
 	var p Profile
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
@@ -92,18 +142,26 @@ func knownHook(h string) bool {
 
 // Get returns a registered profile.
 func Get(name string) (Profile, bool) {
+	ensureLoaded()
 	p, ok := loaded[name]
 	return p, ok
 }
 
 // Exists reports whether a profile is registered.
 func Exists(name string) bool {
-	_, ok := loaded[name]
+	_, ok := Get(name)
 	return ok
 }
 
-// Names lists the registered profiles in registry order.
+// Names lists the built-in profiles in registry order; they are the default
+// experiment.
 func Names() []string { return append([]string(nil), registry...) }
+
+// All lists every profile, built-in and extra.
+func All() []string {
+	ensureLoaded()
+	return append([]string(nil), order...)
+}
 
 // Files lists the embedded definitions, so tests can check that every file
 // is registered and every registered name has a file.

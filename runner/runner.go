@@ -34,6 +34,7 @@ import (
 	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/infra/libvirt"
 	"github.com/footprint-dev/footprint/infra/machine"
+	"github.com/footprint-dev/footprint/profiles"
 	"github.com/footprint-dev/footprint/results"
 	"github.com/footprint-dev/footprint/runner/report"
 )
@@ -63,6 +64,9 @@ type Outcome struct {
 
 // Validate reads and checks a stack without touching libvirt or Pulumi.
 func Validate(o Options) (config.Experiment, map[string]string, error) {
+	if err := profiles.LoadError(); err != nil {
+		return config.Experiment{}, nil, err
+	}
 	values, err := config.ReadStackFile(config.StackFile(o.ProjectDir, o.Stack))
 	if err != nil {
 		return config.Experiment{}, nil, err

@@ -222,7 +222,10 @@ func profilesCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "PROFILE\tDEFAULT VERSION\tDESCRIPTION")
-			for _, name := range profiles.Names() {
+			if err := profiles.LoadError(); err != nil {
+				return err
+			}
+			for _, name := range profiles.All() {
 				p, _ := profiles.Get(name)
 				fmt.Fprintf(w, "%s\t%s\t%s\n", p.Name, orDash(p.DefaultVersion), p.Description)
 			}
