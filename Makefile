@@ -3,9 +3,12 @@ SHELL := /bin/bash
 GO ?= go
 STACK ?= local
 BIN := build/footprint
+TOOLS_DIR ?= $(or $(FOOTPRINT_TOOLS_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/footprint/tools)
+ACTIONLINT := $(TOOLS_DIR)/bin/actionlint
 TEST_IMAGE := build/images/test-bookworm.qcow2
+TEST_IMAGE_DOCKER := build/images/test-bookworm-docker.qcow2
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null)
-SHELLSCRIPTS := scripts/tools.sh scripts/libvirt-netns.sh testimage/build.sh guest/agent.sh .ci/run
+SHELLSCRIPTS := scripts/tools.sh scripts/libvirt-netns.sh testimage/build.sh $(wildcard testimage/*/*.sh) guest/agent.sh guest/testdata/stub.sh .ci/run
 
 .PHONY: run test tools test-image build lint unit e2e destroy clean
 
@@ -20,9 +23,10 @@ test: tools test-image lint unit e2e
 tools:
 	bash scripts/tools.sh
 
-## test-image: the offline Debian cloud-init image the tests boot (cached by recipe)
+## test-image: the offline Debian cloud-init images the tests boot (cached by recipe)
 test-image:
 	bash testimage/build.sh --out $(TEST_IMAGE)
+	bash testimage/build.sh --variant docker --out $(TEST_IMAGE_DOCKER)
 
 build:
 	$(GO) build -o $(BIN) ./cmd/footprint
@@ -32,6 +36,7 @@ lint:
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./e2e/...
 	shellcheck $(SHELLSCRIPTS)
+	$(ACTIONLINT) .github/workflows/*.yml
 
 unit:
 	$(GO) test -count=1 ./...

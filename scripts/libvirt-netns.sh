@@ -10,6 +10,7 @@
 #                                         left (idempotent, safe from a trap; exit 1 if anything remains)
 #   libvirt-netns.sh status NAME          print PIDs and whether they are alive
 #                                         (exit 0 = up, 3 = not up at all, 1 = partly up)
+#   libvirt-netns.sh restart-libvirtd NAME [DOWN]  stop libvirtd, wait DOWN seconds, start it again
 #
 # How it works: `up` creates the network namespace NAME and a long-lived "holder" process
 # (sleep) in that netns and in a private mount namespace in which fresh folders of the state
@@ -43,7 +44,7 @@ die() {
 }
 
 usage() {
-	sed -n '3,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -382,6 +383,37 @@ do_exec() {
 	exec nsenter -t "$holder" -n -m --wd="$PWD" -- "$@"
 }
 
+# ---------------------------------------------------------------- restart-libvirtd
+# Stops libvirtd (as a crash or an upgrade would), waits DOWN seconds, and
+# starts it again in the same namespaces: for testing that footprint rides
+# through a daemon that goes away mid-operation. VMs keep running meanwhile.
+do_restart_libvirtd() {
+	local name=$1 down=$2 state holder pid i
+	state=$(state_dir "$name")
+	holder=$(read_pid "$state/holder.pid")
+	alive "$holder" || die "$name is not up"
+	pid=$(read_pid "$state/libvirtd.pid")
+	if alive "$pid"; then
+		kill -TERM "$pid"
+		i=0
+		while alive "$pid" && [ "$i" -lt 100 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		alive "$pid" && kill -KILL "$pid"
+	fi
+	sleep "$down"
+	nsenter -t "$holder" -n -m -- libvirtd -d -p "$state/libvirtd.pid" </dev/null >>"$state/daemons.log" 2>&1 ||
+		die "libvirtd failed to start again (see $state/daemons.log)"
+	i=0
+	until nsenter -t "$holder" -n -m -- virsh -q -c qemu:///system version </dev/null >/dev/null 2>&1; do
+		[ "$i" -lt 300 ] || die "libvirtd did not answer again within 30 s"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	echo "libvirt-netns: $name: libvirtd restarted after ${down} s down (pid $(read_pid "$state/libvirtd.pid"))" >&2
+}
+
 # ---------------------------------------------------------------- status
 do_status() {
 	local name=$1 state f p ids pids up=0 total=0
@@ -440,6 +472,10 @@ exec)
 	[ "${1:-}" = -- ] && shift
 	[ $# -ge 1 ] || usage
 	do_exec "$name" "$@"
+	;;
+restart-libvirtd)
+	[ $# -le 1 ] || usage
+	do_restart_libvirtd "$name" "${1:-0}"
 	;;
 *) usage ;;
 esac

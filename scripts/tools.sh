@@ -19,6 +19,7 @@ mmdebstrap fdisk genisoimage cloud-image-utils shellcheck cloud-init iproute2
 iptables dnsmasq-base xsltproc librsvg2-bin"
 
 PULUMI_VERSION=v3.274.1
+ACTIONLINT_VERSION=v1.7.10
 LIBVIRT_PLUGIN_VERSION=0.5.4
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -156,7 +157,23 @@ install_libvirt_plugin() {
 	summary "pulumi-resource-libvirt" "$bin (built)"
 }
 
+# actionlint checks the GitHub Actions workflow in `make test`.
+install_actionlint() {
+	bin=$TOOLS_DIR/bin/actionlint
+	if [ -x "$bin" ] && "$bin" -version 2>/dev/null | grep -qx "$ACTIONLINT_VERSION"; then
+		summary "actionlint" "$bin (found)"
+		return
+	fi
+	find_go
+	log "building actionlint $ACTIONLINT_VERSION into $bin"
+	mkdir -p "$TOOLS_DIR/bin"
+	GOBIN=$TOOLS_DIR/bin CGO_ENABLED=0 "$GO" install -ldflags "-X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION" \
+		"github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+	summary "actionlint" "$bin (built)"
+}
+
 install_apt_packages
 install_pulumi_cli
 install_libvirt_plugin
+install_actionlint
 printf '%s' "$SUMMARY"

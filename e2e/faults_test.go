@@ -1,0 +1,263 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/footprint-dev/footprint/results"
+)
+
+// stackYAML is a ci-like stack with the given extra lines.
+func stackYAML(extra string) string {
+	return `config:
+  footprint:libvirtUri: qemu:///system
+  footprint:domainType: qemu
+  footprint:image: build/images/test-bookworm.qcow2
+  footprint:vcpus: 1
+  footprint:memoryMiB: 1024
+  footprint:diskGiB: 4
+  footprint:settle: 10s
+  footprint:samples: 3
+  footprint:sampleInterval: 2s
+` + extra
+}
+
+func testProfiles(t *testing.T) string {
+	return "FOOTPRINT_PROFILES_DIR=" + filepath.Join(repoRoot(t), "e2e", "testdata", "profiles")
+}
+
+func noLeftovers(t *testing.T, h *host, prefix string) {
+	t.Helper()
+	left := h.leftovers(prefix)
+	t.Logf("leftovers of %s: %d", prefix, len(left))
+	if len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+}
+
+// One run, three nodes: one that works, one whose agent dies, one whose
+// install fails. The run ends at the deadline, keeps every node's record,
+// and leaves nothing.
+func TestFaultyNodesAreRecordedAndNothingLeaks(t *testing.T) {
+	h := newHost(t)
+	dir := project(t, "faults", stackYAML(`  footprint:profiles: [bare, silent, broken]
+  footprint:collectDeadline: 270s
+`))
+	start := time.Now()
+	out, code := h.exec(dir, []string{testProfiles(t)}, footprint(t), "run", "--stack", "faults")
+	t.Logf("run took %s, exit %d", elapsed(start), code)
+	if code != 3 {
+		t.Fatalf("exit %d, want 3 (finished, but not every node produced a result):\n%s", code, out)
+	}
+	if !strings.Contains(out, "node silent: no result within 4m30s") {
+		t.Errorf("the output does not name the silent node and the deadline:\n%s", out)
+	}
+
+	runDir, run := onlyRun(t, dir)
+	byNode := map[string]results.Result{}
+	for _, r := range run.Nodes {
+		byNode[r.Node] = r
+	}
+	if len(byNode) != 3 {
+		t.Fatalf("nodes %v, want bare, silent and broken", run.Nodes)
+	}
+	if r := byNode["bare"]; r.Status != results.StatusOK || len(r.Samples) != 3 {
+		t.Errorf("bare: status %s with %d samples; the healthy node's result must be kept", r.Status, len(r.Samples))
+	}
+	broken := byNode["broken"]
+	if broken.Status != results.StatusFailed || !strings.Contains(broken.Detail, "Unable to locate package footprint-does-not-exist") ||
+		!strings.Contains(broken.Detail, "exited 100") {
+		t.Errorf("broken: status %s detail %q", broken.Status, broken.Detail)
+	}
+	if got := phaseList(broken); got != "boot=ok install=failed" {
+		t.Errorf("broken: phases %s", got)
+	}
+	silent := byNode["silent"]
+	if silent.Status != results.StatusUnresponsive && silent.Status != results.StatusTimeout {
+		t.Errorf("silent: status %s, want unresponsive (rebuilt from its console) or timeout", silent.Status)
+	}
+	if silent.Collection == nil || !strings.Contains(silent.Collection.Error, "no result within") ||
+		!strings.Contains(silent.Collection.LastConsoleLine, "phase=install status=started") || len(silent.Collection.ConsoleTail) == 0 {
+		t.Errorf("silent: collection record %+v", silent.Collection)
+	}
+	if got := phaseList(silent); got != "boot=ok" {
+		t.Errorf("silent: phases rebuilt from the console %q, want boot=ok", got)
+	}
+	for _, n := range []string{"bare", "silent", "broken"} {
+		if _, err := os.Stat(filepath.Join(runDir, "nodes", n+".json")); err != nil {
+			t.Errorf("%s: its result was not saved as it arrived: %v", n, err)
+		}
+		if _, err := os.Stat(filepath.Join(runDir, n+".console.log")); err != nil {
+			t.Errorf("%s: console log not kept: %v", n, err)
+		}
+	}
+	noLeftovers(t, h, "footprint-faults")
+}
+
+func phaseList(r results.Result) string {
+	var s []string
+	for _, p := range r.Phases {
+		s = append(s, p.Name+"="+p.Status)
+	}
+	return strings.Join(s, " ")
+}
+
+// Ctrl-C while `up` is creating and the guest boots: teardown still runs.
+func TestInterruptDuringUpTearsDown(t *testing.T) {
+	h := newHost(t)
+	dir := project(t, "sigint", stackYAML("  footprint:profiles: [bare]\n  footprint:collectDeadline: 10m\n"))
+	cmd := exec.Command("bash", h.script, "exec", h.name, "--", footprint(t), "run", "--stack", "sigint")
+	cmd.Dir = dir
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	start := time.Now()
+	must(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+
+	// Interrupt once the domain exists, while the guest is still booting.
+	deadline := time.Now().Add(3 * time.Minute)
+	for !strings.Contains(h.virsh("list", "--all", "--name"), "footprint-sigint-bare") {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the domain never appeared:\n%s", buf.String())
+		}
+		time.Sleep(time.Second)
+	}
+	time.Sleep(5 * time.Second)
+	must(t, cmd.Process.Signal(syscall.SIGINT)) // exec'd through nsenter: this is footprint itself
+	interrupted := time.Now()
+
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(5 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("footprint did not finish within 5 minutes of the interrupt:\n%s", buf.String())
+	}
+	t.Logf("interrupted after %s; teardown took %s; total %s", interrupted.Sub(start).Round(time.Second),
+		time.Since(interrupted).Round(100*time.Millisecond), elapsed(start))
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() == 0 {
+		t.Errorf("exit %v, want a non-zero status after an interrupt", err)
+	}
+	out := buf.String()
+	if !strings.Contains(out, "interrupted") {
+		t.Errorf("output does not say it was interrupted:\n%s", out)
+	}
+	_, run := onlyRun(t, dir)
+	if len(run.Nodes) != 1 || run.Nodes[0].Node != "bare" {
+		t.Errorf("the interrupted run's record lacks the node: %+v", run.Nodes)
+	}
+	noLeftovers(t, h, "footprint-sigint")
+}
+
+// A missing or corrupt image stops the run before anything is created.
+func TestBadImagesFailCleanly(t *testing.T) {
+	h := newHost(t)
+	img, err := os.ReadFile(filepath.Join(repoRoot(t), "build", "images", "test-bookworm.qcow2"))
+	must(t, err)
+	for _, c := range []struct {
+		name, image, want string
+		content           []byte
+	}{
+		{"missing", "build/images/nope.qcow2", "footprint:image: local image", nil},
+		{"corrupt", "build/images/corrupt.qcow2", "corrupt qcow2 image", img[:len(img)/4]},
+		{"notadisk", "build/images/notes.img", "neither a qcow2 image nor a raw disk", []byte("these are notes, not a disk\n")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stack := "img" + c.name
+			dir := project(t, stack, strings.Replace(stackYAML("  footprint:profiles: [bare]\n"),
+				"build/images/test-bookworm.qcow2", c.image, 1))
+			if c.content != nil {
+				must(t, os.WriteFile(filepath.Join(dir, c.image), c.content, 0o644))
+			}
+			start := time.Now()
+			out, code := h.exec(dir, nil, footprint(t), "run", "--stack", stack)
+			t.Logf("%s: exit %d after %s: %s", c.name, code, elapsed(start), strings.TrimSpace(out))
+			if code != 1 || !strings.Contains(out, c.want) || strings.Count(strings.TrimSpace(out), "\n") > 0 {
+				t.Errorf("exit %d, output %q: want exit 1 and one line with %q", code, out, c.want)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "runs")); err == nil {
+				t.Error("a run folder was created for a run that could not start")
+			}
+			noLeftovers(t, h, "footprint-"+stack)
+		})
+	}
+}
+
+// libvirtd goes away while a kept stack is destroyed: the destroy is
+// retried until the daemon is back, and nothing is left.
+func TestDestroyRidesThroughALibvirtdRestart(t *testing.T) {
+	h := newHost(t)
+	dir := project(t, "restart", stackYAML("  footprint:profiles: [bare]\n  footprint:collectDeadline: 10m\n"))
+	out, code := h.exec(dir, nil, footprint(t), "run", "--stack", "restart", "--keep")
+	if code != 0 {
+		t.Fatalf("run --keep exited %d:\n%s", code, out)
+	}
+	if left := h.leftovers("footprint-restart"); len(left) == 0 {
+		t.Fatal("--keep left nothing running")
+	}
+
+	restarted := make(chan string, 1)
+	go func() {
+		b, _ := exec.Command("bash", h.script, "restart-libvirtd", h.name, "12").CombinedOutput()
+		restarted <- string(b)
+	}()
+	time.Sleep(2 * time.Second) // libvirtd is down now, for 12 s
+	start := time.Now()
+	out, code = h.exec(dir, nil, footprint(t), "destroy", "--stack", "restart")
+	t.Logf("destroy took %s, exit %d; %s", elapsed(start), code, strings.TrimSpace(<-restarted))
+	if code != 0 {
+		t.Fatalf("destroy exited %d:\n%s", code, out)
+	}
+	if !strings.Contains(out, "retrying in") {
+		t.Errorf("destroy did not have to retry, so the test proved nothing:\n%s", out)
+	}
+	noLeftovers(t, h, "footprint-restart")
+}
+
+// `footprint cleanup` removes a stack's objects without any Pulumi state.
+func TestCleanupWithoutState(t *testing.T) {
+	h := newHost(t)
+	dir := project(t, "orphan", stackYAML("  footprint:profiles: [bare]\n  footprint:collectDeadline: 10m\n"))
+	out, code := h.exec(dir, nil, footprint(t), "run", "--stack", "orphan", "--keep")
+	if code != 0 {
+		t.Fatalf("run --keep exited %d:\n%s", code, out)
+	}
+	// A neighbour whose name starts like ours must survive the cleanup.
+	h.virsh("net-define", writeTemp(t, `<network><name>footprint-orphan-neighbour</name><bridge name="fpneighbour"/></network>`))
+	defer h.virsh("net-undefine", "footprint-orphan-neighbour")
+	must(t, os.RemoveAll(filepath.Join(dir, ".footprint"))) // the state is gone
+	kept := len(h.leftovers("footprint-orphan"))
+
+	start := time.Now()
+	out, code = h.exec(dir, nil, footprint(t), "cleanup", "--stack", "orphan")
+	t.Logf("cleanup took %s, exit %d:\n%s", elapsed(start), code, out)
+	if code != 0 {
+		t.Fatalf("cleanup exited %d", code)
+	}
+	for _, want := range []string{"removed domain footprint-orphan-bare", "removed pool footprint-orphan", "removed network footprint-orphan\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("cleanup did not say %q", want)
+		}
+	}
+	left := h.leftovers("footprint-orphan")
+	if len(left) != 1 || left[0] != "network footprint-orphan-neighbour" {
+		t.Errorf("after cleanup (had %d objects): %v, want only the neighbour network", kept, left)
+	}
+}
+
+func writeTemp(t *testing.T, content string) string {
+	p := filepath.Join(t.TempDir(), "obj.xml")
+	must(t, os.WriteFile(p, []byte(content), 0o644))
+	return p
+}
