@@ -10,7 +10,7 @@ TEST_IMAGE_DOCKER := build/images/test-bookworm-docker.qcow2
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null)
 SHELLSCRIPTS := scripts/tools.sh scripts/libvirt-netns.sh testimage/build.sh $(wildcard testimage/*/*.sh) guest/agent.sh guest/testdata/stub.sh .ci/run
 
-.PHONY: run test tools test-image build lint unit e2e destroy clean
+.PHONY: run test bench tools test-image build lint unit e2e destroy clean
 
 ## run: the default experiment (stack `local`: KVM, Ubuntu Minimal from the internet)
 run: tools build
@@ -18,6 +18,10 @@ run: tools build
 
 ## test: everything CI runs: lint, unit tests, and the real-VM end-to-end tests
 test: tools test-image lint unit e2e
+
+## bench: footprint's own cost and repeatability, measured on the test image (prints a table)
+bench: tools test-image
+	$(GO) run ./bench
 
 ## tools: installs only what is missing (apt packages, Pulumi CLI, libvirt plugin)
 tools:

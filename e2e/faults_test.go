@@ -114,8 +114,7 @@ func phaseList(r results.Result) string {
 func TestInterruptDuringUpTearsDown(t *testing.T) {
 	h := newHost(t)
 	dir := project(t, "sigint", stackYAML("  footprint:profiles: [bare]\n  footprint:collectDeadline: 10m\n"))
-	cmd := exec.Command("bash", h.script, "exec", h.name, "--", footprint(t), "run", "--stack", "sigint")
-	cmd.Dir = dir
+	cmd := h.Command(dir, nil, footprint(t), "run", "--stack", "sigint")
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	start := time.Now()
@@ -209,8 +208,8 @@ func TestDestroyRidesThroughALibvirtdRestart(t *testing.T) {
 
 	restarted := make(chan string, 1)
 	go func() {
-		b, _ := exec.Command("bash", h.script, "restart-libvirtd", h.name, "12").CombinedOutput()
-		restarted <- string(b)
+		b, _ := h.RestartLibvirtd(12)
+		restarted <- b
 	}()
 	time.Sleep(2 * time.Second) // libvirtd is down now, for 12 s
 	start := time.Now()

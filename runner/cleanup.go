@@ -92,23 +92,23 @@ func stateExists(projectDir, stack string) bool {
 // that restarts answers again after a few seconds); if Pulumi still cannot,
 // the stack's objects are removed by name and the state refreshed, so that
 // nothing is left either way.
-func destroyWithRetries(ctx context.Context, stack auto.Stack, uri, prefix string, out io.Writer) error {
+func destroyWithRetries(ctx context.Context, stack auto.Stack, uri, prefix string, log io.Writer, say func(string, ...any)) error {
 	var err error
 	for _, wait := range []time.Duration{0, 5 * time.Second, 15 * time.Second, 30 * time.Second} {
 		if wait > 0 {
-			fmt.Fprintf(out, "footprint: destroy failed (%s); retrying in %s\n", lastLines(err.Error(), 1), wait)
+			say("destroy failed (%s); retrying in %s", lastLines(err.Error(), 1), wait)
 			select {
 			case <-time.After(wait):
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 		}
-		if err = destroy(ctx, stack, out); err == nil {
+		if err = destroy(ctx, stack, log); err == nil {
 			return nil
 		}
 	}
-	fmt.Fprintf(out, "footprint: destroy kept failing; removing the stack's objects by name\n")
-	if _, cerr := removeByName(ctx, libvirt.Host{URI: uri}, prefix, out); cerr != nil {
+	say("destroy kept failing; removing the stack's objects by name")
+	if _, cerr := removeByName(ctx, libvirt.Host{URI: uri}, prefix, log); cerr != nil {
 		return fmt.Errorf("%w; cleanup by name also failed: %v", err, cerr)
 	}
 	if _, rerr := stack.Refresh(ctx, optrefresh.ProgressStreams(io.Discard)); rerr == nil {
@@ -132,17 +132,16 @@ func checkSubnet(ctx context.Context, exp config.Experiment, prefix string) erro
 }
 
 // nodeWriter saves each node's result into the run folder as it arrives.
-func nodeWriter(runDir string, out io.Writer) func(results.Result) {
+func nodeWriter(runDir string, say func(string, ...any)) func(results.Result) {
 	dir := filepath.Join(runDir, "nodes")
 	return func(r results.Result) {
 		if err := os.MkdirAll(dir, 0o755); err == nil {
 			data, _ := json.MarshalIndent(r, "", "  ")
 			tmp := filepath.Join(dir, r.Node+".json.tmp")
 			if os.WriteFile(tmp, append(data, '\n'), 0o644) == nil && os.Rename(tmp, filepath.Join(dir, r.Node+".json")) == nil {
-				fmt.Fprintf(out, "  [%s] result saved: status %s\n", r.Node, r.Status)
 				return
 			}
 		}
-		fmt.Fprintf(out, "  [%s] could not save the result in %s\n", r.Node, dir)
+		say("%s: could not save the result in %s", r.Node, dir)
 	}
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/footprint-dev/footprint/infra/machine"
 	"github.com/footprint-dev/footprint/profiles"
 	"github.com/footprint-dev/footprint/results"
+	"github.com/footprint-dev/footprint/runner/progress"
 	"github.com/footprint-dev/footprint/runner/report"
 )
 
@@ -53,6 +54,9 @@ type Options struct {
 	// SSHKeyFile, when set, receives the run's private key (mode 0600);
 	// otherwise it exists only as a secret in the encrypted state.
 	SSHKeyFile string
+	// Progress is how the run shows what each node does; Pulumi's own
+	// output goes to runs/<run-id>/pulumi.log.
+	Progress progress.Mode
 }
 
 // Outcome is what a run produced.
@@ -133,17 +137,36 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
-	fmt.Fprintf(o.Out, "footprint: run %s, stack %s, %d node(s); results in %s\n", runID, o.Stack, exp.NodeCount(), runDir)
+	specs, _ := infra.Plan(exp, prefix) // validated above
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.Node
+	}
+	track := progress.New(o.Out, o.Progress, names)
+	say := func(format string, args ...any) { track.Note(fmt.Sprintf(format, args...)) }
+	pulumiLog, err := os.Create(filepath.Join(runDir, "pulumi.log"))
+	if err != nil {
+		return Outcome{}, err
+	}
+	defer pulumiLog.Close()
+	stopTicks := ticker(track)
+	defer stopTicks()
+	say("run %s: stack %s, %d node(s); results in %s; Pulumi's log in pulumi.log there", runID, o.Stack, exp.NodeCount(), runDir)
 	run := report.Run{ID: runID, Stack: o.Stack, StartedAt: time.Now().UTC()}
 	out := Outcome{RunDir: runDir}
 
+	saveNode := nodeWriter(runDir, say)
 	program := infra.New(infra.Options{
 		Context:    ctx,
 		ProjectDir: o.ProjectDir,
-		Progress: func(node, line string) {
-			fmt.Fprintf(o.Out, "  [%s] %s\n", node, line)
+		Progress:   track.Console,
+		OnResult: func(r results.Result) {
+			saveNode(r)
+			track.Result(r)
+			if r.Collection != nil && r.Collection.Error != "" {
+				say("node %s: %s; last console line: %s", r.Node, r.Collection.Error, r.Collection.LastConsoleLine)
+			}
 		},
-		OnResult: nodeWriter(runDir, o.Out),
 	})
 	stack, err := openStack(ctx, o, program)
 	if err != nil {
@@ -160,39 +183,42 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 		if err := os.WriteFile(o.SSHKeyFile, []byte(secrets.sshPrivateKey), 0o600); err != nil {
 			return out, fmt.Errorf("--ssh-key: %w", err)
 		}
-		fmt.Fprintf(o.Out, "footprint: the run's SSH private key is in %s (user: the image's default user)\n", o.SSHKeyFile)
+		say("the run's SSH private key is in %s (user: the image's default user)", o.SSHKeyFile)
 	}
 
 	// Teardown must survive an interrupted run context.
 	bg := context.WithoutCancel(ctx)
 	start := time.Now()
-	_, upErr := stack.Up(ctx, optup.ProgressStreams(o.Out), optup.ContinueOnError(), optup.SuppressOutputs())
+	say("creating %d machine(s)", exp.NodeCount())
+	_, upErr := stack.Up(ctx, optup.ProgressStreams(pulumiLog), optup.ContinueOnError(), optup.SuppressOutputs())
 	run.Timings.UpSeconds = time.Since(start).Seconds()
 	if upErr != nil {
 		run.Errors = append(run.Errors, "up: "+lastLines(upErr.Error(), 5))
+		say("up failed: %s", lastLines(upErr.Error(), 3))
 	}
 
-	specs, _ := infra.Plan(exp, prefix) // validated above
-	run.Nodes, run.Experiment = readOutputs(bg, stack, o.Out)
+	run.Nodes, run.Experiment = readOutputs(bg, stack, say)
 	run.Nodes = accountForEveryNode(run.Nodes, specs, exp, runDir)
 	run.FinishedAt = time.Now().UTC()
 	// Everything measured is on disk before anything is torn down; a report
 	// that fails to render must not keep the machines alive.
 	if err := report.Write(runDir, run); err != nil {
-		fmt.Fprintf(o.Out, "footprint: writing %s: %v\n", runDir, err)
+		say("writing %s: %v", runDir, err)
 	}
 
 	var destroyErr error
 	if o.Keep {
-		fmt.Fprintf(o.Out, "footprint: --keep: machines left running; remove them with: footprint destroy --stack %s\n", o.Stack)
+		say("--keep: machines left running; remove them with: footprint destroy --stack %s", o.Stack)
 	} else {
+		say("destroying")
 		start = time.Now()
-		destroyErr = destroyWithRetries(bg, stack, exp.LibvirtURI, prefix, o.Out)
+		destroyErr = destroyWithRetries(bg, stack, exp.LibvirtURI, prefix, pulumiLog, say)
 		run.Timings.DestroySeconds = time.Since(start).Seconds()
 		if destroyErr != nil {
 			run.Errors = append(run.Errors, "destroy: "+lastLines(destroyErr.Error(), 5))
 		} else {
 			removeConsoleLogs(specs, exp.LibvirtURI)
+			say("destroyed in %.1f s", run.Timings.DestroySeconds)
 		}
 		run.FinishedAt = time.Now().UTC()
 		if err := report.Write(runDir, run); err != nil {
@@ -224,7 +250,8 @@ func Destroy(ctx context.Context, o Options) error {
 	if verr == nil {
 		uri = exp.LibvirtURI
 	}
-	if err := destroyWithRetries(ctx, stack, uri, infra.Prefix(Project, o.Stack), o.Out); err != nil {
+	say := func(format string, args ...any) { fmt.Fprintf(o.Out, "footprint: "+format+"\n", args...) }
+	if err := destroyWithRetries(ctx, stack, uri, infra.Prefix(Project, o.Stack), o.Out, say); err != nil {
 		return err
 	}
 	if verr == nil {
@@ -386,10 +413,10 @@ func setConfig(ctx context.Context, stack auto.Stack, values map[string]string, 
 	return stack.SetAllConfig(ctx, cm)
 }
 
-func readOutputs(ctx context.Context, stack auto.Stack, out io.Writer) ([]results.Result, map[string]any) {
+func readOutputs(ctx context.Context, stack auto.Stack, say func(string, ...any)) ([]results.Result, map[string]any) {
 	outputs, err := stack.Outputs(ctx)
 	if err != nil {
-		fmt.Fprintf(out, "footprint: cannot read stack outputs: %v\n", err)
+		say("cannot read stack outputs: %v", err)
 		return nil, nil
 	}
 	var nodes []results.Result
@@ -397,7 +424,7 @@ func readOutputs(ctx context.Context, stack auto.Stack, out io.Writer) ([]result
 		for name, raw := range v {
 			r, err := fromOutput(raw)
 			if err != nil {
-				fmt.Fprintf(out, "footprint: output of node %s is unreadable: %v\n", name, err)
+				say("output of node %s is unreadable: %v", name, err)
 				continue
 			}
 			nodes = append(nodes, r)
@@ -500,6 +527,24 @@ func newRunDir(runsDir, stack string) (string, string, error) {
 			return "", "", err
 		}
 	}
+}
+
+// ticker redraws a terminal's node lines every second until stopped.
+func ticker(t *progress.Tracker) func() {
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				t.Tick()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // lastLines keeps the end of Pulumi's long error texts, where the cause is.

@@ -13,9 +13,11 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/footprint-dev/footprint/profiles"
 	"github.com/footprint-dev/footprint/runner"
+	"github.com/footprint-dev/footprint/runner/progress"
 )
 
 // exitIncomplete is the status of a run that finished but where some node
@@ -116,7 +118,7 @@ func findProject() (string, error) {
 }
 
 func runCmd(g *globalFlags) *cobra.Command {
-	var keep bool
+	var keep, quiet, jsonOut bool
 	var set []string
 	var sshKey string
 	cmd := &cobra.Command{
@@ -129,8 +131,9 @@ func runCmd(g *globalFlags) *cobra.Command {
 				return err
 			}
 			o.Keep, o.Set, o.SSHKeyFile = keep, set, sshKey
+			o.Progress = progressMode(quiet, jsonOut)
 			out, err := runner.Run(cmd.Context(), o)
-			if out.RunDir != "" {
+			if out.RunDir != "" && !jsonOut {
 				fmt.Printf("footprint: report: %s\n", filepath.Join(out.RunDir, "report.md"))
 			}
 			if err != nil {
@@ -143,9 +146,26 @@ func runCmd(g *globalFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&keep, "keep", false, "leave the machines running after the run (remove them with `footprint destroy`)")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "print no progress, only the report's path and errors")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print progress as one JSON object per line, for scripts")
+	cmd.MarkFlagsMutuallyExclusive("quiet", "json")
 	cmd.Flags().StringVar(&sshKey, "ssh-key", "", "write the run's SSH private key to this file (mode 0600), for logging in to the nodes")
 	cmd.Flags().StringArrayVar(&set, "set", nil, "override a stack key for this run, as KEY=VALUE (repeatable)")
 	return cmd
+}
+
+// progressMode: a line per node redrawn in place on a terminal, plain lines
+// in logs and CI.
+func progressMode(quiet, jsonOut bool) progress.Mode {
+	switch {
+	case quiet:
+		return progress.Quiet
+	case jsonOut:
+		return progress.JSON
+	case term.IsTerminal(int(os.Stdout.Fd())) && os.Getenv("TERM") != "dumb":
+		return progress.TTY
+	}
+	return progress.Plain
 }
 
 func destroyCmd(g *globalFlags) *cobra.Command {
