@@ -52,7 +52,7 @@ func TestDockerWithWorkloadOnARealVM(t *testing.T) {
 	}
 	r := run.Nodes[0]
 	want := "boot=ok install=preinstalled ready=ok settle=ok idle=ok workload=ok workloadReady=ok settle-workload=ok workload=ok api=ok"
-	if got := phaseList(r); got != want || r.Status != results.StatusOK {
+	if got := r.PhaseList(); got != want || r.Status != results.StatusOK {
 		t.Fatalf("status %s, phases\n got %s\nwant %s\ndetail %s", r.Status, got, want, r.Detail)
 	}
 	idle, ok1 := r.Summarize("idle")

@@ -77,7 +77,7 @@ func TestFaultyNodesAreRecordedAndNothingLeaks(t *testing.T) {
 		!strings.Contains(broken.Detail, "exited 100") {
 		t.Errorf("broken: status %s detail %q", broken.Status, broken.Detail)
 	}
-	if got := phaseList(broken); got != "boot=ok install=failed" {
+	if got := broken.PhaseList(); got != "boot=ok install=failed" {
 		t.Errorf("broken: phases %s", got)
 	}
 	silent := byNode["silent"]
@@ -88,7 +88,7 @@ func TestFaultyNodesAreRecordedAndNothingLeaks(t *testing.T) {
 		!strings.Contains(silent.Collection.LastConsoleLine, "phase=install status=started") || len(silent.Collection.ConsoleTail) == 0 {
 		t.Errorf("silent: collection record %+v", silent.Collection)
 	}
-	if got := phaseList(silent); got != "boot=ok" {
+	if got := silent.PhaseList(); got != "boot=ok" {
 		t.Errorf("silent: phases rebuilt from the console %q, want boot=ok", got)
 	}
 	for _, n := range []string{"bare", "silent", "broken"} {
@@ -100,14 +100,6 @@ func TestFaultyNodesAreRecordedAndNothingLeaks(t *testing.T) {
 		}
 	}
 	noLeftovers(t, h, "footprint-faults")
-}
-
-func phaseList(r results.Result) string {
-	var s []string
-	for _, p := range r.Phases {
-		s = append(s, p.Name+"="+p.Status)
-	}
-	return strings.Join(s, " ")
 }
 
 // Ctrl-C while `up` is creating and the guest boots: teardown still runs.

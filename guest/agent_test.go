@@ -98,14 +98,6 @@ func (a *agentRun) run(t *testing.T) (results.Result, string) {
 	return r, string(out)
 }
 
-func phaseStatuses(r results.Result) string {
-	var s []string
-	for _, p := range r.Phases {
-		s = append(s, p.Name+"="+p.Status)
-	}
-	return strings.Join(s, " ")
-}
-
 func TestAgentBareHappyPath(t *testing.T) {
 	p, _ := profiles.Get("bare")
 	r, console := newAgentRun(t, p, "").run(t)
@@ -113,7 +105,7 @@ func TestAgentBareHappyPath(t *testing.T) {
 	if r.Status != results.StatusOK || r.Node != "bare" || r.Profile != "bare" {
 		t.Fatalf("status/node/profile = %s/%s/%s", r.Status, r.Node, r.Profile)
 	}
-	if got, want := phaseStatuses(r), "boot=ok install=skipped ready=skipped settle=ok idle=ok"; got != want {
+	if got, want := r.PhaseList(), "boot=ok install=skipped ready=skipped settle=ok idle=ok"; got != want {
 		t.Errorf("phases %q, want %q", got, want)
 	}
 	if len(r.Samples) != 3 {
@@ -156,7 +148,7 @@ func TestAgentInstallFailureKeepsPhasesAndLogTail(t *testing.T) {
 	if r.Status != results.StatusFailed {
 		t.Fatalf("status %s, want failed", r.Status)
 	}
-	if got, want := phaseStatuses(r), "boot=ok install=failed"; got != want {
+	if got, want := r.PhaseList(), "boot=ok install=failed"; got != want {
 		t.Errorf("phases %q, want %q", got, want)
 	}
 	if !strings.Contains(r.Detail, "hook install exited 7") || !strings.Contains(r.Detail, "Could not resolve host") ||
@@ -174,7 +166,7 @@ func TestAgentInstallFailureKeepsPhasesAndLogTail(t *testing.T) {
 func TestAgentHookTimeout(t *testing.T) {
 	p := profiles.Profile{Name: "slow", Hooks: map[string]string{"install": "true", "ready": "sleep 30"}}
 	r, _ := newAgentRun(t, p, "READY_TIMEOUT=1\n").run(t)
-	if got, want := phaseStatuses(r), "boot=ok install=ok ready=timeout"; got != want {
+	if got, want := r.PhaseList(), "boot=ok install=ok ready=timeout"; got != want {
 		t.Errorf("phases %q, want %q", got, want)
 	}
 	if r.Status != results.StatusFailed || !strings.Contains(r.Detail, "not ready within 1s") {

@@ -98,7 +98,7 @@ func TestEveryProfileHappyPath(t *testing.T) {
 				t.Fatalf("status %s detail %q", r.Status, r.Detail)
 			}
 			want := "boot=ok install=ok ready=ok settle=ok idle=ok workload=ok workloadReady=ok settle-workload=ok workload=ok api=ok"
-			if got := phaseStatuses(r); got != want {
+			if got := r.PhaseList(); got != want {
 				t.Errorf("phases\n got %s\nwant %s", got, want)
 			}
 			if r.RequestedVersion != p.DefaultVersion || r.SystemVersion == "" {
@@ -179,7 +179,7 @@ func TestWorkloadThatNeverBecomesReadyIsMeasuredAnyway(t *testing.T) {
 	a, _ := stubbed(t, "k3s", "STUB_MYSQL=down")
 	r, console := a.run(t)
 	want := "boot=ok install=ok ready=ok settle=ok idle=ok workload=ok workloadReady=timeout settle-workload=ok workload=ok api=ok"
-	if got := phaseStatuses(r); got != want {
+	if got := r.PhaseList(); got != want {
 		t.Errorf("phases\n got %s\nwant %s", got, want)
 	}
 	if r.Status != results.StatusOK {

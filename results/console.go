@@ -29,22 +29,28 @@ func LastConsoleLine(path string) string {
 
 func lastLine(r io.Reader) string {
 	var agent, any string
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := strings.TrimSpace(strings.Map(printable, ansi.ReplaceAllString(sc.Text(), "")))
-		if line == "" {
-			continue
-		}
+	eachLine(r, func(line string) {
 		any = line
 		if i := strings.Index(line, ConsolePrefix); i >= 0 {
 			agent = line[i:]
 		}
-	}
+	})
 	if agent != "" {
 		return agent
 	}
 	return any
+}
+
+// eachLine calls fn with every non-empty console line, cleaned of terminal
+// codes.
+func eachLine(r io.Reader, fn func(string)) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		if line := strings.TrimSpace(strings.Map(printable, ansi.ReplaceAllString(sc.Text(), ""))); line != "" {
+			fn(line)
+		}
+	}
 }
 
 // ansi matches the colour and cursor sequences systemd writes to a console.
@@ -67,18 +73,12 @@ func ConsoleTail(path string, n int) []string {
 	}
 	defer f.Close()
 	var tail []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := strings.TrimSpace(strings.Map(printable, ansi.ReplaceAllString(sc.Text(), "")))
-		if line == "" {
-			continue
-		}
+	eachLine(f, func(line string) {
 		tail = append(tail, line)
 		if len(tail) > n {
 			tail = tail[1:]
 		}
-	}
+	})
 	return tail
 }
 
@@ -97,20 +97,17 @@ func FromConsole(path, node string) (Result, bool) {
 		Detail: "rebuilt from the serial console: the agent's result never arrived over the network"}
 	prefix := ConsolePrefix + "node=" + node + " "
 	spoke := false
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for sc.Scan() {
-		line := strings.Map(printable, ansi.ReplaceAllString(sc.Text(), ""))
+	eachLine(f, func(line string) {
 		i := strings.Index(line, prefix)
 		if i < 0 {
-			continue
+			return
 		}
 		spoke = true
 		kind, fields := parseFields(strings.TrimSpace(line[i+len(prefix):]))
 		switch kind {
 		case "phase":
 			if fields["status"] == "started" || fields["phase"] == "agent" || fields["phase"] == "done" {
-				continue
+				return
 			}
 			r.Phases = append(r.Phases, Phase{Name: fields["phase"], Status: fields["status"], EndedAt: num(fields["uptime"])})
 		case "sample":
@@ -122,7 +119,7 @@ func FromConsole(path, node string) (Result, bool) {
 		case "breakdown":
 			r.Breakdowns = append(r.Breakdowns, Breakdown{Phase: fields["phase"], OOMKills: int(num(fields["oomKills"]))})
 		}
-	}
+	})
 	return r, spoke
 }
 

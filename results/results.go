@@ -248,6 +248,16 @@ func (r Result) Summarize(phase string) (Summary, bool) {
 	return out, true
 }
 
+// PhaseList is "name=status ..." of every phase in order, the shortest way
+// to say how far a node got.
+func (r Result) PhaseList() string {
+	s := make([]string, len(r.Phases))
+	for i, p := range r.Phases {
+		s[i] = p.Name + "=" + p.Status
+	}
+	return strings.Join(s, " ")
+}
+
 // PhaseSeconds is how long a named phase took, if it ran.
 func (r Result) PhaseSeconds(name string) (float64, bool) {
 	for _, p := range r.Phases {

@@ -433,15 +433,7 @@ func linePlot(groups []Group, sizes []int, phase, title string) *plot.Plot {
 	p := newPlot(title)
 	p.X.Label.Text = "VM memory (MiB)"
 	p.Y.Label.Text = "used MiB"
-	var profiles []string
-	seen := map[string]bool{}
-	for _, g := range groups {
-		if !seen[g.Profile] {
-			seen[g.Profile] = true
-			profiles = append(profiles, g.Profile)
-		}
-	}
-	sort.Strings(profiles)
+	profiles := Profiles(groups)
 	lp := &linePanel{xmin: math.Log2(float64(sizes[0])), xmax: math.Log2(float64(sizes[len(sizes)-1]))}
 	top := 0.0
 	byProfile := map[string]int{}

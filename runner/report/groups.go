@@ -346,3 +346,17 @@ func medianF(v []float64) float64 {
 	}
 	return (s[n/2-1] + s[n/2]) / 2
 }
+
+// Profiles lists the profiles of the groups, sorted, each once.
+func Profiles(groups []Group) []string {
+	var profiles []string
+	seen := map[string]bool{}
+	for _, g := range groups {
+		if !seen[g.Profile] {
+			seen[g.Profile] = true
+			profiles = append(profiles, g.Profile)
+		}
+	}
+	sort.Strings(profiles)
+	return profiles
+}

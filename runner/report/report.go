@@ -239,15 +239,7 @@ func Markdown(run Run) string {
 // which the API stayed responsive with MySQL on every repeat.
 func writeSurviving(b *strings.Builder, groups []Group, sizes []int) {
 	surv := SmallestSurviving(groups)
-	var profiles []string
-	seen := map[string]bool{}
-	for _, g := range groups {
-		if !seen[g.Profile] {
-			seen[g.Profile] = true
-			profiles = append(profiles, g.Profile)
-		}
-	}
-	sort.Strings(profiles)
+	profiles := Profiles(groups)
 	b.WriteString("\n## Smallest VM whose API survived MySQL\n\n")
 	for _, p := range profiles {
 		size, probed := surv[p]
