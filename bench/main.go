@@ -101,7 +101,7 @@ func run() error {
 		fmt.Sprintf("two nodes %.1f s, one node %.1f s, on %d cores", two.wall, one.wall, runtime.NumCPU())})
 	lo, hi := minMax(three.used)
 	rows = append(rows, row{"reproducibility", fmt.Sprintf("%.1f MiB", hi-lo), "<= 3 MiB", verdict(hi-lo <= 3),
-		fmt.Sprintf("three repeats %s MiB", list(three.used))})
+		fmt.Sprintf("three repeats %s MiB; fields apart by 4 MiB or more: %s", list(three.used), differing(three))})
 
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "\nfootprint benchmarks, %s, %d cores, libvirt type qemu (TCG), offline Debian test image\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU())
@@ -122,6 +122,7 @@ func verdict(ok bool) string {
 type measured struct {
 	wall, up, destroy, bootToResult float64
 	used                            []float64
+	meminfo                         []map[string]int64 // last idle sample of each node
 }
 
 func footprintRun(h *labhost.Host, root, work, cli, image, stack string, repeats int) (measured, error) {
@@ -162,6 +163,13 @@ func footprintRun(h *labhost.Host, root, work, cli, image, stack string, repeats
 			return measured{}, fmt.Errorf("node %s has no samples", n.Node)
 		}
 		m.used = append(m.used, s.UsedMiB)
+		var last map[string]int64
+		for _, smp := range n.Samples {
+			if smp.Phase == "idle" {
+				last = smp.MeminfoKiB
+			}
+		}
+		m.meminfo = append(m.meminfo, last)
 		if end, ok := n.PhaseEnd("idle"); ok && end > m.bootToResult {
 			m.bootToResult = end
 		}
@@ -288,6 +296,38 @@ func rawBoot(h *labhost.Host, dir, image string, i int) (float64, error) {
 		return (vals["MemTotal"] - vals["MemAvailable"]) / 1024, nil
 	}
 	return 0, fmt.Errorf("%s: no meminfo on the console within 10 minutes", name)
+}
+
+// differing names the /proc/meminfo fields that differ by 4 MiB or more
+// between the repeats with the least and the most used memory: where a
+// spread comes from.
+func differing(m measured) string {
+	if len(m.used) < 2 {
+		return "-"
+	}
+	lo, hi := 0, 0
+	for i, u := range m.used {
+		if u < m.used[lo] {
+			lo = i
+		}
+		if u > m.used[hi] {
+			hi = i
+		}
+	}
+	var out []string
+	for k, a := range m.meminfo[lo] {
+		if strings.HasPrefix(k, "HugePages") || strings.HasPrefix(k, "Vmalloc") && k != "VmallocUsed" || strings.HasPrefix(k, "DirectMap") {
+			continue
+		}
+		if d := m.meminfo[hi][k] - a; d >= 4096 || d <= -4096 {
+			out = append(out, fmt.Sprintf("%s %+.0f", k, float64(d)/1024))
+		}
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
 }
 
 func median(v []float64) float64 {
