@@ -30,10 +30,42 @@ base_packages=(
 variant_packages() {
 	case "$1" in
 	'') ;;
-	docker) echo docker.io ;;
+	docker)
+		# docker.io recommends apparmor: the kernel has AppArmor on, and
+		# without apparmor_parser dockerd cannot load its docker-default
+		# profile, so `docker run` fails.
+		printf '%s\n' docker.io apparmor
+		;;
 	*)
 		echo "build.sh: unknown variant '$1' (known: docker)" >&2
 		return 1
+		;;
+	esac
+}
+
+# variant_recipe NAME: prints the folders (relative to this script's) that a
+# variant is also built from, one per line. Their files are part of the
+# variant's cache key.
+variant_recipe() {
+	case "$1" in
+	docker) echo standin-mysql ;;
+	esac
+}
+
+# variant_customize NAME: adds a variant's own files to the image in $root,
+# after its packages.
+variant_customize() {
+	case "$1" in
+	docker)
+		# The stand-in for the MySQL image (standin-mysql/, see README.md):
+		# a root file system for `docker import`, and the unit that imports it.
+		echo "build.sh: building the MySQL stand-in image" >&2
+		mkdir -p "$root/var/lib/footprint-test"
+		TMPDIR=$work "$here/standin-mysql/rootfs.sh" "$sources" \
+			"$root/var/lib/footprint-test/standin-mysql.tar"
+		install -m 0644 "$here/standin-mysql/footprint-standin-image.service" \
+			"$root/etc/systemd/system/"
+		chroot "$root" systemctl enable footprint-standin-image.service
 		;;
 	esac
 }
@@ -79,9 +111,19 @@ extra_packages=()
 mapfile -t extra_packages < <(variant_packages "$variant")
 
 self=$(readlink -f "${BASH_SOURCE[0]}")
+here=$(dirname "$self")
+recipe_files=()
+while read -r d; do
+	mapfile -t -O "${#recipe_files[@]}" recipe_files < <(find "$here/$d" -type f | LC_ALL=C sort)
+done < <(variant_recipe "$variant")
 hash=$( (
 	cat "$self"
 	printf '\nvariant=%s\n' "$variant"
+	# Nothing more for a variant without recipe folders (its key stays as is).
+	for f in "${recipe_files[@]}"; do
+		printf '\nfile=%s\n' "${f#"$here"/}"
+		cat "$f"
+	done
 ) | sha256sum | cut -c1-12)
 name=test-bookworm${variant:+-$variant}-$hash.qcow2
 cache_dir=${XDG_CACHE_HOME:-$HOME/.cache}/footprint/images
@@ -204,6 +246,7 @@ mmdebstrap --variant=minbase \
 		echo "${packages[*]}"
 	)" \
 	bookworm "$root" "$sources"
+variant_customize "$variant"
 
 # Identity: a generic image, every boot gets its own machine-id and host keys.
 echo localhost >"$root/etc/hostname"
