@@ -252,3 +252,22 @@ func writeTemp(t *testing.T, content string) string {
 	must(t, os.WriteFile(p, []byte(content), 0o644))
 	return p
 }
+
+// A stack whose subnet overlaps a network the host already has is refused
+// before anything is created, naming that network.
+func TestOverlappingSubnetIsRefused(t *testing.T) {
+	h := newHost(t)
+	h.virsh("net-define", writeTemp(t, `<network><name>lab</name><bridge name="fplab0"/><ip address="10.77.0.1" prefix="16"/></network>`))
+	defer h.virsh("net-undefine", "lab")
+	dir := project(t, "overlap", stackYAML("  footprint:profiles: [bare]\n  footprint:networkCidr: 10.77.3.0/24\n"))
+	out, code := h.exec(dir, nil, footprint(t), "run", "--stack", "overlap")
+	t.Logf("exit %d: %s", code, strings.TrimSpace(out))
+	want := `footprint:networkCidr: 10.77.3.0/24 overlaps libvirt network "lab" (10.77.0.0/16)`
+	if code != 1 || !strings.Contains(out, want) {
+		t.Errorf("exit %d, output %q: want exit 1 and %q", code, out, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "runs")); err == nil {
+		t.Error("a run folder was created for a refused run")
+	}
+	noLeftovers(t, h, "footprint-overlap")
+}
