@@ -1,6 +1,7 @@
 package libvirt
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
+	"syscall"
 )
 
 // Host talks to a libvirt host with virsh, outside Pulumi: to find what
@@ -33,11 +35,16 @@ func (o Object) String() string {
 
 func (h Host) virsh(ctx context.Context, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "virsh", append([]string{"-q", "-c", h.URI}, args...)...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("virsh %s: %s", strings.Join(args, " "), strings.TrimSpace(firstLine(string(out), err)))
+	// With a controlling terminal virsh tries to start a polkit agent, and
+	// without polkit that fails, even as root: these calls are not
+	// interactive, so they get no terminal.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("virsh %s: %s", strings.Join(args, " "), strings.TrimSpace(firstLine(stderr.String(), err)))
 	}
-	return string(out), nil
+	return stdout.String(), nil
 }
 
 func firstLine(out string, err error) string {
