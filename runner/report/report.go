@@ -143,8 +143,12 @@ func Markdown(run Run) string {
 	fmt.Fprintf(&b, "# footprint run %s\n\n", run.ID)
 	fmt.Fprintf(&b, "Stack `%s`, started %s.", run.Stack, run.StartedAt.UTC().Format("2006-01-02 15:04 MST"))
 	if m := firstMachine(run.Nodes); m != nil {
-		fmt.Fprintf(&b, " Each node: %d vCPU, %s MiB, %s; image `%s` (sha256 `%s`).",
-			m.VCPUs, sizeList(sizes), m.Hypervisor, m.Image, short(m.ImageSHA256))
+		disk := ""
+		if m.DiskGiB > 0 {
+			disk = fmt.Sprintf(", %d GiB disk", m.DiskGiB)
+		}
+		fmt.Fprintf(&b, " Each node: %d vCPU, %s MiB%s, %s; image `%s` (sha256 `%s`).",
+			m.VCPUs, sizeList(sizes), disk, m.Hypervisor, m.Image, short(m.ImageSHA256))
 	}
 	if n := maxRepeats(groups); n > 1 {
 		fmt.Fprintf(&b, " Each system measured %d times per size.", n)

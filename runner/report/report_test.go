@@ -20,7 +20,7 @@ func fixtureRun() Run {
 			{Phase: "idle", UsedKiB: 171520, FreeUsedKiB: &free, MeminfoKiB: map[string]int64{"MemTotal": 996556}},
 			{Phase: "idle", UsedKiB: 171524, FreeUsedKiB: &free, MeminfoKiB: map[string]int64{"MemTotal": 996556}},
 		},
-		Machine:    &results.Machine{Name: "footprint-ci-bare", VCPUs: 1, MemoryMiB: 1024, Hypervisor: "libvirt/qemu", Image: "build/images/test.qcow2", ImageSHA256: "e6992b7196490000"},
+		Machine:    &results.Machine{Name: "footprint-ci-bare", VCPUs: 1, MemoryMiB: 1024, DiskGiB: 4, Hypervisor: "libvirt/qemu", Image: "build/images/test.qcow2", ImageSHA256: "e6992b7196490000"},
 		Collection: &results.Collect{Seconds: 88.2, Attempts: 30},
 	}
 	lost := results.Result{Node: "k3s", Profile: "k3s", Status: results.StatusTimeout,
@@ -58,7 +58,7 @@ func TestMarkdownIsTheSeedTable(t *testing.T) {
 		"| bare | – | 168 | – | 973 | – | 150 | 167 | ok |",
 		"| k3s | – | – | – | – | – | – | 750 | timeout |",
 		"| docker | docker 20.10.24 (containerd 1.6.20) | 230 | 400 | 973 | degraded (2/3), 7/10 ms | – | 216 | ok |",
-		"1 vCPU, 1024 MiB, libvirt/qemu",
+		"1 vCPU, 1024 MiB, 4 GiB disk, libvirt/qemu",
 		"started 2026-11-25 12:38 UTC",
 		"sha256 `e6992b719649`",
 		"OS: Debian GNU/Linux 12 (bookworm), kernel 6.1.0-40-cloud-amd64.",
