@@ -121,15 +121,21 @@ fail() {
 	write_result
 }
 
-# run_hook NAME TIMEOUT: a step that runs once.
-run_hook() {
+# begin_hook NAME: starts a hook's phase; when the profile has no such hook
+# it records the phase as skipped and returns 1.
+begin_hook() {
 	read_uptime
 	started=$up
 	if ! has_hook "$1"; then
 		phase "$1" skipped "$started"
-		return 0
+		return 1
 	fi
 	say "phase=$1 status=started uptime=$up"
+}
+
+# run_hook NAME TIMEOUT: a step that runs once.
+run_hook() {
+	begin_hook "$1" || return 0
 	call_hook "$1" "$2"
 	rc=$?
 	if [ "$rc" -eq 0 ]; then
@@ -146,13 +152,7 @@ run_hook() {
 
 # wait_hook NAME TIMEOUT: a check retried until it passes or time runs out.
 wait_hook() {
-	read_uptime
-	started=$up
-	if ! has_hook "$1"; then
-		phase "$1" skipped "$started"
-		return 0
-	fi
-	say "phase=$1 status=started uptime=$up"
+	begin_hook "$1" || return 0
 	deadline=$(($(date +%s) + $2))
 	while :; do
 		left=$((deadline - $(date +%s)))

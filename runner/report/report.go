@@ -275,10 +275,7 @@ func statCell(g Group, phase string) string {
 	if !ok {
 		return "–"
 	}
-	out := fmt.Sprintf("%.0f", s.Median)
-	if s.Max-s.Min >= 1 {
-		out += fmt.Sprintf(" (%.0f–%.0f)", s.Min, s.Max)
-	}
+	out := spread(s.Median, s.Min, s.Max)
 	if len(g.Nodes) > 1 && s.N < len(g.Nodes) {
 		out += fmt.Sprintf(" [%d of %d]", s.N, len(g.Nodes))
 	}
@@ -325,16 +322,20 @@ func sizeCell(s int) string {
 	return fmt.Sprint(s)
 }
 
+// spread is a median with its min–max when they are 1 MiB or more apart.
+func spread(median, lo, hi float64) string {
+	if hi-lo >= 1 {
+		return fmt.Sprintf("%.0f (%.0f–%.0f)", median, lo, hi)
+	}
+	return fmt.Sprintf("%.0f", median)
+}
+
 func usedCell(r results.Result, phase string) string {
 	s, ok := r.Summarize(phase)
 	if !ok {
 		return "–"
 	}
-	out := fmt.Sprintf("%.0f", s.UsedMiB)
-	if s.UsedMaxMiB-s.UsedMinMiB >= 1 {
-		out += fmt.Sprintf(" (%.0f–%.0f)", s.UsedMinMiB, s.UsedMaxMiB)
-	}
-	return out
+	return spread(s.UsedMiB, s.UsedMinMiB, s.UsedMaxMiB)
 }
 
 func apiCell(r results.Result) string {
