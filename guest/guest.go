@@ -179,14 +179,6 @@ func SecretEnv(n Node) string {
 		"MYSQL_PASSWORD=" + shellQuote(n.Agent.MySQLPassword) + "\n"
 }
 
-// Mask hides the node's secrets in a rendered document.
-func Mask(doc string, n Node) string {
-	if n.Agent.MySQLPassword == "" {
-		return doc
-	}
-	return strings.ReplaceAll(doc, n.Agent.MySQLPassword, MaskedSecret)
-}
-
 // ProfileScript turns a profile's hooks into shell functions fp_<hook>, the
 // form the agent looks for.
 func ProfileScript(p profiles.Profile) string {

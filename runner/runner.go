@@ -95,17 +95,13 @@ func Render(o Options, node string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// A stand-in password, masked below like a real one would be.
+	exp.MySQLPassword = "render-time-stand-in-password"
 	specs, err := infra.Plan(exp, infra.Prefix(Project, o.Stack))
 	if err != nil {
 		return "", err
 	}
 	var names []string
-	// A stand-in password, masked below like a real one would be.
-	exp.MySQLPassword = "render-time-stand-in-password"
-	specs, err = infra.Plan(exp, infra.Prefix(Project, o.Stack))
-	if err != nil {
-		return "", err
-	}
 	for _, s := range specs {
 		if node == "" || s.Node == node {
 			doc := strings.ReplaceAll(s.CloudInit.UserData, exp.MySQLPassword, guest.MaskedSecret)
