@@ -8,7 +8,7 @@ ACTIONLINT := $(TOOLS_DIR)/bin/actionlint
 TEST_IMAGE := build/images/test-bookworm.qcow2
 TEST_IMAGE_DOCKER := build/images/test-bookworm-docker.qcow2
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null)
-SHELLSCRIPTS := scripts/tools.sh scripts/libvirt-netns.sh testimage/build.sh $(wildcard testimage/*/*.sh) guest/agent.sh guest/testdata/stub.sh .ci/run
+SHELLSCRIPTS := scripts/tools.sh scripts/libvirt-netns.sh testimage/build.sh $(wildcard testimage/*/*.sh) testimage/standin-mysql/footprint-mysqld guest/agent.sh guest/testdata/stub.sh .ci/run
 
 .PHONY: run test bench tools test-image build lint unit e2e destroy clean
 
