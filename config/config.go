@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -528,7 +529,7 @@ func (e Experiment) crossCheck(src Source, values map[string]string) error {
 		return fmt.Errorf("%s:%s: set either it or %s, not both", Namespace, KeyMemorySizesMiB, KeyMemoryMiB)
 	}
 	for p := range e.Preinstalled {
-		if !contains(e.Profiles, p) {
+		if !slices.Contains(e.Profiles, p) {
 			return fmt.Errorf("%s:%s: profile %q is not among the stack's profiles", Namespace, KeyPreinstalled, p)
 		}
 	}
@@ -597,15 +598,6 @@ func distance(a, b string) int {
 		prev = cur
 	}
 	return prev[len(b)]
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Version is the version a profile runs at: the stack's override, or the

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -124,20 +125,11 @@ func parse(name string, data []byte) (Profile, error) {
 		return Profile{}, fmt.Errorf("profile file %s.yaml names itself %q", name, p.Name)
 	}
 	for h := range p.Hooks {
-		if !knownHook(h) {
+		if !slices.Contains(HookNames, h) {
 			return Profile{}, fmt.Errorf("profile %s: unknown hook %q (known: %s)", name, h, strings.Join(HookNames, ", "))
 		}
 	}
 	return p, nil
-}
-
-func knownHook(h string) bool {
-	for _, k := range HookNames {
-		if k == h {
-			return true
-		}
-	}
-	return false
 }
 
 // Get returns a registered profile.
