@@ -57,6 +57,7 @@ const (
 	KeyRepeats         = "repeats"
 	KeyMemorySizesMiB  = "memorySizesMiB"
 	KeySSHPrivateKey   = "sshPrivateKey"
+	KeyArtifacts       = "artifacts"
 )
 
 // DefaultWorkloadImage is the MySQL the seed deployed: 8.x, here the LTS.
@@ -96,6 +97,10 @@ type Experiment struct {
 	// sshPrivateKey, for debugging; empty when no key is configured.
 	SSHAuthorizedKey string
 	SSHPrivateKey    string
+	// Artifacts names, by profile, a local folder with that profile's
+	// offline install (absolute path): the profile then installs from it,
+	// without any network.
+	Artifacts map[string]string
 }
 
 // Bounds that keep an experiment meaningful: below MinMemoryMiB no Ubuntu or
@@ -194,6 +199,7 @@ func defaults(src Source) Experiment {
 		Versions:        map[string]string{},
 		WorkloadImage:   DefaultWorkloadImage,
 		Preinstalled:    map[string]bool{},
+		Artifacts:       map[string]string{},
 		InstallTimeout:  30 * time.Minute,
 		ReadyTimeout:    15 * time.Minute,
 		WorkloadTimeout: 15 * time.Minute,
@@ -365,6 +371,29 @@ var parsers = map[string]parser{
 		}
 		return nil
 	},
+	KeyArtifacts: func(e *Experiment, raw string, src Source) error {
+		m, err := stringMap(raw)
+		if err != nil {
+			return err
+		}
+		e.Artifacts = map[string]string{}
+		for name, dir := range m {
+			if src.ProfileExists != nil && !src.ProfileExists(name) {
+				return fmt.Errorf("unknown profile %q", name)
+			}
+			if dir == "" {
+				return fmt.Errorf("%s: the folder is empty", name)
+			}
+			if !filepath.IsAbs(dir) {
+				dir = filepath.Join(src.ProjectDir, dir)
+			}
+			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+				return fmt.Errorf("%s: %s is not a folder", name, dir)
+			}
+			e.Artifacts[name] = filepath.Clean(dir)
+		}
+		return nil
+	},
 	KeyInstallTimeout:  durationIn(time.Minute, 24*time.Hour, func(e *Experiment, d time.Duration) { e.InstallTimeout = d }),
 	KeyReadyTimeout:    durationIn(10*time.Second, 24*time.Hour, func(e *Experiment, d time.Duration) { e.ReadyTimeout = d }),
 	KeyWorkloadTimeout: durationIn(10*time.Second, 24*time.Hour, func(e *Experiment, d time.Duration) { e.WorkloadTimeout = d }),
@@ -531,6 +560,14 @@ func (e Experiment) crossCheck(src Source, values map[string]string) error {
 	for p := range e.Preinstalled {
 		if !slices.Contains(e.Profiles, p) {
 			return fmt.Errorf("%s:%s: profile %q is not among the stack's profiles", Namespace, KeyPreinstalled, p)
+		}
+	}
+	for p := range e.Artifacts {
+		if !slices.Contains(e.Profiles, p) {
+			return fmt.Errorf("%s:%s: profile %q is not among the stack's profiles", Namespace, KeyArtifacts, p)
+		}
+		if e.Preinstalled[p] {
+			return fmt.Errorf("%s:%s: profile %q is preinstalled: it installs nothing", Namespace, KeyArtifacts, p)
 		}
 	}
 	if need := e.Settle + time.Duration(e.Samples)*e.SampleInterval; e.CollectDeadline <= need {

@@ -184,6 +184,7 @@ func SecretEnv(n Node) string {
 func ProfileScript(p profiles.Profile) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# footprint profile %s: hooks run by the agent, each in its own shell\n", p.Name)
+	b.WriteString(p.Library())
 	for _, h := range profiles.HookNames {
 		body, ok := p.Hooks[h]
 		if !ok || strings.TrimSpace(body) == "" {

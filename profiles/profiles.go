@@ -7,6 +7,7 @@ import (
 	"embed"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -18,6 +19,9 @@ import (
 
 //go:embed defs/*.yaml
 var defs embed.FS
+
+//go:embed lib/kubernetes.sh
+var kubernetesLib string
 
 // registry is the order profiles are listed and run in by default.
 var registry = []string{
@@ -31,11 +35,21 @@ var registry = []string{
 
 // HookNames are the hooks the agent knows, in the order it runs them. Each
 // is a POSIX shell snippet run as root in its own shell; a missing hook is a
-// phase the profile skips. ready and workloadReady are checks the agent
-// retries until they pass; api prints "<http code> <seconds>" for one
-// bounded request. Hooks may read VERSION, MYSQL_PASSWORD, MYSQL_IMAGE,
-// API_TIMEOUT and RUN_DIR (a root-only scratch folder).
-var HookNames = []string{"install", "ready", "version", "workload", "workloadReady", "api"}
+// phase the profile skips. installOffline runs instead of install when the
+// stack gives the profile its artifacts (read-only, in ARTIFACTS). ready and
+// workloadReady are checks the agent retries until they pass; api prints
+// "<http code> <seconds>" for one bounded request. Hooks may read VERSION,
+// MYSQL_PASSWORD, MYSQL_IMAGE, API_TIMEOUT, RUN_DIR (a root-only scratch
+// folder), ARTIFACTS, and append "key=value" lines to FACTS, which the
+// result records (for example the preflight checks an install ignored).
+var HookNames = []string{"install", "installOffline", "ready", "version", "workload", "workloadReady", "api"}
+
+// Hook names as the profiles and the agent spell them.
+const (
+	HookInstall        = "install"
+	HookInstallOffline = "installOffline"
+	HookWorkload       = "workload"
+)
 
 // Profile is one system to measure.
 type Profile struct {
@@ -47,6 +61,44 @@ type Profile struct {
 	APIClient string `yaml:"apiClient"`
 	// Units are the systemd units whose memory the agent accounts.
 	Units []string `yaml:"units"`
+	// Kubernetes, when set, gives the profile the shared Kubernetes hooks
+	// (lib/kubernetes.sh) for every one of ready, workload, workloadReady
+	// and api that it does not write itself.
+	Kubernetes *Kubernetes `yaml:"kubernetes"`
+	// Artifacts are the files installOffline reads, as the project's air-gap
+	// documentation lists them, and where `footprint artifacts fetch` gets
+	// them on a connected machine.
+	Artifacts []Artifact `yaml:"artifacts"`
+}
+
+// Kubernetes parameterises the shared Kubernetes hooks for one distribution.
+type Kubernetes struct {
+	// Kubectl is the command prefix, e.g. "k3s kubectl".
+	Kubectl string `yaml:"kubectl"`
+	// Kubeconfig is the admin kubeconfig the API probe takes its
+	// credentials from (embedded or file certificates, or a token).
+	Kubeconfig string `yaml:"kubeconfig"`
+	// APIServer is the base URL the API probe asks for /readyz.
+	APIServer string `yaml:"apiServer"`
+	// MinSystemPods is how many kube-system pods (not owned by a Job) the
+	// ready check wants at least; 1 unless set (0 after MicroK8s' HA reset).
+	MinSystemPods *int `yaml:"minSystemPods"`
+}
+
+// Artifact is one file of a profile's offline install. In URL and
+// Checksum, {version} stands for the profile's version, escaped for a URL
+// path, and {versionNoV} for the same without a leading "v".
+type Artifact struct {
+	// Path is where the file sits in the profile's artifacts folder.
+	Path string `yaml:"path"`
+	// URL is where a connected machine downloads it.
+	URL string `yaml:"url,omitempty"`
+	// Checksum is the URL of its published SHA-256: a file holding the
+	// digest alone, or a sums file with a line naming the URL's file.
+	Checksum string `yaml:"checksum,omitempty"`
+	// Image, instead of a URL, is a container image reference saved as an
+	// image archive at Path (registries check its digest).
+	Image string `yaml:"image,omitempty"`
 }
 
 // ExtraDirEnv names a folder of further profile files (same format), loaded
@@ -129,7 +181,92 @@ func parse(name string, data []byte) (Profile, error) {
 			return Profile{}, fmt.Errorf("profile %s: unknown hook %q (known: %s)", name, h, strings.Join(HookNames, ", "))
 		}
 	}
+	if err := p.checkArtifacts(); err != nil {
+		return Profile{}, fmt.Errorf("profile %s: %w", name, err)
+	}
+	if p.Kubernetes != nil {
+		if err := p.useKubernetesHooks(); err != nil {
+			return Profile{}, fmt.Errorf("profile %s: %w", name, err)
+		}
+	}
 	return p, nil
+}
+
+func (p *Profile) checkArtifacts() error {
+	if len(p.Artifacts) > 0 && p.Hooks[HookInstallOffline] == "" {
+		return fmt.Errorf("lists artifacts but has no %s hook", HookInstallOffline)
+	}
+	seen := map[string]bool{}
+	for _, a := range p.Artifacts {
+		clean := path.Clean(a.Path)
+		if a.Path == "" || clean != a.Path || path.IsAbs(clean) || strings.HasPrefix(clean, "../") || clean == ".." {
+			return fmt.Errorf("artifact path %q must be a clean relative path", a.Path)
+		}
+		if seen[clean] {
+			return fmt.Errorf("artifact %s is listed twice", clean)
+		}
+		seen[clean] = true
+		if (a.URL == "") == (a.Image == "") {
+			return fmt.Errorf("artifact %s needs exactly one of url and image", clean)
+		}
+		if a.URL != "" && a.Checksum == "" {
+			return fmt.Errorf("artifact %s has a url but no published checksum", clean)
+		}
+	}
+	return nil
+}
+
+// kubernetesHooks are the shared hooks, by hook name, as functions of
+// lib/kubernetes.sh.
+var kubernetesHooks = map[string]string{
+	"ready":         "k8s_ready",
+	"workload":      "k8s_workload",
+	"workloadReady": "k8s_workload_ready",
+	"api":           "k8s_api",
+}
+
+func (p *Profile) useKubernetesHooks() error {
+	k := p.Kubernetes
+	if k.Kubectl == "" || k.Kubeconfig == "" || k.APIServer == "" {
+		return fmt.Errorf("kubernetes needs kubectl, kubeconfig and apiServer")
+	}
+	if k.MinSystemPods != nil && *k.MinSystemPods < 0 {
+		return fmt.Errorf("kubernetes: minSystemPods is negative")
+	}
+	if p.Hooks == nil {
+		p.Hooks = map[string]string{}
+	}
+	for hook, fn := range kubernetesHooks {
+		if _, own := p.Hooks[hook]; !own {
+			p.Hooks[hook] = fn
+		}
+	}
+	return nil
+}
+
+// Library is the shell the profile's hooks rely on: for a Kubernetes
+// profile, its parameters and the shared Kubernetes hook library; else "".
+func (p Profile) Library() string {
+	k := p.Kubernetes
+	if k == nil {
+		return ""
+	}
+	minPods := 1
+	if k.MinSystemPods != nil {
+		minPods = *k.MinSystemPods
+	}
+	return "K8S_KUBECTL=" + shellQuote(k.Kubectl) + "\n" +
+		"K8S_KUBECONFIG=" + shellQuote(k.Kubeconfig) + "\n" +
+		"K8S_API=" + shellQuote(k.APIServer) + "\n" +
+		fmt.Sprintf("K8S_MIN_PODS=%d\n", minPods) +
+		kubernetesLib
+}
+
+// KubernetesLibrary is the shared hook library as shipped, for tests.
+func KubernetesLibrary() string { return kubernetesLib }
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // Get returns a registered profile.

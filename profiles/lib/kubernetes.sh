@@ -1,0 +1,121 @@
+# footprint's Kubernetes hook library: the ready check, the MySQL Deployment,
+# its readiness and the API probe, shared byte for byte by every Kubernetes
+# profile. A profile parameterises it with three variables, set above this
+# text in the profile's hook file:
+#   K8S_KUBECTL     the kubectl command prefix (e.g. "k3s kubectl"), split on blanks
+#   K8S_KUBECONFIG  the admin kubeconfig the API probe takes its credentials from
+#   K8S_API         the API server's base URL (e.g. https://127.0.0.1:6443)
+#   K8S_MIN_PODS    how many kube-system pods the ready check wants at least
+# Each function is one hook, run by the agent in its own shell.
+
+# k8s_kubectl ARGS...: the profile's kubectl.
+k8s_kubectl() {
+	# shellcheck disable=SC2086 # a command prefix: word splitting intended
+	$K8S_KUBECTL "$@"
+}
+
+# k8s_ready: one kubectl call: every node Ready, every kube-system pod not
+# owned by a Job Running and Ready (Job pods end as Completed, possibly after
+# Failed retries), at least K8S_MIN_PODS pods.
+k8s_ready() {
+	k8s_kubectl get nodes,pods -n kube-system -o jsonpath='{range .items[*]}{.kind}|{.status.phase}|{range .status.conditions[?(@.type=="Ready")]}{.status}{end}|{.metadata.ownerReferences[*].kind}{"\n"}{end}' 2>/dev/null |
+		awk -F'|' -v min="$K8S_MIN_PODS" '
+			$1 == "Node" { n++; if ($3 != "True") bad = 1; next }
+			$1 == "Pod"  { if ($4 == "Job") next; p++; if ($2 != "Running" || $3 != "True") bad = 1 }
+			END { exit (bad || n < 1 || p < min) ? 1 : 0 }'
+}
+
+# k8s_workload: MySQL as a Deployment, its root password in a Secret (the
+# password never appears on a command line).
+k8s_workload() {
+	set -e
+	pw=$(printf '%s' "$MYSQL_PASSWORD" | base64 | tr -d '\n')
+	k8s_kubectl apply -f - <<EOF
+apiVersion: v1
+kind: Secret
+metadata:
+  name: footprint-mysql
+type: Opaque
+data:
+  MYSQL_ROOT_PASSWORD: "$pw"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: footprint-mysql
+  labels:
+    app: footprint-mysql
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: footprint-mysql
+  template:
+    metadata:
+      labels:
+        app: footprint-mysql
+    spec:
+      containers:
+        - name: mysql
+          image: "$MYSQL_IMAGE"
+          env:
+            - name: MYSQL_ROOT_PASSWORD
+              valueFrom:
+                secretKeyRef:
+                  name: footprint-mysql
+                  key: MYSQL_ROOT_PASSWORD
+          ports:
+            - containerPort: 3306
+EOF
+}
+
+# k8s_workload_ready: MySQL answers inside its pod. TCP to 127.0.0.1 so the
+# entrypoint's temporary init server (started with --skip-networking) never
+# counts.
+k8s_workload_ready() {
+	# shellcheck disable=SC2016 # expanded in the container
+	k8s_kubectl exec deploy/footprint-mysql -c mysql -- sh -c 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" exec mysqladmin ping -h 127.0.0.1 --protocol=TCP --silent' >/dev/null 2>&1
+}
+
+# k8s_kubeconfig_field NAME: the first value of a kubeconfig field.
+k8s_kubeconfig_field() {
+	sed -n "s/^[[:space:]]*$1:[[:space:]]*//p" "$K8S_KUBECONFIG" | head -n 1 | sed -e 's/^"//' -e 's/"$//'
+}
+
+# k8s_credential DATA_FIELD FILE_FIELD OUT: writes a credential to OUT from
+# the kubeconfig's embedded *-data field, else copies the file it names.
+k8s_credential() {
+	data=$(k8s_kubeconfig_field "$1")
+	if [ -n "$data" ]; then
+		printf '%s' "$data" | base64 -d >"$3" 2>/dev/null
+		return
+	fi
+	file=$(k8s_kubeconfig_field "$2")
+	[ -z "$file" ] || cat "$file" >"$3" 2>/dev/null
+}
+
+# k8s_api: one plain curl request for /readyz with the admin credentials of
+# K8S_KUBECONFIG (kubectl would cost ~50 MiB per call on a 1 GiB guest).
+# Credentials are re-extracted on every call with sed and base64 only,
+# outside the timed request: an x509 client certificate, or a static token
+# (old MicroK8s releases). Prints "<http code> <seconds>".
+k8s_api() {
+	d="$RUN_DIR/k8s-api"
+	umask 077
+	mkdir -p "$d"
+	k8s_credential certificate-authority-data certificate-authority "$d/ca.crt"
+	if [ -n "$(k8s_kubeconfig_field client-certificate-data)$(k8s_kubeconfig_field client-certificate)" ]; then
+		k8s_credential client-certificate-data client-certificate "$d/client.crt"
+		k8s_credential client-key-data client-key "$d/client.key"
+		set -- --cert "$d/client.crt" --key "$d/client.key"
+	else
+		# The token goes into a header file, never onto a command line.
+		printf 'Authorization: Bearer %s\n' "$(k8s_kubeconfig_field token)" >"$d/auth.header"
+		set -- -H "@$d/auth.header"
+	fi
+	out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time "$API_TIMEOUT" \
+		--cacert "$d/ca.crt" "$@" "$K8S_API/readyz")
+	[ -n "$out" ] || out="000 0"
+	echo "$out"
+	[ "${out%% *}" = 200 ]
+}
