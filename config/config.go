@@ -339,12 +339,24 @@ var parsers = map[string]parser{
 		if err != nil {
 			return err
 		}
-		for name, v := range m {
+		// A version reaches the guest's shell and package managers: refuse
+		// what no release of these systems has ever been called. Versions in
+		// use: v1.36.4+k3s1, v1.36.4+k0s.1, 1.36/stable (a snap channel),
+		// 29.8.1, 5:29.8.1-1~ubuntu.24.04~noble (an apt version); empty means
+		// the system's latest. The first character is a letter or digit, so
+		// that a version is never read as an option.
+		versionPattern := regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._+/:~-]*)?$`)
+		names := make([]string, 0, len(m))
+		for name := range m {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		for _, name := range names {
 			if src.ProfileExists != nil && !src.ProfileExists(name) {
 				return fmt.Errorf("unknown profile %q", name)
 			}
-			if strings.ContainsAny(v, "\n'\"`$\\") {
-				return fmt.Errorf("version %q of %s has characters a version never has", v, name)
+			if v := m[name]; !versionPattern.MatchString(v) {
+				return fmt.Errorf("%s: %q is not a version (letters, digits and . + - _ / : ~ only, starting with a letter or digit)", name, v)
 			}
 		}
 		e.Versions = m

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,7 +111,22 @@ func TestMalformedStacksFailWithOneLineNamingTheKey(t *testing.T) {
 		{"unknown key", map[string]string{"colour": "blue"}, "colour", "known keys"},
 		{"disk too small", map[string]string{"diskGiB": "1"}, "diskGiB", "2 to"},
 		{"version of an unknown profile", map[string]string{"versions": `{"k9s":"1.0"}`}, "versions", "k9s"},
-		{"version with a quote", map[string]string{"versions": `{"docker":"29'; rm -rf /"}`}, "versions", "never has"},
+		{"version with a quote", map[string]string{"versions": `{"docker":"29'; rm -rf /"}`}, "versions", `docker: "29'; rm -rf /" is not a version`},
+		{"version with a command", map[string]string{"versions": `{"docker":"v1; touch x"}`}, "versions", `docker: "v1; touch x" is not a version (letters, digits and . + - _ / : ~ only`},
+		{"version with a space", map[string]string{"versions": `{"docker":"29 8"}`}, "versions", "docker"},
+		{"version with a pipe", map[string]string{"versions": "docker=29|sh"}, "versions", "is not a version"},
+		{"version with an ampersand", map[string]string{"versions": `{"bare":"1&&x"}`}, "versions", "bare"},
+		{"version with a dollar", map[string]string{"versions": `{"docker":"$(id)"}`}, "versions", "is not a version"},
+		{"version with a double quote", map[string]string{"versions": `{"docker":"29\"x"}`}, "versions", "is not a version"},
+		{"version with a backslash", map[string]string{"versions": `{"docker":"29\\x"}`}, "versions", "is not a version"},
+		{"version with a newline", map[string]string{"versions": `{"docker":"29\nx"}`}, "versions", "is not a version"},
+		{"version with a backtick", map[string]string{"versions": "{\"docker\":\"`id`\"}"}, "versions", "is not a version"},
+		{"version with a redirection", map[string]string{"versions": `{"docker":"29>x"}`}, "versions", "is not a version"},
+		{"version with parentheses", map[string]string{"versions": `{"docker":"(29)"}`}, "versions", "is not a version"},
+		{"version with a glob", map[string]string{"versions": `{"docker":"29.*"}`}, "versions", "is not a version"},
+		{"version with a question mark", map[string]string{"versions": `{"docker":"29.?"}`}, "versions", "is not a version"},
+		{"version that is an option", map[string]string{"versions": `{"docker":"--allow-downgrades"}`}, "versions", "starting with a letter or digit"},
+		{"version that is a YAML null", map[string]string{"versions": `{"docker":null}`}, "versions", "is not a version"},
 		{"versions not a map", map[string]string{"versions": "docker"}, "versions", "profile=version"},
 		{"bad workload image", map[string]string{"workloadImage": "MySQL 8"}, "workloadImage", "image reference"},
 		{"preinstalled unknown", map[string]string{"preinstalled": "podman"}, "preinstalled", "podman"},
@@ -185,6 +201,20 @@ func TestVersionsAndPreinstalled(t *testing.T) {
 	}
 	if e.Version("docker", "29.8.1") != "27.5.1" || e.Version("bare", "") != "" || !e.Preinstalled["docker"] || e.Preinstalled["bare"] {
 		t.Errorf("%+v", e)
+	}
+}
+
+func TestVersionsInUseAreAccepted(t *testing.T) {
+	for _, v := range []string{"v1.36.4+k3s1", "v1.36.4+k0s.1", "1.36/stable", "latest/edge", "29.8.1",
+		"5:29.8.1-1~ubuntu.24.04~noble", "v1.36.3", "1.36.3-1.1", "v1.31.4_rc1", ""} {
+		e, err := Parse(map[string]string{"profiles": "bare,docker", "versions": fmt.Sprintf(`{"docker":%q}`, v)}, testSource(t))
+		if err != nil {
+			t.Errorf("version %q refused: %v", v, err)
+			continue
+		}
+		if got := e.Version("docker", "29.8.1"); got != v {
+			t.Errorf("version %q read as %q", v, got)
+		}
 	}
 }
 

@@ -50,6 +50,11 @@ type Result struct {
 	Phases           []Phase     `json:"phases"`
 	Samples          []Sample    `json:"samples"`
 	Breakdowns       []Breakdown `json:"breakdowns,omitempty"`
+	// Facts are what the install learned that the figures do not say, as
+	// strings by name, e.g. {"preflightIgnored": "NumCPU,Mem"} from a
+	// kubeadm install that skipped checks a 1 vCPU / 1 GiB VM fails. Absent
+	// from older documents, which read the same.
+	Facts map[string]string `json:"facts,omitempty"`
 
 	// Filled in by footprint on the host, not by the agent.
 	Machine    *Machine `json:"machine,omitempty"`

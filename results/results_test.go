@@ -1,6 +1,7 @@
 package results
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -61,5 +62,32 @@ func TestPhaseTimes(t *testing.T) {
 	}
 	if _, ok := r.PhaseEnd("install"); ok {
 		t.Error("missing phase found")
+	}
+}
+
+func TestFactsAreOptional(t *testing.T) {
+	r, err := Parse([]byte(`{"schemaVersion":1,"node":"kubeadm-1024m","status":"ok",` +
+		`"facts":{"preflightIgnored":"NumCPU,Mem","preflightWarnings":"[WARNING NumCPU]: the number of available CPUs 1 is less than the required 2"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Facts) != 2 || r.Facts["preflightIgnored"] != "NumCPU,Mem" ||
+		!strings.HasPrefix(r.Facts["preflightWarnings"], "[WARNING NumCPU]: ") {
+		t.Errorf("facts %v", r.Facts)
+	}
+	// A document of an agent without facts reads as before, and writes back
+	// without the key.
+	old, err := Parse([]byte(`{"schemaVersion":1,"node":"bare","status":"ok"}`))
+	if err != nil || old.Facts != nil {
+		t.Fatalf("old document: %v, facts %v", err, old.Facts)
+	}
+	data, err := json.Marshal(old)
+	if err != nil || strings.Contains(string(data), "facts") {
+		t.Errorf("a result without facts marshals as %s (%v)", data, err)
+	}
+	// Facts are strings: anything else is a broken agent, said in one line.
+	if _, err := Parse([]byte(`{"schemaVersion":1,"node":"bare","status":"ok","facts":{"n":3}}`)); err == nil ||
+		!strings.Contains(err.Error(), "facts") {
+		t.Errorf("a non-string fact: %v", err)
 	}
 }

@@ -16,6 +16,7 @@ var CSVColumns = []string{
 	"mem_total_mib", "free_used_mib", "available_mib", "swap_used_mib",
 	"api_verdict", "api_successes", "api_attempts", "api_latency_median_ms", "api_latency_max_ms",
 	"status", "system_version", "os", "kernel", "hypervisor", "domain_type", "image", "image_sha256",
+	"oom_kills",
 }
 
 // CSV renders results.csv: one tidy row per node and phase that has
@@ -61,6 +62,11 @@ func CSV(run Run) ([]byte, error) {
 				if s.FreeUsedMiB > 0 {
 					row["free_used_mib"] = mib(s.FreeUsedMiB)
 				}
+			}
+			if b, ok := r.BreakdownOf(phase); ok && phase != "" {
+				row["oom_kills"] = strconv.Itoa(b.OOMKills)
+			} else if n, ok := oomKills(r); ok && phase == "" {
+				row["oom_kills"] = strconv.Itoa(n)
 			}
 			if a := r.API; a != nil {
 				row["api_verdict"] = a.Verdict

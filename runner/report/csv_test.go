@@ -35,7 +35,7 @@ func csvRows(t *testing.T, run Run) []map[string]string {
 func TestCSVHasTheRequiredColumns(t *testing.T) {
 	for _, c := range []string{"run_id", "stack", "node", "profile", "memory_mib", "repeat", "phase", "samples",
 		"used_mib_median", "used_mib_min", "used_mib_max", "mem_total_mib", "free_used_mib", "api_verdict",
-		"api_latency_median_ms", "status", "system_version", "os", "kernel", "image_sha256"} {
+		"api_latency_median_ms", "status", "system_version", "os", "kernel", "image_sha256", "oom_kills"} {
 		if !slices.Contains(CSVColumns, c) {
 			t.Errorf("results.csv lacks column %s", c)
 		}
@@ -64,8 +64,9 @@ func TestCSVOneRowPerNodeAndPhase(t *testing.T) {
 			{"bare", "idle"}: {"run_id": "20261125T123833Z-ci", "stack": "ci", "profile": "bare", "memory_mib": "1024", "vcpus": "1",
 				"repeat": "1", "samples": "2", "used_mib_median": "167.5", "mem_total_mib": "973.2", "free_used_mib": "150.0",
 				"status": "ok", "os": "Debian GNU/Linux 12 (bookworm)", "kernel": "6.1.0-40-cloud-amd64", "image_sha256": "e6992b7196490000",
-				"api_verdict": "", "hypervisor": "libvirt/qemu"},
-			{"docker", "workload"}: {"used_mib_median": "400.0", "api_verdict": "degraded", "api_successes": "2", "api_attempts": "3",
+				"api_verdict": "", "hypervisor": "libvirt/qemu", "oom_kills": ""},
+			{"docker", "idle"}: {"oom_kills": ""}, // no breakdown of that phase
+			{"docker", "workload"}: {"oom_kills": "1", "used_mib_median": "400.0", "api_verdict": "degraded", "api_successes": "2", "api_attempts": "3",
 				"api_latency_median_ms": "7.0", "api_latency_max_ms": "10.0", "system_version": "docker 20.10.24 (containerd 1.6.20)"},
 			{"k3s", ""}: {"samples": "0", "status": "timeout", "used_mib_median": "", "memory_mib": "1024", "profile": "k3s"},
 		},
@@ -95,6 +96,15 @@ func TestCSVOneRowPerNodeAndPhase(t *testing.T) {
 			{"k3s", ""}:            {"status": "unresponsive", "samples": "0"},
 			{"microk8s", ""}:       {"status": "timeout", "memory_mib": "1024", "vcpus": ""},
 			{"docker", "workload"}: {"samples": "2", "used_mib_median": "964.0", "used_mib_min": "960.0", "used_mib_max": "968.0", "api_verdict": "unresponsive"},
+		},
+	}, {
+		name:  "facts",
+		run:   factsRun(),
+		nrows: 8,
+		check: map[[2]string]map[string]string{
+			{"kubeadm-1024m", "idle"}:     {"oom_kills": "0"},
+			{"kubeadm-1024m", "workload"}: {"oom_kills": "2", "api_verdict": "unresponsive"},
+			{"k3s-2048m", "workload"}:     {"oom_kills": ""},
 		},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {

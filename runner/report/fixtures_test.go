@@ -18,6 +18,8 @@ type node struct {
 	version       string
 	noMachine     bool
 	hypervisor    string
+	oom           []int // OOM kills at the idle and workload breakdowns; nil: no breakdowns
+	facts         map[string]string
 }
 
 func (n node) result() results.Result {
@@ -38,6 +40,10 @@ func (n node) result() results.Result {
 	}
 	add("idle", n.idle)
 	add("workload", n.work)
+	for i, k := range n.oom {
+		r.Breakdowns = append(r.Breakdowns, results.Breakdown{Phase: []string{"idle", "workload"}[i], OOMKills: k})
+	}
+	r.Facts = n.facts
 	if n.api != "" {
 		ms := func(v float64) *float64 { s := v / 1000; return &s }
 		a := &results.API{Client: "curl", Verdict: n.api}
@@ -124,4 +130,23 @@ func failedRun() Run {
 	run.Nodes[1].Collection = &results.Collect{Error: "no result within 30m0s"}
 	run.Nodes[2].Collection = &results.Collect{Error: "no result within 30m0s", LastConsoleLine: "footprint: node=k3s phase=workloadReady status=started uptime=212.0"}
 	return run
+}
+
+// factsRun: kubeadm, which the seed did not measure, beside k3s at 1024 and
+// 2048 MiB; kubeadm ignored preflight checks and lost processes to the OOM
+// killer at 1024 MiB.
+func factsRun() Run {
+	return makeRun("20261201T093000Z-facts",
+		node{name: "kubeadm-1024m", profile: "kubeadm", size: 1024, idle: []float64{800}, work: []float64{990}, api: results.APIUnresponsive,
+			version: "v1.36.3", oom: []int{0, 2}, facts: map[string]string{
+				"preflightIgnored":  "NumCPU,Mem",
+				"preflightWarnings": "[WARNING NumCPU]: the number of available CPUs 1 is less than the required 2\n\t[WARNING Mem]: the system RAM (973 MB) is less than the minimum 1700 MB",
+			}},
+		node{name: "kubeadm-2048m", profile: "kubeadm", size: 2048, idle: []float64{820}, work: []float64{1300}, api: results.APIResponsive,
+			version: "v1.36.3", oom: []int{0, 0}, facts: map[string]string{"preflightIgnored": "NumCPU"}},
+		node{name: "k3s-1024m", profile: "k3s", size: 1024, idle: []float64{614}, work: []float64{944}, api: results.APIResponsive,
+			version: "v1.36.4+k3s1", oom: []int{0, 0}},
+		node{name: "k3s-2048m", profile: "k3s", size: 2048, idle: []float64{640}, work: []float64{1100}, api: results.APIResponsive,
+			version: "v1.36.4+k3s1"},
+	)
 }

@@ -200,6 +200,33 @@ func (g Group) FreeUsed(phase string) (float64, bool) {
 	return medianF(v), true
 }
 
+// OOMKills is how many processes the kernel killed for lack of memory on
+// the group's nodes, summed over repeats; ok is false when no node took a
+// breakdown (where the agent counts them).
+func (g Group) OOMKills() (int, bool) {
+	n, any := 0, false
+	for _, r := range g.Nodes {
+		if k, ok := oomKills(r); ok {
+			n += k
+			any = true
+		}
+	}
+	return n, any
+}
+
+// oomKills is a node's OOM kills: the agent counts them since boot at each
+// breakdown, so the largest count is the node's.
+func oomKills(r results.Result) (int, bool) {
+	if len(r.Breakdowns) == 0 {
+		return 0, false
+	}
+	n := 0
+	for _, b := range r.Breakdowns {
+		n = max(n, b.OOMKills)
+	}
+	return n, true
+}
+
 // Probed reports whether any node of the group probed an API.
 func (g Group) Probed() bool {
 	for _, r := range g.Nodes {

@@ -39,12 +39,6 @@ type Timings struct {
 	DestroySeconds float64 `json:"destroySeconds,omitempty"`
 }
 
-// SeedUsedMB are the figures of the 2022 experiment footprint reproduces
-// (Ubuntu Minimal, 1 vCPU / 1 GB, `free -m`, used = total - available).
-var SeedUsedMB = map[string]int{
-	"bare": 167, "docker": 216, "k0s": 658, "k3s": 750, "microk8s": 685, "microk8s-noha": 526,
-}
-
 // File names in a run folder.
 const (
 	ResultsFile = "results.json"
@@ -161,38 +155,20 @@ func Markdown(run Run) string {
 		} else {
 			b.WriteString("\n## VM size unknown\n\n")
 		}
-		b.WriteString("| System | Version | Used idle (MiB) | Used with MySQL (MiB) | MemTotal (MiB) | API after MySQL | free's used idle (MiB) | Seed 2022 idle (MB) | Status |")
-		if repeated {
-			b.WriteString(" Repeats |")
-		}
-		b.WriteString("\n|---|---|---:|---:|---:|---|---:|---:|---|")
-		if repeated {
-			b.WriteString("---:|")
-		}
-		b.WriteString("\n")
+		var here []Group
+		withSeed := false
 		for _, g := range groups {
-			if g.MemoryMiB != size {
-				continue
+			if g.MemoryMiB == size {
+				here = append(here, g)
+				_, ok := SeedOf(g.Profile, g.MemoryMiB)
+				withSeed = withSeed || ok
 			}
-			total, freeUsed := "–", "–"
-			if t := g.MemTotal(); t > 0 {
-				total = fmt.Sprintf("%.0f", t)
-			}
-			if f, ok := g.FreeUsed("idle"); ok {
-				freeUsed = fmt.Sprintf("%.0f", f)
-			}
-			seed := "–"
-			if v, ok := SeedUsedMB[g.Profile]; ok {
-				seed = fmt.Sprint(v)
-			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |", g.Profile,
-				orDash(strings.Join(g.Versions(), "; ")), statCell(g, "idle"), statCell(g, "workload"),
-				total, groupAPICell(g), freeUsed, seed, g.Status())
-			if repeated {
-				fmt.Fprintf(&b, " %d |", len(g.Nodes))
-			}
-			b.WriteString("\n")
 		}
+		writeSizeTable(&b, here, withSeed, repeated)
+		if withSeed {
+			b.WriteString("\n" + seedNote)
+		}
+		writeNotes(&b, here)
 	}
 	b.WriteString("\nUsed is MemTotal − MemAvailable, the median of the samples taken after the settle time " +
 		"(min–max shown when they differ by 1 MiB or more); `free`'s own \"used\" column is shown beside it " +
@@ -201,7 +177,12 @@ func Markdown(run Run) string {
 		b.WriteString(" With several repeats, a figure is the median of the repeats' medians with their min–max, " +
 			"and \"[2 of 3]\" says how many repeats had samples.")
 	}
-	b.WriteString(" OS: " + osList(run.Nodes) + ".\n")
+	b.WriteString(" OOM kills: processes the kernel killed for lack of memory since boot, as the agent counted them " +
+		"in the kernel log at its last breakdown")
+	if repeated {
+		b.WriteString(", summed over repeats")
+	}
+	b.WriteString(". OS: " + osList(run.Nodes) + ".\n")
 	if len(sizes) > 1 {
 		writeSurviving(&b, groups, sizes)
 	}
@@ -239,6 +220,85 @@ func Markdown(run Run) string {
 	return b.String()
 }
 
+// writeSizeTable is the seed's table for one VM size: per system, used
+// idle, used with MySQL, the API verdict and OOM kills, with the seed's own
+// figures beside them where it has some.
+func writeSizeTable(b *strings.Builder, groups []Group, withSeed, repeated bool) {
+	type column struct{ title, align string }
+	cols := []column{{"System", "---"}, {"Version", "---"}, {"Used idle (MiB)", "---:"}}
+	if withSeed {
+		cols = append(cols, column{"Seed idle (MiB)¹", "---:"})
+	}
+	cols = append(cols, column{"Used with MySQL (MiB)", "---:"})
+	if withSeed {
+		cols = append(cols, column{"Seed with MySQL (MiB)¹", "---:"})
+	}
+	cols = append(cols, column{"MemTotal (MiB)", "---:"}, column{"API after MySQL", "---"})
+	if withSeed {
+		cols = append(cols, column{"Seed API after MySQL¹", "---"})
+	}
+	cols = append(cols, column{"OOM kills", "---:"}, column{"free's used idle (MiB)", "---:"}, column{"Status", "---"})
+	if repeated {
+		cols = append(cols, column{"Repeats", "---:"})
+	}
+	var title, align []string
+	for _, c := range cols {
+		title = append(title, c.title)
+		align = append(align, c.align)
+	}
+	b.WriteString("| " + strings.Join(title, " | ") + " |\n|" + strings.Join(align, "|") + "|\n")
+	for _, g := range groups {
+		total, freeUsed, oom := "–", "–", "–"
+		if t := g.MemTotal(); t > 0 {
+			total = fmt.Sprintf("%.0f", t)
+		}
+		if f, ok := g.FreeUsed("idle"); ok {
+			freeUsed = fmt.Sprintf("%.0f", f)
+		}
+		if n, ok := g.OOMKills(); ok {
+			oom = fmt.Sprint(n)
+		}
+		seed, hasSeed := SeedOf(g.Profile, g.MemoryMiB)
+		seedCell := func(v string) string {
+			if !hasSeed {
+				return "–"
+			}
+			return v
+		}
+		cells := []string{g.Profile, orDash(strings.Join(g.Versions(), "; ")), statCell(g, "idle")}
+		if withSeed {
+			cells = append(cells, seedCell(fmt.Sprint(seed.IdleMiB)))
+		}
+		cells = append(cells, statCell(g, "workload"))
+		if withSeed {
+			cells = append(cells, seedCell(seedMiB(seed.WithMySQLMiB)))
+		}
+		cells = append(cells, total, groupAPICell(g))
+		if withSeed {
+			cells = append(cells, seedCell(seedAPI(seed)))
+		}
+		cells = append(cells, oom, freeUsed, g.Status())
+		if repeated {
+			cells = append(cells, fmt.Sprint(len(g.Nodes)))
+		}
+		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+	}
+}
+
+func seedMiB(v int) string {
+	if v <= 0 {
+		return "–"
+	}
+	return fmt.Sprint(v)
+}
+
+func seedAPI(f SeedFigure) string {
+	if f.APIStopped {
+		return "stopped answering"
+	}
+	return "–"
+}
+
 // writeSurviving names, per profile with an API, the smallest VM size at
 // which the API stayed responsive with MySQL on every repeat.
 func writeSurviving(b *strings.Builder, groups []Group, sizes []int) {
@@ -261,11 +321,15 @@ func writeSurviving(b *strings.Builder, groups []Group, sizes []int) {
 
 // writeRepeats lists each node's own figures when systems were repeated.
 func writeRepeats(b *strings.Builder, groups []Group) {
-	b.WriteString("\n## Each repeat\n\n| Node | VM (MiB) | Repeat | Used idle (MiB) | Used with MySQL (MiB) | API after MySQL | Status |\n|---|---:|---:|---:|---:|---|---|\n")
+	b.WriteString("\n## Each repeat\n\n| Node | VM (MiB) | Repeat | Used idle (MiB) | Used with MySQL (MiB) | API after MySQL | OOM kills | Status |\n|---|---:|---:|---:|---:|---|---:|---|\n")
 	for _, g := range groups {
 		for _, r := range g.Nodes {
-			fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s | %s |\n", r.Node, sizeCell(g.MemoryMiB), repeatOf(r),
-				usedCell(r, "idle"), usedCell(r, "workload"), apiCell(r), status(r))
+			oom := "–"
+			if n, ok := oomKills(r); ok {
+				oom = fmt.Sprint(n)
+			}
+			fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s | %s | %s |\n", r.Node, sizeCell(g.MemoryMiB), repeatOf(r),
+				usedCell(r, "idle"), usedCell(r, "workload"), apiCell(r), oom, status(r))
 		}
 	}
 }

@@ -54,10 +54,16 @@ func TestMarkdownIsTheSeedTable(t *testing.T) {
 	for _, want := range []string{
 		"![Used memory per system, idle and with MySQL, against MemTotal](chart.svg)",
 		"## 1024 MiB VM",
-		"| System | Version | Used idle (MiB) | Used with MySQL (MiB) | MemTotal (MiB) | API after MySQL | free's used idle (MiB) | Seed 2022 idle (MB) | Status |\n",
-		"| bare | – | 168 | – | 973 | – | 150 | 167 | ok |",
-		"| k3s | – | – | – | – | – | – | 750 | timeout |",
-		"| docker | docker 20.10.24 (containerd 1.6.20) | 230 | 400 | 973 | degraded (2/3), 7/10 ms | – | 216 | ok |",
+		// Each figure of the seed beside footprint's, OOM kills from the last breakdown.
+		"| System | Version | Used idle (MiB) | Seed idle (MiB)¹ | Used with MySQL (MiB) | Seed with MySQL (MiB)¹ | MemTotal (MiB) | " +
+			"API after MySQL | Seed API after MySQL¹ | OOM kills | free's used idle (MiB) | Status |\n" +
+			"|---|---|---:|---:|---:|---:|---:|---|---|---:|---:|---|\n",
+		"| bare | – | 168 | 167 | – | – | 973 | – | – | – | 150 | ok |",
+		"| k3s | – | – | 750 | – | 868 | – | – | stopped answering | – | – | timeout |",
+		"| docker | docker 20.10.24 (containerd 1.6.20) | 230 | 216 | 400 | 396 | 973 | degraded (2/3), 7/10 ms | – | 1 | – | ok |",
+		"¹ Seed (1 GB, Ubuntu Minimal, 2022):",
+		"`free -m` prints mebibytes: its figures are MiB",
+		"868 MiB used, and says their API servers stopped answering",
 		"1 vCPU, 1024 MiB, 4 GiB disk, libvirt/qemu",
 		"started 2026-11-25 12:38 UTC",
 		"sha256 `e6992b719649`",
@@ -73,7 +79,7 @@ func TestMarkdownIsTheSeedTable(t *testing.T) {
 		}
 	}
 	// A single size and a single repeat: no sweep or repeat sections.
-	for _, unwanted := range []string{"Repeats |", "## Each repeat", "## Smallest VM"} {
+	for _, unwanted := range []string{"Repeats |", "## Each repeat", "## Smallest VM", "Notes from the nodes", "MB)"} {
 		if strings.Contains(md, unwanted) {
 			t.Errorf("report of a single run has %q", unwanted)
 		}
@@ -92,11 +98,12 @@ func TestMarkdownRepeatsSweepsAndFailures(t *testing.T) {
 			"Each system measured 3 times per size.",
 			"| Status | Repeats |",
 			// Median of the repeats' medians (701, 720, 760) and their min–max.
-			"| k3s | v1.31.4+k3s1 | 720 (701–760) | 910 (900–950) | 973 | responsive 2/3, unresponsive 1/3, 5 ms | 700 | 750 | ok 3/3 | 3 |",
-			"| docker | docker 27.3.1 | 216 (210–230) | 610 (600–620) | 973 | responsive 3/3, 5 ms | 196 | 216 | ok 3/3 | 3 |",
+			"| k3s | v1.31.4+k3s1 | 720 (701–760) | 750 | 910 (900–950) | 868 | 973 | responsive 2/3, unresponsive 1/3, 5 ms | stopped answering | – | 700 | ok 3/3 | 3 |",
+			"| docker | docker 27.3.1 | 216 (210–230) | 216 | 610 (600–620) | 396 | 973 | responsive 3/3, 5 ms | – | – | 196 | ok 3/3 | 3 |",
+			"OOM kills: processes the kernel killed for lack of memory since boot, as the agent counted them in the kernel log at its last breakdown, summed over repeats.",
 			"## Each repeat",
-			"| k3s-r3 | 1024 | 3 | 760 | 950 | unresponsive (0/3) | ok |",
-			"| k3s-r1 | 1024 | 1 | 701 (700–702) | 900 | responsive (3/3), 5/9 ms | ok |",
+			"| k3s-r3 | 1024 | 3 | 760 | 950 | unresponsive (0/3) | – | ok |",
+			"| k3s-r1 | 1024 | 1 | 701 (700–702) | 900 | responsive (3/3), 5/9 ms | – | ok |",
 		},
 		not: []string{"## Smallest VM", "## Problems"},
 	}, {
@@ -105,10 +112,14 @@ func TestMarkdownRepeatsSweepsAndFailures(t *testing.T) {
 		want: []string{
 			"1 vCPU, 512, 1024, 2048 MiB, libvirt/kvm",
 			"## 512 MiB VM", "## 1024 MiB VM", "## 2048 MiB VM",
-			"| k3s | v1.31.4+k3s1 | 307 | 447 | 461 | unresponsive (0/3) |",
-			"| k3s | v1.31.4+k3s1 | 614 | 944 | 973 | responsive (3/3), 5/9 ms |",
+			// The seed measured 1 GB only: its columns are in that table alone.
+			"## 512 MiB VM\n\n| System | Version | Used idle (MiB) | Used with MySQL (MiB) | MemTotal (MiB) | API after MySQL | OOM kills | free's used idle (MiB) | Status |\n",
+			"## 2048 MiB VM\n\n| System | Version | Used idle (MiB) | Used with MySQL (MiB) | MemTotal (MiB) | API after MySQL | OOM kills | free's used idle (MiB) | Status |\n",
+			"| k3s | v1.31.4+k3s1 | 307 | 447 | 461 | unresponsive (0/3) | – |",
+			"| k3s | v1.31.4+k3s1 | 614 | 750 | 944 | 868 | 973 | responsive (3/3), 5/9 ms | stopped answering |",
+			"| k3s | v1.31.4+k3s1 | 1229 | 1937 | 1997 | responsive (3/3), 5/9 ms | – |",
 			// The node that never answered lacks a machine record: its name places it.
-			"| k0s | – | – | – | – | – | – | 658 | timeout |",
+			"| k0s | – | – | – | – | – | – | – | timeout |",
 			"## Smallest VM whose API survived MySQL",
 			"- k3s: 1024 MiB\n",
 			"- k0s: none (of 512, 1024, 2048 MiB)\n",
@@ -121,16 +132,33 @@ func TestMarkdownRepeatsSweepsAndFailures(t *testing.T) {
 		name: "failed",
 		run:  failedRun(),
 		want: []string{
-			"| docker | docker 27.3.1 | 220 | 964 (960–968) | 973 | unresponsive (0/3) | 200 | 216 | ok |",
-			"| k0s | – | – | – | – | – | – | 658 | failed |",
-			"| k3s | – | – | – | – | – | – | 750 | unresponsive |",
+			"| docker | docker 27.3.1 | 220 | 216 | 964 (960–968) | 396 | 973 | unresponsive (0/3) | – | – | 200 | ok |",
+			"| k0s | – | – | 658 | – | 868 | – | – | stopped answering | – | – | failed |",
+			"| k3s | – | – | 750 | – | 868 | – | – | stopped answering | – | – | unresponsive |",
 			// No machine record, a single size in the run: placed at that size.
-			"| microk8s | – | – | – | – | – | – | 685 | timeout |",
+			"| microk8s | – | – | 685 | – | 868 | – | – | stopped answering | – | – | timeout |",
 			"- k0s: install: exit status 1",
 			"- k3s: no result within 30m0s; last console line: footprint: node=k3s phase=workloadReady status=started uptime=212.0",
 			"- microk8s: no result within 30m0s",
 		},
 		not: []string{"VM size unknown", "## Smallest VM"},
+	}, {
+		name: "facts",
+		run:  factsRun(),
+		want: []string{
+			// A system the seed did not measure has no seed figures, even at 1 GB.
+			"| kubeadm | v1.36.3 | 800 | – | 990 | – | 973 | unresponsive (0/3) | – | 2 | 780 | ok |",
+			"| k3s | v1.36.4+k3s1 | 614 | 750 | 944 | 868 | 973 | responsive (3/3), 5/9 ms | stopped answering | 0 | 594 | ok |",
+			"| kubeadm | v1.36.3 | 820 | 1300 | 1997 | responsive (3/3), 5/9 ms | 0 | 800 | ok |",
+			"| k3s | v1.36.4+k3s1 | 640 | 1100 | 1997 | responsive (3/3), 5/9 ms | – | 620 | ok |",
+			// Each size's notes under its own table, one line per fact, in words.
+			"says their API servers stopped answering. It measured this VM size only.\n\nNotes from the nodes:\n\n" +
+				"- kubeadm-1024m: preflight checks ignored: NumCPU, Mem\n" +
+				"- kubeadm-1024m: preflight warnings: [WARNING NumCPU]: the number of available CPUs 1 is less than the required 2 " +
+				"[WARNING Mem]: the system RAM (973 MB) is less than the minimum 1700 MB\n\n## 2048 MiB VM",
+			"| kubeadm | v1.36.3 | 820 | 1300 | 1997 | responsive (3/3), 5/9 ms | 0 | 800 | ok |\n\nNotes from the nodes:\n\n- kubeadm-2048m: preflight checks ignored: NumCPU\n\n",
+		},
+		not: []string{"k3s-1024m: ", "k3s-2048m: "},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			md := Markdown(tc.run)
@@ -189,6 +217,34 @@ func TestWriteAndReadBack(t *testing.T) {
 	}
 }
 
+// Facts reach results.json with the node, and report.md from it.
+func TestFactsSurviveTheRunFolder(t *testing.T) {
+	dir := t.TempDir()
+	if err := Write(dir, factsRun()); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, ResultsFile))
+	if !strings.Contains(string(data), `"facts": {`) || !strings.Contains(string(data), `"preflightIgnored": "NumCPU,Mem"`) {
+		t.Errorf("results.json lacks the facts")
+	}
+	if strings.Count(string(data), `"facts"`) != 2 {
+		t.Errorf("results.json has facts on nodes that reported none")
+	}
+	run, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range run.Nodes {
+		if r.Node == "kubeadm-1024m" && r.Facts["preflightIgnored"] != "NumCPU,Mem" {
+			t.Errorf("facts read back %v", r.Facts)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, ReportFile))
+	if !strings.Contains(string(md), "- kubeadm-1024m: preflight checks ignored: NumCPU, Mem\n") {
+		t.Errorf("report.md lacks the note")
+	}
+}
+
 // Render is `footprint report`: it rebuilds the derived files from
 // results.json and leaves results.json alone.
 func TestRenderRebuildsFromResultsJSON(t *testing.T) {
@@ -232,5 +288,60 @@ func TestReadRejectsOtherSchemas(t *testing.T) {
 	}
 	if _, err := Read(t.TempDir()); err == nil {
 		t.Error("Read of an empty folder succeeded")
+	}
+}
+
+// The seed's columns and footnote belong to the 1024 MiB table only, once.
+func TestSeedFiguresOnlyAtTheSeedsSize(t *testing.T) {
+	md := Markdown(sweepRun())
+	sections := strings.Split(md, "\n## ")
+	for _, sec := range sections {
+		seedCols := strings.Contains(sec, "Seed idle (MiB)¹")
+		if strings.HasPrefix(sec, "1024 MiB VM") != seedCols {
+			t.Errorf("section %q: seed columns %v", strings.SplitN(sec, "\n", 2)[0], seedCols)
+		}
+	}
+	if strings.Count(md, "¹ Seed (1 GB, Ubuntu Minimal, 2022)") != 1 {
+		t.Errorf("the seed's footnote is not there exactly once")
+	}
+	if f, ok := SeedOf("k3s", 1024); !ok || f.IdleMiB != 750 || f.WithMySQLMiB != 868 || !f.APIStopped {
+		t.Errorf("seed of k3s at 1024 MiB: %+v %v", f, ok)
+	}
+	if _, ok := SeedOf("k3s", 2048); ok {
+		t.Error("the seed has a figure at 2048 MiB")
+	}
+	if _, ok := SeedOf("kubeadm", 1024); ok {
+		t.Error("the seed has a figure of kubeadm")
+	}
+	// The seed's figures as the README quotes them.
+	want := map[string]int{"bare": 167, "docker": 216, "k0s": 658, "k3s": 750, "microk8s": 685, "microk8s-noha": 526}
+	for p, v := range want {
+		if Seed[p].IdleMiB != v {
+			t.Errorf("seed idle of %s = %d, want %d", p, Seed[p].IdleMiB, v)
+		}
+	}
+	if len(Seed) != len(want) || Seed["docker"].WithMySQLMiB != 396 || Seed["docker"].APIStopped || Seed["bare"].WithMySQLMiB != 0 {
+		t.Errorf("seed %+v", Seed)
+	}
+}
+
+func TestFactTextIsOneLineOfPlainMarkdown(t *testing.T) {
+	for in, want := range map[string]string{
+		"NumCPU,Mem":              "NumCPU, Mem",
+		"NumCPU":                  "NumCPU",
+		"a, b":                    "a, b",
+		"  line one\n\tline two ": "line one line two",
+		"<b>bold</b> *x* `y` a_b": "\\<b>bold\\</b> \\*x\\* \\`y\\` a\\_b",
+		"":                        "",
+		strings.Repeat("é", 400):  strings.Repeat("é", 300) + "…",
+	} {
+		if got := factText(in); got != want {
+			t.Errorf("factText(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// Unknown facts keep their name; empty ones are left out.
+	r := results.Result{Node: "k0s", Facts: map[string]string{"zeta": "1", "preflightIgnored": "Mem", "alpha": "x", "empty": " "}}
+	if got := strings.Join(noteLines(r), "\n"); got != "k0s: preflight checks ignored: Mem\nk0s: alpha: x\nk0s: zeta: 1" {
+		t.Errorf("notes:\n%s", got)
 	}
 }
