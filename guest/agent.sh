@@ -32,10 +32,15 @@ fi
 : "${INSTALL_TIMEOUT:=1800}" "${READY_TIMEOUT:=900}" "${WORKLOAD_TIMEOUT:=900}"
 : "${API_ATTEMPTS:=5}" "${API_TIMEOUT:=10}" "${API_CLIENT:=}"
 : "${VERSION:=}" "${WORKLOAD_IMAGE:=mysql:8.4}" "${UNITS:=}" "${PREINSTALLED:=0}" "${MYSQL_PASSWORD:=}"
-# What the profile hooks may read; RUN_DIR is their root-only scratch folder.
+: "${ARTIFACTS_LABEL:=}"
+# What the profile hooks may read; RUN_DIR is their root-only scratch folder,
+# ARTIFACTS the read-only folder of an offline install, FACTS a file of
+# "key=value" lines that the result records.
 MYSQL_IMAGE=$WORKLOAD_IMAGE
 RUN_DIR=${FOOTPRINT_RUN_DIR:-/run/footprint}
-export VERSION MYSQL_PASSWORD MYSQL_IMAGE API_TIMEOUT RUN_DIR
+ARTIFACTS=${FOOTPRINT_ARTIFACTS:-/run/footprint-artifacts}
+FACTS=$RUN_DIR/facts
+export VERSION MYSQL_PASSWORD MYSQL_IMAGE API_TIMEOUT RUN_DIR ARTIFACTS FACTS
 
 state=${FOOTPRINT_STATE:-/var/lib/footprint}
 hooks=${FOOTPRINT_HOOKS:-/etc/footprint/profile.sh}
@@ -86,8 +91,26 @@ write_result() {
 		printf ',"settings":{"settleSeconds":%s,"samples":%s,"intervalSeconds":%s}' "$SETTLE" "$SAMPLES" "$INTERVAL"
 		[ -z "$agent_rss" ] || printf ',"agentRssKiB":%s' "$agent_rss"
 		[ -z "$api_json" ] || printf ',"api":%s' "$api_json"
+		facts_json
 		printf ',"phases":[%s],"samples":[%s],"breakdowns":[%s]}\n' "$phases" "$samples" "$breakdowns"
 	} >"$tmp" && mv -f "$tmp" "$result"
+}
+
+# facts_json: the hooks' "key=value" lines as a JSON object, the last value
+# of a key winning, or nothing.
+facts_json() {
+	[ -s "$FACTS" ] || return 0
+	printf ',"facts":{'
+	awk -F= '$1 ~ /^[A-Za-z0-9_.-]+$/ && NF > 1 {
+			v = substr($0, length($1) + 2)
+			if (!($1 in val)) order[++n] = $1
+			val[$1] = v
+		}
+		END { for (i = 1; i <= n; i++) printf "%s\t%s\n", order[i], val[order[i]] }' "$FACTS" |
+		while IFS="$(printf '\t')" read -r k v; do
+			printf '"%s":"%s"\n' "$k" "$(json_escape "$v")"
+		done | paste -sd, -
+	printf '}'
 }
 
 # phase NAME STATUS STARTED: records a finished phase the moment it ends.
@@ -121,22 +144,23 @@ fail() {
 	write_result
 }
 
-# begin_hook NAME: starts a hook's phase; when the profile has no such hook
-# it records the phase as skipped and returns 1.
+# begin_hook PHASE [HOOK]: starts a hook's phase; when the profile has no
+# such hook it records the phase as skipped and returns 1.
 begin_hook() {
 	read_uptime
 	started=$up
-	if ! has_hook "$1"; then
+	if ! has_hook "${2:-$1}"; then
 		phase "$1" skipped "$started"
 		return 1
 	fi
 	say "phase=$1 status=started uptime=$up"
 }
 
-# run_hook NAME TIMEOUT: a step that runs once.
+# run_hook PHASE TIMEOUT [HOOK]: a step that runs once (HOOK defaults to the
+# phase's own).
 run_hook() {
-	begin_hook "$1" || return 0
-	call_hook "$1" "$2"
+	begin_hook "$1" "${3:-$1}" || return 0
+	call_hook "${3:-$1}" "$2"
 	rc=$?
 	if [ "$rc" -eq 0 ]; then
 		phase "$1" ok "$started"
@@ -146,7 +170,7 @@ run_hook() {
 	else
 		phase "$1" failed "$started"
 	fi
-	fail "hook $1 exited $rc"
+	fail "hook ${3:-$1} exited $rc"
 	return 1
 }
 
@@ -231,9 +255,10 @@ breakdown() {
 	done
 	# The named units miss what runs beside them (pods under kubepods,
 	# containers in their own scopes): every cgroup of at least 1 MiB at the
-	# top and under system.slice is recorded too.
+	# top and under system.slice is recorded too, and each pod (Guaranteed
+	# pods sit right under kubepods, the others under their QoS class).
 	groups_json=""
-	for d in "$cgroup"/*/ "$cgroup"/system.slice/*/ "$cgroup"/kubepods*/*/; do
+	for d in "$cgroup"/*/ "$cgroup"/system.slice/*/ "$cgroup"/kubepods*/*/ "$cgroup"/kubepods*/kubepods-*/*/; do
 		[ -d "$d" ] || continue
 		v=$(cgroup_kib "${d%/}")
 		if [ "$v" = null ] || [ "$v" -lt 1024 ]; then
@@ -337,13 +362,39 @@ serve() {
 	done
 }
 
-measure() {
+# mount_artifacts: the offline install's read-only disk, found by its label.
+mount_artifacts() {
+	mkdir -p "$ARTIFACTS"
+	mountpoint -q "$ARTIFACTS" && return 0
+	i=0
+	# udev may not have seen the disk yet this early in boot.
+	until mount -r -t iso9660 "LABEL=$ARTIFACTS_LABEL" "$ARTIFACTS" >>"$hook_log" 2>&1; do
+		i=$((i + 1))
+		[ "$i" -lt 30 ] || return 1
+		sleep 1
+	done
+}
+
+install_system() {
 	if [ "$PREINSTALLED" = 1 ]; then
 		read_uptime
 		phase install preinstalled "$up"
+	elif [ -n "$ARTIFACTS_LABEL" ]; then
+		echo "install=offline" >>"$FACTS"
+		if ! mount_artifacts; then
+			read_uptime
+			phase install failed "$up"
+			fail "no disk labelled $ARTIFACTS_LABEL to install from"
+			return 1
+		fi
+		run_hook install "$INSTALL_TIMEOUT" installOffline
 	else
-		run_hook install "$INSTALL_TIMEOUT" || return 1
+		run_hook install "$INSTALL_TIMEOUT"
 	fi
+}
+
+measure() {
+	install_system || return 1
 	if ! wait_hook ready "$READY_TIMEOUT"; then
 		fail "the system was not ready within ${READY_TIMEOUT}s"
 		return 1

@@ -213,3 +213,67 @@ func TestAgentScriptsPassShellcheck(t *testing.T) {
 		}
 	}
 }
+
+// offlineProfile installs from ARTIFACTS only and reports what it learned
+// through FACTS, as the kubeadm profile does.
+func offlineProfile() profiles.Profile {
+	return profiles.Profile{Name: "offline", Hooks: map[string]string{
+		"install":        "echo online install ran; exit 9",
+		"installOffline": "set -e\ncat \"$ARTIFACTS/payload\"\necho 'preflightWarnings=NumCPU,Mem' >>\"$FACTS\"\necho 'note=said \"twice\"\\ttab' >>\"$FACTS\"\necho 'note=kept last' >>\"$FACTS\"\necho 'bad key=dropped' >>\"$FACTS\"",
+	}}
+}
+
+func TestAgentInstallsOfflineFromTheArtifactsDiskAndRecordsFacts(t *testing.T) {
+	a := newAgentRun(t, offlineProfile(), "ARTIFACTS_LABEL=FPARTIFACTS\n")
+	arts := filepath.Join(a.dir, "artifacts")
+	if err := os.MkdirAll(arts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(arts, "payload"), []byte("from the disk\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// mount is answered by a stub that logs its arguments; mountpoint says no.
+	mountLog := filepath.Join(a.dir, "mount.log")
+	for name, body := range map[string]string{
+		"mount":      "#!/bin/sh\necho \"$*\" >>" + mountLog + "\n",
+		"mountpoint": "#!/bin/sh\nexit 1\n",
+	} {
+		if err := os.WriteFile(filepath.Join(a.dir, "bin", name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.env = append(a.env, "FOOTPRINT_ARTIFACTS="+arts)
+	r, _ := a.run(t)
+	if got, want := r.PhaseList(), "boot=ok install=ok ready=skipped settle=ok idle=ok"; got != want || r.Status != results.StatusOK {
+		t.Fatalf("status %s phases %q, want %q (detail %s)", r.Status, got, want, r.Detail)
+	}
+	if m := readFile(t, mountLog); !strings.Contains(m, "-r -t iso9660 LABEL=FPARTIFACTS "+arts) {
+		t.Errorf("mount called as %q", m)
+	}
+	if log := readFile(t, filepath.Join(a.dir, "state/hooks.log")); !strings.Contains(log, "from the disk") || strings.Contains(log, "online install ran") {
+		t.Errorf("hook log %q: want the offline install only", log)
+	}
+	want := map[string]string{"install": "offline", "preflightWarnings": "NumCPU,Mem", "note": "kept last"}
+	if len(r.Facts) != len(want) {
+		t.Errorf("facts %v, want %v", r.Facts, want)
+	}
+	for k, v := range want {
+		if r.Facts[k] != v {
+			t.Errorf("fact %s = %q, want %q (all: %v)", k, r.Facts[k], v, r.Facts)
+		}
+	}
+}
+
+func TestAgentFailsCleanlyWithoutTheArtifactsDisk(t *testing.T) {
+	a := newAgentRun(t, offlineProfile(), "ARTIFACTS_LABEL=FPARTIFACTS\n")
+	for name, body := range map[string]string{"mount": "#!/bin/sh\nexit 32\n", "mountpoint": "#!/bin/sh\nexit 1\n", "sleep": "#!/bin/sh\n"} {
+		if err := os.WriteFile(filepath.Join(a.dir, "bin", name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.env = append(a.env, "FOOTPRINT_ARTIFACTS="+filepath.Join(a.dir, "artifacts"))
+	r, _ := a.run(t)
+	if r.Status != results.StatusFailed || r.PhaseList() != "boot=ok install=failed" || !strings.Contains(r.Detail, "no disk labelled FPARTIFACTS") {
+		t.Errorf("status %s phases %q detail %q", r.Status, r.PhaseList(), r.Detail)
+	}
+}

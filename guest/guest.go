@@ -55,6 +55,9 @@ type AgentSettings struct {
 	APITimeout      int
 	// MySQLPassword goes to a root-only file, never to the settings file.
 	MySQLPassword string
+	// ArtifactsLabel, when set, is the label of a read-only disk with the
+	// profile's offline install: the agent mounts it and runs installOffline.
+	ArtifactsLabel string
 }
 
 // MaskedSecret replaces secrets in what footprint prints for review.
@@ -158,6 +161,7 @@ func AgentEnv(n Node) string {
 		"API_TIMEOUT":      fmt.Sprint(a.APITimeout),
 		"API_CLIENT":       n.Profile.APIClient,
 		"UNITS":            strings.Join(n.Profile.Units, " "),
+		"ARTIFACTS_LABEL":  a.ArtifactsLabel,
 	}
 	keys := make([]string, 0, len(vars))
 	for k := range vars {

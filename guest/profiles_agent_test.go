@@ -28,8 +28,8 @@ func stubbed(t *testing.T, name string, env ...string) (*agentRun, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, cmd := range []string{"curl", "k3s", "k0s", "microk8s", "docker", "dmesg", "dpkg", "tee", "free",
-		"systemctl", "snap", "apt-get", "install", "chmod"} {
+	for _, cmd := range []string{"curl", "k3s", "k0s", "microk8s", "kubesolo", "kubectl", "docker", "dmesg", "dpkg", "tee", "free",
+		"systemctl", "snap", "apt-get", "install", "chmod", "containerd"} {
 		if err := os.WriteFile(filepath.Join(a.dir, "bin", cmd), stub, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -82,6 +82,23 @@ var documentedInstall = map[string][]string{
 	"k3s":           {"curl -sfL https://get.k3s.io"},
 	"microk8s":      {"snap install microk8s --classic --channel=1.36/stable", "microk8s status --wait-ready"},
 	"microk8s-noha": {"snap install microk8s --classic --channel=1.36/stable", "microk8s disable ha-cluster --force"},
+	"kubesolo":      {"curl -sfL https://get.kubesolo.io"},
+	// Checked in the hook's text: its install writes /etc files the stub
+	// cannot intercept, so the host test runs it as preinstalled (the real
+	// install runs on a real VM in e2e/kubeadm_test.go).
+	"kubeadm": {"https://pkgs.k8s.io/core:/stable:/v$minor/deb/", `apt-get install -y "kubelet=$pkg" "kubeadm=$pkg" "kubectl=$pkg"`,
+		"apt-mark hold kubelet kubeadm kubectl", "kubeadm init --config", `--ignore-preflight-errors="$KUBEADM_IGNORED"`,
+		"/kube-flannel.yml", "taint nodes --all node-role.kubernetes.io/control-plane-"},
+}
+
+// installWritesHost lists profiles whose install writes files a stub cannot
+// intercept (redirections into /etc): on the test host they run preinstalled.
+var installWritesHost = map[string]bool{"kubeadm": true}
+
+// What each profile's version hook reads back from the stub's answers.
+var stubSystemVersion = map[string]string{
+	"kubesolo": "kubesolo v1.2.2 (kubernetes v1.35.7, containerd://2.1.4)",
+	"kubeadm":  "kubernetes v1.36.3 (kubeadm; containerd v2.3.7, etcd 3.6.8-0)",
 }
 
 func TestEveryProfileHappyPath(t *testing.T) {
@@ -92,17 +109,35 @@ func TestEveryProfileHappyPath(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p, _ := profiles.Get(name)
 			a, log := stubbed(t, name)
+			installPhase := "install=ok"
+			if installWritesHost[name] {
+				installPhase = "install=preinstalled"
+				f, err := os.OpenFile(filepath.Join(a.dir, "agent.env"), os.O_APPEND|os.O_WRONLY, 0)
+				if err == nil {
+					_, err = f.WriteString("PREINSTALLED=1\n")
+					f.Close()
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
 			r, console := a.run(t)
 
 			if r.Status != results.StatusOK {
 				t.Fatalf("status %s detail %q", r.Status, r.Detail)
 			}
-			want := "boot=ok install=ok ready=ok settle=ok idle=ok workload=ok workloadReady=ok settle-workload=ok workload=ok api=ok"
+			want := "boot=ok " + installPhase + " ready=ok settle=ok idle=ok workload=ok workloadReady=ok settle-workload=ok workload=ok api=ok"
 			if got := r.PhaseList(); got != want {
 				t.Errorf("phases\n got %s\nwant %s", got, want)
 			}
 			if r.RequestedVersion != p.DefaultVersion || r.SystemVersion == "" {
 				t.Errorf("versions: requested %q system %q", r.RequestedVersion, r.SystemVersion)
+			}
+			if want, ok := stubSystemVersion[name]; ok && r.SystemVersion != want {
+				t.Errorf("system version %q, want %q", r.SystemVersion, want)
+			}
+			if _, ok := documentedInstall[name]; !ok {
+				t.Errorf("no documented install commands listed for %s", name)
 			}
 			if idle, ok := r.Summarize("idle"); !ok || idle.Samples != 2 {
 				t.Errorf("idle samples %+v", idle)
@@ -158,6 +193,12 @@ func TestEveryProfileHappyPath(t *testing.T) {
 
 			calls := readFile(t, log)
 			for _, want := range documentedInstall[name] {
+				if installWritesHost[name] {
+					if !strings.Contains(p.Functions+p.Hooks["install"], want) {
+						t.Errorf("install hook lacks %q", want)
+					}
+					continue
+				}
 				if !strings.Contains(calls, want) {
 					t.Errorf("install did not run %q; calls:\n%s", want, calls)
 				}
@@ -194,7 +235,7 @@ func TestWorkloadThatNeverBecomesReadyIsMeasuredAnyway(t *testing.T) {
 }
 
 func TestAPIThatNeverAnswersIsUnresponsive(t *testing.T) {
-	for _, name := range []string{"docker", "microk8s"} {
+	for _, name := range []string{"docker", "microk8s", "kubesolo"} {
 		t.Run(name, func(t *testing.T) {
 			a, _ := stubbed(t, name, "STUB_API=down")
 			r, console := a.run(t)
@@ -229,5 +270,25 @@ func TestOOMKillInTheKernelLog(t *testing.T) {
 	b, ok := r.BreakdownOf("workload")
 	if !ok || b.OOMKills != 1 || len(b.KernelLog) != 2 || !strings.Contains(b.KernelLog[1], "Killed process 2211 (mysqld)") {
 		t.Errorf("breakdown %+v", b)
+	}
+}
+
+// The shared ready check wants minSystemPods kube-system pods: one unless the
+// profile says otherwise, none after MicroK8s' HA reset.
+func TestReadyWithAnEmptyKubeSystem(t *testing.T) {
+	for name, wantReady := range map[string]string{"microk8s-noha": "ok", "k3s": "timeout"} {
+		t.Run(name, func(t *testing.T) {
+			a, _ := stubbed(t, name, "STUB_PODS=none")
+			r, _ := a.run(t)
+			got := ""
+			for _, ph := range r.Phases {
+				if ph.Name == "ready" {
+					got = ph.Status
+				}
+			}
+			if got != wantReady {
+				t.Errorf("ready %q with no kube-system pods, want %q (phases %s)", got, wantReady, r.PhaseList())
+			}
+		})
 	}
 }

@@ -123,3 +123,43 @@ func TestProfilesRegistryMatchesFiles(t *testing.T) {
 		t.Errorf("registry %v and profile files %v differ", registered, files)
 	}
 }
+
+// Every Kubernetes profile's hook file carries the shared library byte for
+// byte, once, with its parameters above it, and its ready, workload,
+// workloadReady and api hooks are the library's functions; the other
+// profiles carry none of it.
+func TestKubernetesProfilesShipTheLibrary(t *testing.T) {
+	lib := profiles.KubernetesLibrary()
+	if !strings.Contains(lib, "k8s_ready() {") || !strings.Contains(lib, "k8s_api() {") {
+		t.Fatal("the library lacks its hooks")
+	}
+	shared := map[string]string{"ready": "k8s_ready", "workload": "k8s_workload", "workloadReady": "k8s_workload_ready", "api": "k8s_api"}
+	kube := 0
+	for _, name := range profiles.Names() {
+		p, _ := profiles.Get(name)
+		script := ProfileScript(p)
+		if p.Kubernetes == nil {
+			if strings.Contains(script, "k8s_") {
+				t.Errorf("%s: not a Kubernetes profile, yet its hook file uses the library", name)
+			}
+			continue
+		}
+		kube++
+		if n := strings.Count(script, lib); n != 1 {
+			t.Errorf("%s: the hook file holds the library %d times, want once byte for byte", name, n)
+		}
+		params := "K8S_KUBECTL=" + shellQuote(p.Kubernetes.Kubectl) + "\nK8S_KUBECONFIG=" + shellQuote(p.Kubernetes.Kubeconfig) +
+			"\nK8S_API=" + shellQuote(p.Kubernetes.APIServer) + "\nK8S_MIN_PODS="
+		if i, j := strings.Index(script, params), strings.Index(script, lib); i < 0 || j < 0 || i > j {
+			t.Errorf("%s: the library's parameters are not set above it", name)
+		}
+		for hook, fn := range shared {
+			if want := "fp_" + hook + "() {\n" + fn + "\n}\n"; !strings.Contains(script, want) {
+				t.Errorf("%s: hook %s is not the library's %s", name, hook, fn)
+			}
+		}
+	}
+	if kube < 5 {
+		t.Errorf("%d Kubernetes profiles use the library, want k0s, k3s, microk8s, microk8s-noha and kubesolo", kube)
+	}
+}

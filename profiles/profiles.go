@@ -31,6 +31,8 @@ var registry = []string{
 	"k3s",
 	"microk8s",
 	"microk8s-noha",
+	"kubesolo",
+	"kubeadm",
 }
 
 // HookNames are the hooks the agent knows, in the order it runs them. Each
@@ -57,6 +59,9 @@ type Profile struct {
 	Description    string            `yaml:"description"`
 	DefaultVersion string            `yaml:"defaultVersion"`
 	Hooks          map[string]string `yaml:"hooks"`
+	// Functions is shell (settings and functions) that the profile's own
+	// hooks share, written once above them.
+	Functions string `yaml:"functions"`
 	// APIClient says what the api hook uses, for the result.
 	APIClient string `yaml:"apiClient"`
 	// Units are the systemd units whose memory the agent accounts.
@@ -99,6 +104,9 @@ type Artifact struct {
 	// Image, instead of a URL, is a container image reference saved as an
 	// image archive at Path (registries check its digest).
 	Image string `yaml:"image,omitempty"`
+	// Optional artifacts are fetched, and used by installOffline when the
+	// folder has them, but a folder without them is complete.
+	Optional bool `yaml:"optional,omitempty"`
 }
 
 // ExtraDirEnv names a folder of further profile files (same format), loaded
@@ -244,12 +252,12 @@ func (p *Profile) useKubernetesHooks() error {
 	return nil
 }
 
-// Library is the shell the profile's hooks rely on: for a Kubernetes
-// profile, its parameters and the shared Kubernetes hook library; else "".
+// Library is the shell the profile's hooks rely on: its own functions and,
+// for a Kubernetes profile, the shared library with its parameters.
 func (p Profile) Library() string {
 	k := p.Kubernetes
 	if k == nil {
-		return ""
+		return p.Functions
 	}
 	minPods := 1
 	if k.MinSystemPods != nil {
@@ -259,7 +267,7 @@ func (p Profile) Library() string {
 		"K8S_KUBECONFIG=" + shellQuote(k.Kubeconfig) + "\n" +
 		"K8S_API=" + shellQuote(k.APIServer) + "\n" +
 		fmt.Sprintf("K8S_MIN_PODS=%d\n", minPods) +
-		kubernetesLib
+		kubernetesLib + p.Functions
 }
 
 // KubernetesLibrary is the shared hook library as shipped, for tests.

@@ -1,17 +1,20 @@
 #!/bin/sh
 # Stands in, on the test host, for every command a profile hook runs in a
-# guest (k3s, k0s, microk8s, docker, curl, systemctl, snap, apt-get, dmesg,
-# and the few that would write to the host's /etc). It logs each call to
-# $STUB_LOG and answers as a healthy system would, unless told otherwise:
+# guest (k3s, k0s, microk8s, kubesolo, kubectl, containerd, docker, curl, systemctl, snap,
+# apt-get, dmesg, and the few that would write to the host's /etc). It logs
+# each call to $STUB_LOG and answers as a healthy system would, unless told
+# otherwise:
 #   STUB_MYSQL=down   the MySQL ping never succeeds
 #   STUB_API=down     the API never answers
 #   STUB_DMESG=FILE   the kernel log to print
+#   STUB_PODS=none    kube-system has no pods (as after MicroK8s' HA reset)
 set -u
 me=${0##*/}
 printf '%s %s\n' "$me" "$*" >>"${STUB_LOG:?}"
 
 ready_lines() {
-	printf 'Node||True|\nPod|Running|True|ReplicaSet\nPod|Succeeded||Job\n'
+	printf 'Node||True|\n'
+	[ "${STUB_PODS:-some}" = none ] || printf 'Pod|Running|True|ReplicaSet\nPod|Succeeded||Job\n'
 }
 
 case $me in
@@ -27,16 +30,37 @@ curl)
 	esac
 	exit 0 # downloads of install scripts: nothing, as if already cached
 	;;
-k3s | k0s | microk8s)
-	sub=$1
-	[ "$sub" = kubectl ] && shift && sub=kubectl-$1
-	case $sub in
-	--version) echo "k3s version v1.36.4+k3s1 (stub)" ;;
-	version) echo "v1.36.4+k0s.1" ;;
-	crictl) echo "RuntimeVersion: v2.0.0-k3s1" ;;
-	kubectl-get) ready_lines ;;
-	kubectl-apply) cat >"${STUB_LOG}.manifest" ;;
-	kubectl-exec) [ "${STUB_MYSQL:-up}" = up ] || exit 1 ;;
+k3s | k0s | microk8s | kubesolo | kubectl)
+	# A plain kubectl is its own "kubectl" subcommand; its global flags
+	# (--kubeconfig=FILE) come before the verb.
+	[ "$me" = kubectl ] && set -- kubectl "$@"
+	sub=${1:-}
+	if [ "$sub" = kubectl ]; then
+		shift
+		while [ $# -gt 0 ]; do
+			case $1 in
+			--kubeconfig=*) shift ;;
+			--kubeconfig) shift 2 ;;
+			*) break ;;
+			esac
+		done
+		sub=kubectl-${1:-}
+	fi
+	case $me:$sub in
+	kubesolo:--version) echo '{"level":"info","version":"v1.2.2","time":"2026-11-30T00:00:00Z","message":"kubesolo version"}' ;;
+	*:--version) echo "k3s version v1.36.4+k3s1 (stub)" ;;
+	*:version) echo "v1.36.4+k0s.1" ;;
+	*:crictl) echo "RuntimeVersion: v2.0.0-k3s1" ;;
+	*:kubectl-get)
+		case "$*" in
+		*nodeInfo*) printf 'v1.35.7 containerd://2.1.4' ;;
+		*--raw\ /version*) printf '{\n  "major": "1",\n  "gitVersion": "v1.36.3",\n  "platform": "linux/amd64"\n}\n' ;;
+		*component=etcd*) printf 'registry.k8s.io/etcd:3.6.8-0' ;;
+		*) ready_lines ;;
+		esac
+		;;
+	*:kubectl-apply) cat >"${STUB_LOG}.manifest" ;;
+	*:kubectl-exec) [ "${STUB_MYSQL:-up}" = up ] || exit 1 ;;
 	esac
 	exit 0
 	;;
@@ -46,6 +70,10 @@ docker)
 	container) exit 1 ;; # no footprint-mysql container yet
 	exec) [ "${STUB_MYSQL:-up}" = up ] || exit 1 ;;
 	esac
+	exit 0
+	;;
+containerd)
+	[ "${1:-}" = --version ] && echo "containerd github.com/containerd/containerd/v2 v2.3.7 0123abcd"
 	exit 0
 	;;
 dmesg)

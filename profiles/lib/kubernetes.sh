@@ -1,6 +1,6 @@
 # footprint's Kubernetes hook library: the ready check, the MySQL Deployment,
 # its readiness and the API probe, shared byte for byte by every Kubernetes
-# profile. A profile parameterises it with three variables, set above this
+# profile. A profile parameterises it with four variables, set above this
 # text in the profile's hook file:
 #   K8S_KUBECTL     the kubectl command prefix (e.g. "k3s kubectl"), split on blanks
 #   K8S_KUBECONFIG  the admin kubeconfig the API probe takes its credentials from
