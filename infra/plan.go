@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/footprint-dev/footprint/artifacts"
 	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/guest"
 	"github.com/footprint-dev/footprint/infra/machine"
@@ -109,7 +110,15 @@ func agentSettings(exp config.Experiment, p profiles.Profile) guest.AgentSetting
 		APIAttempts:     exp.APIAttempts,
 		APITimeout:      seconds(exp.APITimeout),
 		MySQLPassword:   exp.MySQLPassword,
+		ArtifactsLabel:  artifactsLabel(exp, p.Name),
 	}
+}
+
+func artifactsLabel(exp config.Experiment, profile string) string {
+	if exp.Artifacts[profile] == "" {
+		return ""
+	}
+	return artifacts.Label
 }
 
 func seconds(d time.Duration) int { return int(d.Round(time.Second).Seconds()) }

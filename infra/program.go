@@ -13,6 +13,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/footprint-dev/footprint/artifacts"
 	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/guest"
 	"github.com/footprint-dev/footprint/image"
@@ -81,8 +82,16 @@ func New(o Options) pulumi.RunFunc {
 		if err != nil {
 			return err
 		}
+		// Pre-flight of footprint:artifacts (issue 9): a bad folder fails
+		// here, under plain `pulumi up` too, before any resource exists.
+		if err := artifacts.Check(exp); err != nil {
+			return err
+		}
 		img, err := image.Resolve(o.Context, exp.Image, exp.ImageSHA256, o.ImageCache)
 		if err != nil {
+			return err
+		}
+		if err := attachArtifacts(exp, specs, artifacts.CacheDir()); err != nil {
 			return err
 		}
 		env := machine.Environment{
@@ -221,4 +230,21 @@ func Source(project, stack, projectDir string) config.Source {
 		Project: project, Stack: stack, ProjectDir: projectDir,
 		ProfileExists: profiles.Exists, DefaultProfiles: profiles.Names(),
 	}
+}
+
+// attachArtifacts gives every node of a profile with an offline install the
+// read-only disk made from that profile's artifacts folder.
+func attachArtifacts(exp config.Experiment, specs []machine.Spec, cacheDir string) error {
+	disks := map[string]string{}
+	for profile, dir := range exp.Artifacts {
+		disk, err := artifacts.Disk(dir, cacheDir)
+		if err != nil {
+			return fmt.Errorf("%s:%s: %s: %w", config.Namespace, config.KeyArtifacts, profile, err)
+		}
+		disks[profile] = disk
+	}
+	for i := range specs {
+		specs[i].Artifacts = disks[specs[i].Profile]
+	}
+	return nil
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/footprint-dev/footprint/artifacts"
 	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/guest"
 	"github.com/footprint-dev/footprint/image"
@@ -83,6 +84,11 @@ func Validate(o Options) (config.Experiment, map[string]string, error) {
 		return config.Experiment{}, nil, err
 	}
 	if _, err := infra.Plan(exp, infra.Prefix(Project, o.Stack)); err != nil {
+		return config.Experiment{}, nil, err
+	}
+	// Pre-flight of footprint:artifacts (issue 9): every folder matches its
+	// SHA256SUMS and holds what its profile declares.
+	if err := artifacts.Check(exp); err != nil {
 		return config.Experiment{}, nil, err
 	}
 	return exp, values, nil

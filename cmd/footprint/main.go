@@ -6,9 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 
@@ -82,6 +84,7 @@ func root(ctx context.Context) *cobra.Command {
 	cmd.PersistentFlags().StringVar(&g.projectDir, "project-dir", "", "folder holding Pulumi.yaml (default: found from the working directory up)")
 	cmd.PersistentFlags().StringVarP(&g.stack, "stack", "s", "local", "stack to use: stacks/Pulumi.<stack>.yaml")
 	cmd.AddCommand(runCmd(g), destroyCmd(g), cleanupCmd(g), validateCmd(g), profilesCmd(), renderCmd(g), reportCmd(), compareCmd())
+	cmd.AddCommand(artifactsCmd(g)) // artifacts_cmd.go
 	return cmd
 }
 
@@ -260,7 +263,11 @@ func renderCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "render",
 		Short: "Print the cloud-init user-data a node of the stack would get (secrets masked)",
-		Args:  cobra.NoArgs,
+		Long: "Print the cloud-init user-data a node of the stack would get, secrets masked, on stdout and\n" +
+			"nothing else (which node it is goes to stderr), so that\n" +
+			"  footprint render --node k3s > user-data && cloud-init schema --config-file user-data\n" +
+			"checks exactly what the node boots with.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o, err := g.options()
 			if err != nil {
@@ -271,13 +278,30 @@ func renderCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprint(cmd.OutOrStdout(), doc)
-			return err
+			return writeRendered(cmd.OutOrStdout(), cmd.ErrOrStderr(), doc)
 		},
 	}
 	cmd.Flags().StringVar(&node, "node", "", "node to render (default: the stack's first)")
 	cmd.Flags().StringArrayVar(&set, "set", nil, "override a stack key, as KEY=VALUE (repeatable)")
 	return cmd
+}
+
+// writeRendered splits what runner.Render returns: the explanation before
+// the user-data goes to stderr, the user-data itself — from its
+// "#cloud-config" line on, byte for byte — to stdout.
+func writeRendered(stdout, stderr io.Writer, doc string) error {
+	const marker = "#cloud-config\n"
+	i := strings.Index(doc, marker)
+	if i < 0 || i > 0 && doc[i-1] != '\n' {
+		return errors.New("render: the user-data does not start with #cloud-config")
+	}
+	if header := doc[:i]; header != "" {
+		if _, err := io.WriteString(stderr, header); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(stdout, doc[i:])
+	return err
 }
 
 func orDash(s string) string {

@@ -27,6 +27,8 @@ type Cluster struct {
 	Pool    *lv.Pool
 	Network *lv.Network
 	Base    *lv.Volume
+	// Artifacts are the read-only offline-install disks, by profile.
+	Artifacts map[string]*lv.Volume
 }
 
 // Node is one virtual machine with its disks.
@@ -46,6 +48,13 @@ func BaseVolumeName(prefix string) string {
 }
 func VolumeName(domain string) string    { return domain + ".qcow2" }
 func CloudInitName(domain string) string { return domain + "-cloudinit.iso" }
+func ArtifactsVolumeName(prefix, profile string) string {
+	return prefix + artifactsMark + profile + ".iso"
+}
+
+// artifactsMark is in every artifacts volume's name: the domain XSLT finds
+// those disks by it to make them read-only.
+const artifactsMark = "-artifacts-"
 
 // BridgeName fits Linux's 15-character limit and is unique per prefix.
 func BridgeName(prefix string) string {
@@ -78,7 +87,7 @@ func (Backend) Provision(ctx *pulumi.Context, env machine.Environment, specs []m
 	if err != nil {
 		return nil, err
 	}
-	cluster, err := newCluster(ctx, env, pulumi.Providers(provider))
+	cluster, err := newCluster(ctx, env, specs, pulumi.Providers(provider))
 	if err != nil {
 		return nil, err
 	}
@@ -99,8 +108,8 @@ func (Backend) Provision(ctx *pulumi.Context, env machine.Environment, specs []m
 	return out, nil
 }
 
-func newCluster(ctx *pulumi.Context, env machine.Environment, opts ...pulumi.ResourceOption) (*Cluster, error) {
-	c := &Cluster{}
+func newCluster(ctx *pulumi.Context, env machine.Environment, specs []machine.Spec, opts ...pulumi.ResourceOption) (*Cluster, error) {
+	c := &Cluster{Artifacts: map[string]*lv.Volume{}}
 	if err := ctx.RegisterComponentResource("footprint:libvirt:Cluster", env.Prefix, c, opts...); err != nil {
 		return nil, err
 	}
@@ -135,6 +144,23 @@ func newCluster(ctx *pulumi.Context, env machine.Environment, opts ...pulumi.Res
 	}, parent)
 	if err != nil {
 		return nil, err
+	}
+	// One upload per profile with an offline install, shared read-only by
+	// its nodes.
+	for _, s := range specs {
+		if s.Artifacts == "" || c.Artifacts[s.Profile] != nil {
+			continue
+		}
+		name := ArtifactsVolumeName(env.Prefix, s.Profile)
+		c.Artifacts[s.Profile], err = lv.NewVolume(ctx, name, &lv.VolumeArgs{
+			Name:   pulumi.String(name),
+			Pool:   c.Pool.Name,
+			Source: pulumi.String(s.Artifacts),
+			Format: pulumi.String("raw"),
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
 	}
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"pool": c.Pool.Name, "network": c.Network.Name, "baseVolume": c.Base.Name,
@@ -177,7 +203,7 @@ func newNode(ctx *pulumi.Context, env machine.Environment, c *Cluster, s machine
 		Memory:      pulumi.Int(s.MemoryMiB),
 		Autostart:   pulumi.Bool(false),
 		Cloudinit:   n.CloudInit.ID(),
-		Disks:       lv.DomainDiskArray{&lv.DomainDiskArgs{VolumeId: n.Volume.ID()}},
+		Disks:       disks(n, c, s),
 		NetworkInterfaces: lv.DomainNetworkInterfaceArray{&lv.DomainNetworkInterfaceArgs{
 			NetworkId: c.Network.ID(),
 			Mac:       pulumi.String(s.MAC),
@@ -200,10 +226,21 @@ func newNode(ctx *pulumi.Context, env machine.Environment, c *Cluster, s machine
 	})
 }
 
+// disks are the boot disk and, for an offline install, the artifacts disk.
+func disks(n *Node, c *Cluster, s machine.Spec) lv.DomainDiskArray {
+	out := lv.DomainDiskArray{&lv.DomainDiskArgs{VolumeId: n.Volume.ID()}}
+	if a := c.Artifacts[s.Profile]; a != nil && s.Artifacts != "" {
+		out = append(out, &lv.DomainDiskArgs{VolumeId: a.ID()})
+	}
+	return out
+}
+
 // domainXSLT adapts the provider's domain XML where its schema has no field:
 // the serial console also goes to a log file through virtlogd (progress and
-// the fallback when the network fails), and the SPICE display the provider
-// adds by default is dropped, since nobody looks at it and it costs host CPU.
+// the fallback when the network fails), the SPICE display the provider adds
+// by default is dropped, since nobody looks at it and it costs host CPU, and
+// the artifacts disk of an offline install is read-only, so that nodes can
+// share it and no guest can change what the next one installs.
 func domainXSLT(consoleLog string) string {
 	logElem := ""
 	if consoleLog != "" {
@@ -216,6 +253,12 @@ func domainXSLT(consoleLog string) string {
     <xsl:copy><xsl:apply-templates select="@*|node()"/></xsl:copy>
   </xsl:template>
   <xsl:template match="/domain/devices/graphics"/>
+  <xsl:template match="/domain/devices/disk[contains(source/@volume, '` + artifactsMark + `') or contains(source/@file, '` + artifactsMark + `')]">
+    <xsl:copy>
+      <xsl:apply-templates select="@*|node()"/>
+      <readonly/>
+    </xsl:copy>
+  </xsl:template>
   <xsl:template match="/domain/devices/console[target/@type='serial']">
     <xsl:copy>
       <xsl:apply-templates select="@*|node()"/>

@@ -25,6 +25,9 @@ type Spec struct {
 	Address   netip.Addr
 	MAC       string
 	CloudInit guest.Rendered
+	// Artifacts is the host path of a read-only disk image holding the
+	// profile's offline install, attached beside the boot disk; "" for none.
+	Artifacts string
 }
 
 // Environment is what every machine of one stack shares.

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/footprint-dev/footprint/guest"
+	"github.com/footprint-dev/footprint/infra"
+	"github.com/footprint-dev/footprint/runner"
+)
+
+// renderProject is a checkout with one stack, t, of two nodes. Validation
+// does not fetch an http(s) image, so none is needed.
+func renderProject(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "stacks"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stack := "config:\n" +
+		"  footprint:image: https://cloud-images.example/noble-minimal.img\n" +
+		"  footprint:profiles:\n    - bare\n    - k3s\n" +
+		"  footprint:networkCidr: 10.99.7.0/24\n"
+	if err := os.WriteFile(filepath.Join(dir, "stacks", "Pulumi.t.yaml"), []byte(stack), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// runRender runs `footprint render` as the CLI does and returns stdout and
+// stderr apart.
+func runRender(t *testing.T, args ...string) (string, string, error) {
+	t.Helper()
+	cmd := root(context.Background())
+	var stdout, stderr bytes.Buffer
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stderr)
+	cmd.SetArgs(append([]string{"render"}, args...))
+	err := cmd.Execute()
+	return stdout.String(), stderr.String(), err
+}
+
+// wantUserData is what guest.Render produced for the node, the MySQL
+// password masked.
+func wantUserData(t *testing.T, dir, node string) string {
+	t.Helper()
+	exp, _, err := runner.Validate(runner.Options{ProjectDir: dir, Stack: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp.MySQLPassword = "a-password-only-this-test-uses"
+	specs, err := infra.Plan(exp, infra.Prefix(runner.Project, "t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range specs {
+		if s.Node == node {
+			if !strings.Contains(s.CloudInit.UserData, exp.MySQLPassword) {
+				t.Fatalf("the user-data of %s lacks the password: the masking below proves nothing", node)
+			}
+			return strings.ReplaceAll(s.CloudInit.UserData, exp.MySQLPassword, guest.MaskedSecret)
+		}
+	}
+	t.Fatalf("no node %s planned", node)
+	return ""
+}
+
+func TestRenderPrintsExactlyTheUserData(t *testing.T) {
+	dir := renderProject(t)
+	for _, tc := range []struct{ flag, node string }{{"k3s", "k3s"}, {"", "bare"}} {
+		args := []string{"--project-dir", dir, "--stack", "t"}
+		if tc.flag != "" {
+			args = append(args, "--node", tc.flag)
+		}
+		stdout, stderr, err := runRender(t, args...)
+		if err != nil {
+			t.Fatalf("render %v: %v", args, err)
+		}
+		if !strings.HasPrefix(stdout, "#cloud-config\n") {
+			t.Errorf("%s: stdout starts with %q, want #cloud-config", tc.node, stdout[:min(len(stdout), 40)])
+		}
+		if want := wantUserData(t, dir, tc.node); stdout != want {
+			t.Errorf("%s: stdout (%d bytes) is not the user-data guest.Render produced, masked (%d bytes)", tc.node, len(stdout), len(want))
+		}
+		if !strings.Contains(stdout, guest.MaskedSecret) {
+			t.Errorf("%s: the masked secret is missing from the user-data", tc.node)
+		}
+		if !strings.Contains(stderr, "node "+tc.node) || strings.Contains(stderr, "#cloud-config") {
+			t.Errorf("%s: stderr %q, want the node named and no user-data", tc.node, stderr)
+		}
+	}
+}
+
+// What the README promises: the printed user-data passes cloud-init's own
+// schema check as it is.
+func TestRenderedUserDataPassesCloudInitSchema(t *testing.T) {
+	if _, err := exec.LookPath("cloud-init"); err != nil {
+		t.Skip("cloud-init is not installed (guest's tests require it): run `make tools`")
+	}
+	stdout, _, err := runRender(t, "--project-dir", renderProject(t), "--stack", "t", "--node", "k3s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "user-data")
+	if err := os.WriteFile(path, []byte(stdout), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("cloud-init", "schema", "--config-file", path).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Valid cloud-config") {
+		t.Errorf("cloud-init schema: %v\n%s", err, out)
+	}
+}
+
+func TestRenderNamesTheNodesOfAnUnknownOne(t *testing.T) {
+	stdout, _, err := runRender(t, "--project-dir", renderProject(t), "--stack", "t", "--node", "k9s")
+	if err == nil || !strings.Contains(err.Error(), "bare, k3s") || stdout != "" {
+		t.Errorf("render of an unknown node: %v, stdout %q", err, stdout)
+	}
+}
+
+func TestWriteRenderedSplitsAtTheCloudConfigLine(t *testing.T) {
+	for _, tc := range []struct{ doc, stdout, stderr, err string }{
+		{"# user-data of node k3s\n#cloud-config\nhostname: k3s\n", "#cloud-config\nhostname: k3s\n", "# user-data of node k3s\n", ""},
+		{"#cloud-config\nhostname: k3s\n", "#cloud-config\nhostname: k3s\n", "", ""},
+		{"# about #cloud-config\nhostname: x\n", "", "", "does not start with #cloud-config"},
+		{"hostname: x\n", "", "", "does not start with #cloud-config"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := writeRendered(&stdout, &stderr, tc.doc)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || stdout.Len() > 0 {
+				t.Errorf("%q: err %v, stdout %q", tc.doc, err, stdout.String())
+			}
+			continue
+		}
+		if err != nil || stdout.String() != tc.stdout || stderr.String() != tc.stderr {
+			t.Errorf("%q: stdout %q, stderr %q, err %v", tc.doc, stdout.String(), stderr.String(), err)
+		}
+	}
+}
