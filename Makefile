@@ -8,16 +8,16 @@ ACTIONLINT := $(TOOLS_DIR)/bin/actionlint
 TEST_IMAGE := build/images/test-bookworm.qcow2
 TEST_IMAGE_DOCKER := build/images/test-bookworm-docker.qcow2
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null)
-SHELLSCRIPTS := scripts/tools.sh scripts/libvirt-netns.sh testimage/build.sh $(wildcard testimage/*/*.sh) testimage/standin-mysql/footprint-mysqld guest/agent.sh guest/testdata/stub.sh .ci/run
+SHELLSCRIPTS := scripts/tools.sh scripts/libvirt-netns.sh scripts/kube-artifacts.sh testimage/build.sh $(wildcard testimage/*/*.sh) testimage/standin-mysql/footprint-mysqld guest/agent.sh guest/testdata/stub.sh .ci/run
 
-.PHONY: run test bench tools test-image build lint unit e2e destroy clean
+.PHONY: run test bench tools test-image test-artifacts build lint unit e2e destroy clean
 
 ## run: the default experiment (stack `local`: KVM, Ubuntu Minimal from the internet)
 run: tools build
 	$(BIN) run --stack $(STACK)
 
 ## test: everything CI runs: lint, unit tests, and the real-VM end-to-end tests
-test: tools test-image lint unit e2e
+test: tools test-image test-artifacts lint unit e2e
 
 ## bench: footprint's own cost and repeatability, measured on the test image (prints a table)
 bench: tools test-image
@@ -31,6 +31,10 @@ tools:
 test-image:
 	bash testimage/build.sh --out $(TEST_IMAGE)
 	bash testimage/build.sh --variant docker --out $(TEST_IMAGE_DOCKER)
+
+## test-artifacts: the kubeadm profile's offline artifacts, built from Go modules (cached by recipe)
+test-artifacts:
+	bash scripts/kube-artifacts.sh --out build/artifacts/kubeadm
 
 build:
 	$(GO) build -o $(BIN) ./cmd/footprint
@@ -47,7 +51,7 @@ unit:
 
 e2e:
 	mkdir -p build
-	$(GO) test -count=1 -tags e2e -timeout 60m -v ./e2e/... 2>&1 | tee build/e2e.log; exit $${PIPESTATUS[0]}
+	$(GO) test -count=1 -tags e2e -timeout 85m -v ./e2e/... 2>&1 | tee build/e2e.log; exit $${PIPESTATUS[0]}
 
 ## destroy: removes what `footprint run --keep` left of a stack
 destroy: build
