@@ -217,7 +217,15 @@ func (p *Profile) checkArtifacts() error {
 		if (a.URL == "") == (a.Image == "") {
 			return fmt.Errorf("artifact %s needs exactly one of url and image", clean)
 		}
-		if a.URL != "" && a.Checksum == "" {
+		// A snap ("snap:NAME?channel=C", fetched with `snap download`) has
+		// no published-checksum URL: its checksum is the store-signed
+		// assertion fetched with it, which snapd verifies the snap against
+		// at `snap ack` + `snap install`. Every other url needs one.
+		snap := strings.HasPrefix(a.URL, "snap:")
+		if snap && a.Checksum != "" {
+			return fmt.Errorf("artifact %s: a snap: url takes no checksum (the snap's assertion is its checksum)", clean)
+		}
+		if a.URL != "" && !snap && a.Checksum == "" {
 			return fmt.Errorf("artifact %s has a url but no published checksum", clean)
 		}
 	}

@@ -69,6 +69,9 @@ func TestParseRejects(t *testing.T) {
 		{"unclean path", head + offline + "artifacts:\n  - {path: a//b, url: https://e/a, checksum: https://e/s}\n", "must be a clean relative path"},
 		{"trailing slash", head + offline + "artifacts:\n  - {path: a/, url: https://e/a, checksum: https://e/s}\n", "must be a clean relative path"},
 		{"url without checksum", head + offline + "artifacts:\n  - {path: a, url: https://e/a}\n", "has a url but no published checksum"},
+		{"snap url with a checksum", head + offline + "artifacts:\n  - {path: a.snap, url: 'snap:a?channel=latest/stable', checksum: https://e/s}\n",
+			"a snap: url takes no checksum"},
+		{"snap-like url without checksum", head + offline + "artifacts:\n  - {path: a.snap, url: 'https://e/snap:a'}\n", "has a url but no published checksum"},
 		{"url and image", head + offline + "artifacts:\n  - {path: a, url: https://e/a, checksum: https://e/s, image: 'busybox:1'}\n", "needs exactly one of url and image"},
 		{"neither url nor image", head + offline + "artifacts:\n  - {path: a, checksum: https://e/s}\n", "needs exactly one of url and image"},
 		{"duplicate path", head + offline + "artifacts:\n  - {path: a, url: https://e/a, checksum: https://e/s}\n  - {path: a, image: 'busybox:1'}\n",
@@ -94,12 +97,15 @@ func TestParseRejects(t *testing.T) {
 func TestParseAccepts(t *testing.T) {
 	y := "name: x\nhooks:\n  installOffline: echo\nartifacts:\n" +
 		"  - {path: bin/a, url: 'https://e/{version}/a', checksum: 'https://e/{version}/SUMS'}\n" +
-		"  - {path: images/b.tar, image: 'registry.example/b:{versionNoV}'}\n"
+		"  - {path: images/b.tar, image: 'registry.example/b:{versionNoV}'}\n" +
+		// A snap needs no checksum URL: its assertion is its checksum.
+		"  - {path: c.snap, url: 'snap:c?channel={version}'}\n" +
+		"  - {path: c.assert, url: 'snap:c?channel={version}#assert'}\n"
 	p, err := parse("x", []byte(y))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(p.Artifacts) != 2 || p.Artifacts[1].Image == "" || p.Hooks["ready"] != "" || p.Library() != "" {
+	if len(p.Artifacts) != 4 || p.Artifacts[1].Image == "" || p.Artifacts[3].Checksum != "" || p.Hooks["ready"] != "" || p.Library() != "" {
 		t.Errorf("parsed %+v", p)
 	}
 }
@@ -223,7 +229,10 @@ func TestOfflineInstallsUseTheirArtifacts(t *testing.T) {
 					used[l], matched = true, true
 				}
 			}
-			if !matched {
+			// A glob over images/ also loads the image archives the folder
+			// has beyond the list: the workload image artifacts fetch
+			// saves (images/workload.tar), or one added by hand.
+			if !matched && !imagesGlob(ref) {
 				t.Errorf("%s: installOffline reads $ARTIFACTS/%s, which the profile does not list (%v)", name, ref, listed)
 			}
 		}
@@ -245,6 +254,51 @@ func TestOfflineInstallsUseTheirArtifacts(t *testing.T) {
 	}
 	if withArtifacts < 5 {
 		t.Errorf("only %d profiles have an offline install", withArtifacts)
+	}
+}
+
+// imagesGlob tells whether an $ARTIFACTS path is a glob of the archives
+// directly under images/ ("images/*.tar").
+func imagesGlob(ref string) bool {
+	return path.Dir(ref) == "images" && strings.ContainsAny(path.Base(ref), "*?[")
+}
+
+// Every Kubernetes profile's offline install loads each image archive of
+// the folder under images/ (the workload image among them) the way its own
+// air-gap documentation loads images, skipping the glob when nothing
+// matches; KubeSolo documents no way to preload an image (SOURCES.md).
+func TestOfflineInstallsLoadEveryImageArchive(t *testing.T) {
+	loads := map[string]string{
+		"k3s":           `cp "$i" "/var/lib/rancher/k3s/agent/images/${i##*/}"`,
+		"k0s":           `cp "$i" "/var/lib/k0s/images/${i##*/}"`,
+		"microk8s":      `cp "$i" "/var/snap/microk8s/common/sideload/${i##*/}"`,
+		"microk8s-noha": `cp "$i" "/var/snap/microk8s/common/sideload/${i##*/}"`,
+		"kubeadm":       `ctr -n k8s.io images import "$i"`,
+		"kubesolo":      "", // the gap profiles/SOURCES.md describes
+	}
+	for name, p := range builtinFiles(t) {
+		hook := p.Hooks[HookInstallOffline]
+		if p.Kubernetes == nil || hook == "" {
+			continue
+		}
+		want, ok := loads[name]
+		if !ok {
+			t.Errorf("%s: say how its installOffline loads the image archives under images/", name)
+			continue
+		}
+		glob := `for i in "$ARTIFACTS"/images/*.tar; do`
+		if want == "" {
+			if strings.Contains(hook, glob) {
+				t.Errorf("%s: installOffline now loads images/*.tar: update this test and profiles/SOURCES.md", name)
+			}
+			continue
+		}
+		if !strings.Contains(hook, glob) || !strings.Contains(hook, want) {
+			t.Errorf("%s: installOffline does not load every images/*.tar with %q", name, want)
+		}
+		if name != "kubeadm" && !strings.Contains(hook, `[ -f "$i" ] || continue`) {
+			t.Errorf("%s: installOffline does not skip the glob when images/ has no archive", name)
+		}
 	}
 }
 

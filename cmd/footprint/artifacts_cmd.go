@@ -35,7 +35,9 @@ func artifactsFetchCmd(g *globalFlags) *cobra.Command {
 		Short: "Download, on a machine with internet, the artifacts of every profile of the stack, for an offline host",
 		Long: "For every profile of the stack that declares artifacts, download them at the version the stack\n" +
 			"pins into DIR/<profile>/, each checked against its published checksum (images from their\n" +
-			"registry, saved as image archives), and write DIR/<profile>/SHA256SUMS. Files already there\n" +
+			"registry, saved as image archives; snaps with `snap download`, which needs snapd, each with\n" +
+			"its signed assertion), and write DIR/<profile>/SHA256SUMS. A profile that runs the workload\n" +
+			"also gets the stack's footprint:workloadImage as " + artifacts.WorkloadArchive + ". Files already there\n" +
 			"with the right digest are kept. Copy DIR to the offline host and set footprint:artifacts,\n" +
 			"e.g. {k3s: " + DefaultArtifactsDir + "/k3s}.",
 		Args: cobra.NoArgs,
@@ -65,8 +67,13 @@ func artifactsFetchCmd(g *globalFlags) *cobra.Command {
 				}
 				version := exp.Version(name, p.DefaultVersion)
 				dir := filepath.Join(out, name)
-				say("%s %s: %d artifact(s) into %s", name, version, len(p.Artifacts), dir)
-				err := artifacts.Fetch(cmd.Context(), p, version, dir, artifacts.FetchOptions{Log: say})
+				workload := "" // Fetch adds it where the profile runs the workload
+				if p.Hooks[profiles.HookWorkload] != "" {
+					workload = " and the workload image " + exp.WorkloadImage
+				}
+				say("%s %s: %d artifact(s)%s into %s", name, version, len(p.Artifacts), workload, dir)
+				err := artifacts.Fetch(cmd.Context(), p, version, dir,
+					artifacts.FetchOptions{Log: say, WorkloadImage: exp.WorkloadImage})
 				if err != nil {
 					return fmt.Errorf("artifacts fetch: %w", err)
 				}
@@ -91,7 +98,8 @@ func artifactsFetchCmd(g *globalFlags) *cobra.Command {
 }
 
 // fetchExperiment reads only the keys that choose what to fetch: the
-// profiles, their versions and which are preinstalled. The rest (a local
+// profiles, their versions, which are preinstalled, and the workload
+// image. The rest (a local
 // image, footprint:artifacts itself, which may name the very folders being
 // fetched) belongs to the offline host and is not checked here.
 func fetchExperiment(o runner.Options, set []string) (config.Experiment, error) {
@@ -106,7 +114,7 @@ func fetchExperiment(o runner.Options, set []string) (config.Experiment, error) 
 		return config.Experiment{}, err
 	}
 	keep := map[string]string{}
-	for _, k := range []string{config.KeyProfiles, config.KeyVersions, config.KeyPreinstalled} {
+	for _, k := range []string{config.KeyProfiles, config.KeyVersions, config.KeyPreinstalled, config.KeyWorkloadImage} {
 		if v, ok := values[k]; ok {
 			keep[k] = v
 		}

@@ -188,6 +188,91 @@ func TestArtifactsFetchThenValidate(t *testing.T) {
 	}
 }
 
+// TestArtifactsFetchSavesTheWorkloadImage: a profile that runs the
+// workload also gets the stack's footprint:workloadImage, listed in its
+// SHA256SUMS, and the folder passes the pre-flight.
+func TestArtifactsFetchSavesTheWorkloadImage(t *testing.T) {
+	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer reg.Close()
+	host := strings.TrimPrefix(reg.URL, "http://")
+	push := func(ref string) name.Tag {
+		img, err := random.Image(512, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tag, err := name.NewTag(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := remote.Write(tag, img); err != nil {
+			t.Fatal(err)
+		}
+		return tag
+	}
+	push(host + "/fp/runtime:1.0")
+	mysql := push(host + "/library/mysql:8.4")
+
+	profilesDir := t.TempDir()
+	write(t, filepath.Join(profilesDir, "fpkube.yaml"), "name: fpkube\n"+
+		"description: a Kubernetes profile with an offline install, for this test\n"+
+		"defaultVersion: v1.0\n"+
+		"hooks:\n  install: \"true\"\n  installOffline: \"true\"\n"+
+		"kubernetes: {kubectl: kubectl, kubeconfig: /k, apiServer: https://127.0.0.1:6443}\n"+
+		"artifacts:\n  - path: images/runtime.tar\n    image: "+host+"/fp/runtime:1.0\n")
+	project := t.TempDir()
+	write(t, filepath.Join(project, "stacks", "Pulumi.t.yaml"), "config:\n"+
+		"  footprint:image: https://cloud-images.example/noble-minimal.img\n"+
+		"  footprint:profiles:\n    - fpkube\n"+
+		"  footprint:workloadImage: "+mysql.String()+"\n")
+
+	stdout, stderr, code := footprintCLI(t, profilesDir, "artifacts", "fetch", "--stack", "t", "--project-dir", project)
+	if code != 0 {
+		t.Fatalf("artifacts fetch: exit %d\n%s%s", code, stdout, stderr)
+	}
+	dir := filepath.Join(project, "offline", "fpkube")
+	for _, want := range []string{
+		"footprint: fpkube v1.0: 1 artifact(s) and the workload image " + mysql.String() + " into " + dir,
+		"footprint: fpkube: images/workload.tar: saved image " + mysql.String(),
+		"footprint: fpkube: wrote " + filepath.Join(dir, "SHA256SUMS") + " (2 files)",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("artifacts fetch output lacks %q:\n%s", want, stdout)
+		}
+	}
+	sums, _ := os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
+	archive, _ := os.ReadFile(filepath.Join(dir, "images", "workload.tar"))
+	if !strings.Contains(string(sums), hexSHA(string(archive))+"  images/workload.tar\n") {
+		t.Errorf("SHA256SUMS does not list the workload image:\n%s", sums)
+	}
+	if _, err := tarball.ImageFromPath(filepath.Join(dir, "images", "workload.tar"), &mysql); err != nil {
+		t.Errorf("the archive does not hold %s: %v", mysql, err)
+	}
+	stdout, stderr, code = footprintCLI(t, profilesDir, "validate", "--stack", "t", "--project-dir", project,
+		"--set", "artifacts=fpkube=offline/fpkube")
+	if code != 0 || !strings.HasPrefix(stdout, "stack t is valid") {
+		t.Fatalf("validate with the fetched folder: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestArtifactsFetchWithoutSnapd: the MicroK8s profiles' snaps need
+// `snap download`; a machine without it gets one line naming the profile
+// and the artifact, before anything is downloaded.
+func TestArtifactsFetchWithoutSnapd(t *testing.T) {
+	project := t.TempDir()
+	write(t, filepath.Join(project, "stacks", "Pulumi.t.yaml"), "config:\n  footprint:profiles:\n    - microk8s\n")
+	t.Setenv("PATH", t.TempDir())
+	stdout, stderr, code := footprintCLI(t, "", "artifacts", "fetch", "--stack", "t", "--project-dir", project)
+	want := "footprint: artifacts fetch: microk8s: snapd.snap: `snap download snapd --channel=latest/stable --basename=snapd` " +
+		"needs snapd's snap command, which is not on this machine's PATH: install snapd " +
+		"(https://snapcraft.io/docs/installing-snapd) or fetch on a machine that has it\n"
+	if code != 1 || stderr != want {
+		t.Fatalf("exit %d\nstdout %q\nstderr %q\nwant   %q", code, stdout, stderr, want)
+	}
+	if _, err := os.Stat(filepath.Join(project, "offline", "microk8s")); !os.IsNotExist(err) {
+		t.Errorf("the folder was created: %v", err)
+	}
+}
+
 func TestArtifactsFetchNeedsAProfileWithArtifacts(t *testing.T) {
 	project := t.TempDir()
 	write(t, filepath.Join(project, "stacks", "Pulumi.t.yaml"), "config:\n  footprint:profiles:\n    - bare\n")
