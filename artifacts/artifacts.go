@@ -10,11 +10,8 @@ package artifacts
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"path"
@@ -26,6 +23,7 @@ import (
 	"time"
 
 	"github.com/footprint-dev/footprint/config"
+	"github.com/footprint-dev/footprint/image"
 	"github.com/footprint-dev/footprint/profiles"
 )
 
@@ -272,23 +270,10 @@ func digest(p string) (string, error) {
 	if d, ok := digests.Load(key); ok {
 		return d.(string), nil
 	}
-	d, err := hashFile(p)
+	d, err := image.FileSHA256(p)
 	if err != nil {
 		return "", err
 	}
 	digests.Store(key, d)
 	return d, nil
-}
-
-func hashFile(p string) (string, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

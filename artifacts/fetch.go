@@ -30,6 +30,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/footprint-dev/footprint/image"
 	"github.com/footprint-dev/footprint/profiles"
 )
 
@@ -187,7 +188,7 @@ func fetchFile(ctx context.Context, o FetchOptions, fileURL, sumURL, dst, rel, p
 	if err != nil {
 		return "", fmt.Errorf("published checksum %s: %w", sumURL, err)
 	}
-	if got, err := hashFile(dst); err == nil && got == want {
+	if got, err := image.FileSHA256(dst); err == nil && got == want {
 		o.Log("%s: %s: present, sha256 matches %s (skipped)", profile, rel, sumURL)
 		return want, nil
 	}
@@ -315,7 +316,7 @@ func fetchImage(ctx context.Context, o FetchOptions, refStr, dst string, old Sum
 	}
 	key := archiveKey(want)
 	if listed, ok := old.Lookup(rel); ok {
-		if got, err := hashFile(dst); err == nil && got == listed && sameArchive(dst, want) {
+		if got, err := image.FileSHA256(dst); err == nil && got == listed && sameArchive(dst, want) {
 			savedArchives.Store(key, savedArchive{dst, got})
 			o.Log("%s: %s: present, image %s unchanged and sha256 matches %s (skipped)", profile, rel, refStr, SumsFile)
 			return got, nil
@@ -339,7 +340,7 @@ func fetchImage(ctx context.Context, o FetchOptions, refStr, dst string, old Sum
 		os.Remove(partial)
 		return "", fmt.Errorf("image %s cannot be saved: %w", refStr, err)
 	}
-	sum, err := hashFile(partial)
+	sum, err := image.FileSHA256(partial)
 	if err == nil {
 		err = os.Rename(partial, dst)
 	}
@@ -550,7 +551,7 @@ func (s *snapDownloads) fetch(ctx context.Context, o FetchOptions, raw, dst, rel
 		return "", err
 	}
 	*src = dst
-	sum, err := hashFile(dst)
+	sum, err := image.FileSHA256(dst)
 	if err != nil {
 		return "", err
 	}

@@ -102,7 +102,7 @@ func checkQcow2(p string) error {
 
 func resolve(ctx context.Context, ref, expectSHA256, cacheDir string) (Resolved, error) {
 	if !strings.Contains(ref, "://") {
-		sum, err := hashFile(ref)
+		sum, err := FileSHA256(ref)
 		if err != nil {
 			return Resolved{}, fmt.Errorf("image %s: %w", ref, err)
 		}
@@ -245,7 +245,8 @@ func readSidecar(dst string) (string, error) {
 	return sum, nil
 }
 
-func hashFile(p string) (string, error) {
+// FileSHA256 is the hex sha256 of a file, streamed.
+func FileSHA256(p string) (string, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return "", err
