@@ -95,27 +95,27 @@ func Validate(o Options) (config.Experiment, map[string]string, error) {
 }
 
 // Render is `footprint render`: the user-data one node of the stack would
-// get, for review.
-func Render(o Options, node string) (string, error) {
+// get, exactly, with secrets masked, for review; and which node it is.
+func Render(o Options, node string) (about, userData string, err error) {
 	exp, _, err := Validate(o)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	// A stand-in password, masked below like a real one would be.
 	exp.MySQLPassword = "render-time-stand-in-password"
 	specs, err := infra.Plan(exp, infra.Prefix(Project, o.Stack))
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	var names []string
 	for _, s := range specs {
 		if node == "" || s.Node == node {
-			doc := strings.ReplaceAll(s.CloudInit.UserData, exp.MySQLPassword, guest.MaskedSecret)
-			return fmt.Sprintf("# user-data of node %s (domain %s, address %s)\n%s", s.Node, s.Name, s.Address, doc), nil
+			about = fmt.Sprintf("user-data of node %s (domain %s, address %s)", s.Node, s.Name, s.Address)
+			return about, strings.ReplaceAll(s.CloudInit.UserData, exp.MySQLPassword, guest.MaskedSecret), nil
 		}
 		names = append(names, s.Node)
 	}
-	return "", fmt.Errorf("--node %s: the stack has no such node (it has: %s)", node, strings.Join(names, ", "))
+	return "", "", fmt.Errorf("--node %s: the stack has no such node (it has: %s)", node, strings.Join(names, ", "))
 }
 
 // Run is `footprint run`: up, record, destroy.

@@ -6,11 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"text/tabwriter"
 
@@ -274,34 +272,18 @@ func renderCmd(g *globalFlags) *cobra.Command {
 				return err
 			}
 			o.Set = set
-			doc, err := runner.Render(o, node)
+			about, userData, err := runner.Render(o, node)
 			if err != nil {
 				return err
 			}
-			return writeRendered(cmd.OutOrStdout(), cmd.ErrOrStderr(), doc)
+			fmt.Fprintln(cmd.ErrOrStderr(), "# "+about)
+			_, err = fmt.Fprint(cmd.OutOrStdout(), userData)
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&node, "node", "", "node to render (default: the stack's first)")
 	cmd.Flags().StringArrayVar(&set, "set", nil, "override a stack key, as KEY=VALUE (repeatable)")
 	return cmd
-}
-
-// writeRendered splits what runner.Render returns: the explanation before
-// the user-data goes to stderr, the user-data itself — from its
-// "#cloud-config" line on, byte for byte — to stdout.
-func writeRendered(stdout, stderr io.Writer, doc string) error {
-	const marker = "#cloud-config\n"
-	i := strings.Index(doc, marker)
-	if i < 0 || i > 0 && doc[i-1] != '\n' {
-		return errors.New("render: the user-data does not start with #cloud-config")
-	}
-	if header := doc[:i]; header != "" {
-		if _, err := io.WriteString(stderr, header); err != nil {
-			return err
-		}
-	}
-	_, err := io.WriteString(stdout, doc[i:])
-	return err
 }
 
 func orDash(s string) string {

@@ -122,24 +122,3 @@ func TestRenderNamesTheNodesOfAnUnknownOne(t *testing.T) {
 		t.Errorf("render of an unknown node: %v, stdout %q", err, stdout)
 	}
 }
-
-func TestWriteRenderedSplitsAtTheCloudConfigLine(t *testing.T) {
-	for _, tc := range []struct{ doc, stdout, stderr, err string }{
-		{"# user-data of node k3s\n#cloud-config\nhostname: k3s\n", "#cloud-config\nhostname: k3s\n", "# user-data of node k3s\n", ""},
-		{"#cloud-config\nhostname: k3s\n", "#cloud-config\nhostname: k3s\n", "", ""},
-		{"# about #cloud-config\nhostname: x\n", "", "", "does not start with #cloud-config"},
-		{"hostname: x\n", "", "", "does not start with #cloud-config"},
-	} {
-		var stdout, stderr bytes.Buffer
-		err := writeRendered(&stdout, &stderr, tc.doc)
-		if tc.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.err) || stdout.Len() > 0 {
-				t.Errorf("%q: err %v, stdout %q", tc.doc, err, stdout.String())
-			}
-			continue
-		}
-		if err != nil || stdout.String() != tc.stdout || stderr.String() != tc.stderr {
-			t.Errorf("%q: stdout %q, stderr %q, err %v", tc.doc, stdout.String(), stderr.String(), err)
-		}
-	}
-}
