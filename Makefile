@@ -10,14 +10,19 @@ TEST_IMAGE_DOCKER := build/images/test-bookworm-docker.qcow2
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null)
 SHELLSCRIPTS := scripts/tools.sh scripts/libvirt-netns.sh scripts/kube-artifacts.sh testimage/build.sh $(wildcard testimage/*/*.sh) testimage/standin-mysql/footprint-mysqld guest/agent.sh guest/testdata/stub.sh .ci/run
 
-.PHONY: run test bench tools test-image test-artifacts build lint unit e2e destroy clean
+.PHONY: run test bench tools test-inputs test-image test-artifacts build lint unit e2e destroy clean
 
 ## run: the default experiment (stack `local`: KVM, Ubuntu Minimal from the internet)
 run: tools build
 	$(BIN) run --stack $(STACK)
 
 ## test: everything CI runs: lint, unit tests, and the real-VM end-to-end tests
-test: tools test-image test-artifacts lint unit e2e
+test: tools test-inputs lint unit e2e
+
+# The test images (mostly apt and disk) and the Kubernetes artifacts (mostly
+# compilation) build side by side: on a cold machine that saves minutes.
+test-inputs: tools
+	$(MAKE) -j2 --output-sync=target test-image test-artifacts
 
 ## bench: footprint's own cost and repeatability, measured on the test image (prints a table)
 bench: tools test-image
