@@ -22,8 +22,9 @@
 #
 # Cached under ${XDG_CACHE_HOME:-$HOME/.cache}/footprint/artifacts, keyed by a
 # hash of this script and of every file it builds from. Progress goes to
-# stderr; the last line of stdout is the folder. Needs Go, gcc (runc is cgo),
-# and root with mmdebstrap for the stand-in.
+# stderr; the last line of stdout is the folder. Needs Go, gcc and libseccomp-dev
+# (runc is cgo), and root with mmdebstrap for the stand-in (scripts/tools.sh
+# installs them).
 set -euo pipefail
 
 KUBE_VERSION=v1.36.3
@@ -111,7 +112,9 @@ rt=$ROOT/tools/container-runtime
 	-ldflags "-s -w -X github.com/containerd/containerd/v2/version.Version=$CONTAINERD_VERSION" \
 	-o "$work/containerd/bin/" github.com/containerd/containerd/v2/cmd/containerd \
 	github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2 github.com/containerd/containerd/v2/cmd/ctr)
-(cd "$rt" && CGO_ENABLED=1 "$GO" build -trimpath -tags "netgo osusergo" \
+# With seccomp (libseccomp, linked statically): kubeadm's control-plane pods
+# ask for the RuntimeDefault seccomp profile, which a runc without it refuses.
+(cd "$rt" && CGO_ENABLED=1 "$GO" build -trimpath -tags "seccomp netgo osusergo" \
 	-ldflags "-s -w -X main.version=${RUNC_VERSION#v} -extldflags -static" \
 	-o "$work/out/runc.amd64" github.com/opencontainers/runc)
 (cd "$rt" && CGO_ENABLED=0 "$GO" build -trimpath \
@@ -171,5 +174,7 @@ TMPDIR=$work "$ROOT/testimage/standin-mysql/rootfs.sh" "$sources" "$work/standin
 (cd "$work/out" && find . -type f | sed "s|^\./||" | LC_ALL=C sort | xargs sha256sum >"$work/SHA256SUMS")
 mv "$work/SHA256SUMS" "$work/out/SHA256SUMS"
 mv "$work/out" "$dir"
+# Folders of older recipes are of no further use.
+find "$cache" -mindepth 1 -maxdepth 1 -type d -name 'kubeadm-*' ! -path "$dir" -exec rm -rf {} +
 log "built $dir ($(du -sh "$dir" | cut -f1)) in $(($(date +%s) - start)) s"
 place

@@ -16,7 +16,7 @@ set -o pipefail
 
 APT_PACKAGES="qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients
 mmdebstrap fdisk genisoimage cloud-image-utils shellcheck cloud-init iproute2
-iptables dnsmasq-base xsltproc librsvg2-bin"
+iptables dnsmasq-base xsltproc librsvg2-bin libseccomp-dev pkg-config"
 
 PULUMI_VERSION=v3.274.1
 ACTIONLINT_VERSION=v1.7.10
