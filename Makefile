@@ -10,7 +10,7 @@ TEST_IMAGE_DOCKER := build/images/test-bookworm-docker.qcow2
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null)
 SHELLSCRIPTS := scripts/tools.sh scripts/libvirt-netns.sh scripts/kube-artifacts.sh testimage/build.sh $(wildcard testimage/*/*.sh) testimage/standin-mysql/footprint-mysqld guest/agent.sh guest/testdata/stub.sh .ci/run
 
-.PHONY: run test bench tools test-inputs test-image test-artifacts build lint unit e2e destroy clean
+.PHONY: run test bench tools test-inputs test-image test-artifacts build lint unit e2e e2e-kubeadm destroy clean
 
 ## run: the default experiment (stack `local`: KVM, Ubuntu Minimal from the internet)
 run: tools build
@@ -54,9 +54,19 @@ lint:
 unit:
 	$(GO) test -count=1 ./...
 
+# The real-cluster test is not part of `make test` yet: under software
+# emulation (no nested KVM on CI) the API server of a 1 vCPU guest misses
+# its own one-minute start-up deadlines and crash-loops (README, issue 9).
+KUBEADM_E2E := TestKubeadmOfflineOnRealVMs
+
 e2e:
 	mkdir -p build
-	$(GO) test -count=1 -tags e2e -timeout 85m -v ./e2e/... 2>&1 | tee build/e2e.log; exit $${PIPESTATUS[0]}
+	$(GO) test -count=1 -tags e2e -timeout 85m -v -skip '^$(KUBEADM_E2E)$$' ./e2e/... 2>&1 | tee build/e2e.log; exit $${PIPESTATUS[0]}
+
+## e2e-kubeadm: kubeadm installed offline on real 1 GiB and 2 GiB VMs (needs make test-inputs)
+e2e-kubeadm:
+	mkdir -p build
+	$(GO) test -count=1 -tags e2e -timeout 85m -v -run '^$(KUBEADM_E2E)$$' ./e2e/... 2>&1 | tee build/e2e-kubeadm.log; exit $${PIPESTATUS[0]}
 
 ## destroy: removes what `footprint run --keep` left of a stack
 destroy: build

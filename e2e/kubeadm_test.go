@@ -21,6 +21,10 @@ import (
 // read-only disk, at 1 vCPU / 1 GiB and 1 vCPU / 2 GiB in one run. At 2 GiB
 // the whole sequence must succeed; at 1 GiB whatever happens is the finding
 // and must be recorded, not be an error of footprint.
+//
+// `make e2e-kubeadm` runs it; `make e2e` leaves it out for now: under
+// software emulation the API server misses its own one-minute start-up
+// deadline and kubeadm init never completes (README).
 func TestKubeadmOfflineOnRealVMs(t *testing.T) {
 	arts, err := filepath.EvalSymlinks(filepath.Join(repoRoot(t), "build", "artifacts", "kubeadm"))
 	if err != nil {
