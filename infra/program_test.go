@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/footprint-dev/footprint/profiles"
 	"github.com/footprint-dev/footprint/results"
 	"github.com/footprint-dev/footprint/runner/collect"
 )
@@ -241,12 +242,13 @@ func TestProgramSizesFromConfig(t *testing.T) {
 	}
 }
 
-func TestProgramAllSixProfiles(t *testing.T) {
+func TestProgramEveryDefaultProfile(t *testing.T) {
 	password := "pw-for-the-mocks-0123456789"
 	m, c := runProgram(t, "seed", map[string]string{"footprint:profiles": "", "footprint:mysqlPassword": password})
 	domains := m.ofType("libvirt:index/domain:Domain")
-	if len(domains) != 6 || len(c.targets) != 6 {
-		t.Fatalf("%d domains and %d collections, want one per profile (6)", len(domains), len(c.targets))
+	// The seed's six, KubeSolo and kubeadm.
+	if want := len(profiles.Names()); want != 8 || len(domains) != want || len(c.targets) != want {
+		t.Fatalf("%d domains and %d collections, want one per default profile (%d, expected 8)", len(domains), len(c.targets), want)
 	}
 	addrs := map[string]bool{}
 	for _, d := range domains {
