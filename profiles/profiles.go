@@ -90,9 +90,10 @@ type Kubernetes struct {
 	MinSystemPods *int `yaml:"minSystemPods"`
 }
 
-// Artifact is one file of a profile's offline install. In URL and
-// Checksum, {version} stands for the profile's version, escaped for a URL
-// path, and {versionNoV} for the same without a leading "v".
+// Artifact is one file of a profile's offline install. In URL, Checksum and
+// Image, {version} stands for the profile's version, escaped for a URL path,
+// and {versionNoV} for the same without a leading "v". A URL of the form
+// snap:NAME?channel=C is a snap from the store, with its assertion.
 type Artifact struct {
 	// Path is where the file sits in the profile's artifacts folder.
 	Path string `yaml:"path"`
