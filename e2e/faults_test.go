@@ -49,7 +49,7 @@ func noLeftovers(t *testing.T, h *host, prefix string) {
 func TestFaultyNodesAreRecordedAndNothingLeaks(t *testing.T) {
 	h := newHost(t)
 	dir := project(t, "faults", stackYAML(`  footprint:profiles: [bare, silent, broken]
-  footprint:collectDeadline: 270s
+  footprint:collectDeadline: 360s
 `))
 	start := time.Now()
 	out, code := h.exec(dir, []string{testProfiles(t)}, footprint(t), "run", "--stack", "faults")

@@ -34,7 +34,6 @@ CNI_VERSION=v1.9.1
 PAUSE_VERSION=3.10.2
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SELF=$ROOT/scripts/kube-artifacts.sh
 out_link=''
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -55,7 +54,7 @@ log() { printf 'kube-artifacts.sh: %s\n' "$*" >&2; }
 GO=$(command -v go || echo /usr/local/go/bin/go)
 recipe=$( (
 	cd "$ROOT"
-	find "$SELF" tools/kubernetes tools/container-runtime tools/kube-images testimage/standin-mysql \
+	find scripts/kube-artifacts.sh tools/kubernetes tools/container-runtime tools/kube-images testimage/standin-mysql \
 		-type f | LC_ALL=C sort | xargs sha256sum
 	"$GO" version
 ) | sha256sum | cut -c1-12)
