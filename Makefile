@@ -63,7 +63,7 @@ e2e:
 	mkdir -p build
 	$(GO) test -count=1 -tags e2e -timeout 85m -v -skip '^$(KUBEADM_E2E)$$' ./e2e/... 2>&1 | tee build/e2e.log; exit $${PIPESTATUS[0]}
 
-## e2e-kubeadm: kubeadm installed offline on real 1 GiB and 2 GiB VMs, about 23-30 minutes (needs make test-inputs)
+## e2e-kubeadm: kubeadm installed offline on real 1 GiB and 2 GiB VMs, 23-35 minutes (needs make test-inputs)
 e2e-kubeadm:
 	mkdir -p build
 	$(GO) test -count=1 -tags e2e -timeout 85m -v -run '^$(KUBEADM_E2E)$$' ./e2e/... 2>&1 | tee build/e2e-kubeadm.log; exit $${PIPESTATUS[0]}
