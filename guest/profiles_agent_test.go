@@ -209,8 +209,15 @@ func TestEveryProfileHappyPath(t *testing.T) {
 			if strings.Contains(shown, testPassword) || strings.Contains(shown, b64) {
 				t.Error("the MySQL password appears in the result, the console or a command line")
 			}
-			if manifest, err := os.ReadFile(log + ".manifest"); err == nil && !strings.Contains(string(manifest), b64) {
-				t.Error("the Kubernetes Secret does not carry the password")
+			if manifest, err := os.ReadFile(log + ".manifest"); err == nil {
+				if !strings.Contains(string(manifest), b64) {
+					t.Error("the Kubernetes Secret does not carry the password")
+				}
+				// workloadReady reads the Deployment's ready replicas: they
+				// mean something only with a readiness probe.
+				if !strings.Contains(string(manifest), "readinessProbe:\n            tcpSocket:\n              port: 3306") {
+					t.Errorf("the MySQL Deployment has no TCP readiness probe on 3306:\n%s", manifest)
+				}
 			}
 		})
 	}

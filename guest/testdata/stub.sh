@@ -4,7 +4,7 @@
 # apt-get, dmesg, and the few that would write to the host's /etc). It logs
 # each call to $STUB_LOG and answers as a healthy system would, unless told
 # otherwise:
-#   STUB_MYSQL=down   the MySQL ping never succeeds
+#   STUB_MYSQL=down   MySQL never becomes ready (ping, Deployment status)
 #   STUB_API=down     the API never answers
 #   STUB_DMESG=FILE   the kernel log to print
 #   STUB_PODS=none    kube-system has no pods (as after MicroK8s' HA reset)
@@ -20,6 +20,18 @@ ready_lines() {
 case $me in
 curl)
 	case "$*" in
+	*/deployments/footprint-mysql*) # the MySQL Deployment's status
+		out=/dev/null
+		prev=
+		for a in "$@"; do
+			[ "$prev" = -o ] && out=$a
+			prev=$a
+		done
+		ready=
+		[ "${STUB_MYSQL:-up}" = up ] && ready=',"readyReplicas":1,"availableReplicas":1'
+		printf '{"kind":"Deployment","status":{"observedGeneration":1,"replicas":1%s}}' "$ready" >"$out"
+		printf '200 0.020'
+		;;
 	*http_code*) # the API probe (readiness checks ask without -w)
 		if [ "${STUB_API:-up}" = down ]; then
 			printf '000 %s' "${API_TIMEOUT:-1}"

@@ -66,15 +66,25 @@ spec:
                   key: MYSQL_ROOT_PASSWORD
           ports:
             - containerPort: 3306
+          # Ready when the server accepts connections: the kubelet dials the
+          # pod's port itself (no process started in the container), and the
+          # entrypoint's temporary init server, started with
+          # --skip-networking, never counts.
+          readinessProbe:
+            tcpSocket:
+              port: 3306
+            periodSeconds: 10
+            timeoutSeconds: 5
 EOF
 }
 
-# k8s_workload_ready: MySQL answers inside its pod. TCP to 127.0.0.1 so the
-# entrypoint's temporary init server (started with --skip-networking) never
-# counts.
+# k8s_workload_ready: the Deployment has a ready replica, by the readiness
+# probe above. One curl to the API, as k8s_api: a kubectl exec per try
+# (kubectl, the API server, the kubelet and runc, every few seconds) took
+# the CPU a MySQL stand-in needed for its first start on one slow vCPU.
 k8s_workload_ready() {
-	# shellcheck disable=SC2016 # expanded in the container
-	k8s_kubectl exec deploy/footprint-mysql -c mysql -- sh -c 'MYSQL_PWD="$MYSQL_ROOT_PASSWORD" exec mysqladmin ping -h 127.0.0.1 --protocol=TCP --silent' >/dev/null 2>&1
+	k8s_request /apis/apps/v1/namespaces/default/deployments/footprint-mysql "$RUN_DIR/k8s-api/mysql.json" >/dev/null &&
+		grep -q '"readyReplicas":[1-9]' "$RUN_DIR/k8s-api/mysql.json"
 }
 
 # k8s_kubeconfig_field NAME: the first value of a kubeconfig field.
@@ -94,12 +104,14 @@ k8s_credential() {
 	[ -z "$file" ] || cat "$file" >"$3" 2>/dev/null
 }
 
-# k8s_api: one plain curl request for /readyz with the admin credentials of
-# K8S_KUBECONFIG (kubectl would cost ~50 MiB per call on a 1 GiB guest).
-# Credentials are re-extracted on every call with sed and base64 only,
-# outside the timed request: an x509 client certificate, or a static token
-# (old MicroK8s releases). Prints "<http code> <seconds>".
-k8s_api() {
+# k8s_request PATH OUT: one plain curl request for PATH with the admin
+# credentials of K8S_KUBECONFIG (kubectl would cost ~50 MiB per call on a
+# 1 GiB guest), the body written to OUT. Credentials are re-extracted on
+# every call with sed and base64 only, outside the timed request: an x509
+# client certificate, or a static token (old MicroK8s releases). Prints
+# "<http code> <seconds>"; succeeds on 200 only.
+k8s_request() {
+	url="$K8S_API$1" out=$2
 	d="$RUN_DIR/k8s-api"
 	umask 077
 	mkdir -p "$d"
@@ -113,9 +125,14 @@ k8s_api() {
 		printf 'Authorization: Bearer %s\n' "$(k8s_kubeconfig_field token)" >"$d/auth.header"
 		set -- -H "@$d/auth.header"
 	fi
-	out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time "$API_TIMEOUT" \
-		--cacert "$d/ca.crt" "$@" "$K8S_API/readyz")
-	[ -n "$out" ] || out="000 0"
-	echo "$out"
-	[ "${out%% *}" = 200 ]
+	code=$(curl -s -o "$out" -w '%{http_code} %{time_total}' --max-time "$API_TIMEOUT" \
+		--cacert "$d/ca.crt" "$@" "$url")
+	[ -n "$code" ] || code="000 0"
+	echo "$code"
+	[ "${code%% *}" = 200 ]
+}
+
+# k8s_api: /readyz, as the API probe asks it. Prints "<http code> <seconds>".
+k8s_api() {
+	k8s_request /readyz /dev/null
 }
