@@ -77,6 +77,18 @@ func TestRunBareOnARealVM(t *testing.T) {
 		t.Errorf("console log not saved with the agent's lines (%v)", err)
 	}
 
+	// The virtual hardware as it ran: libvirt's live definition and the
+	// QEMU command line.
+	domainXML, err := os.ReadFile(filepath.Join(runDir, "bare.domain.xml"))
+	if err != nil || !strings.Contains(string(domainXML), "<domain type='qemu'") ||
+		!strings.Contains(string(domainXML), "<name>"+r.Machine.Name+"</name>") || !strings.Contains(string(domainXML), "<memory unit='KiB'>1048576</memory>") {
+		t.Errorf("domain XML not saved as it ran (%v):\n%.600s", err, domainXML)
+	}
+	qemuLog, err := os.ReadFile(filepath.Join(runDir, "bare.qemu.log"))
+	if err != nil || !strings.Contains(string(qemuLog), "qemu-system-x86_64") || !strings.Contains(string(qemuLog), "-name guest="+r.Machine.Name) {
+		t.Errorf("QEMU command line not saved (%v):\n%.600s", err, qemuLog)
+	}
+
 	if left := h.leftovers("footprint-ci"); len(left) > 0 {
 		t.Errorf("left behind after the run: %v", left)
 	}

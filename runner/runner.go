@@ -200,7 +200,7 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	}
 
 	run.Nodes, run.Experiment = readOutputs(bg, stack, say)
-	run.Nodes = accountForEveryNode(run.Nodes, specs, exp, runDir)
+	run.Nodes = accountForEveryNode(bg, run.Nodes, specs, exp, runDir)
 	run.FinishedAt = time.Now().UTC()
 	// Everything measured is on disk before anything is torn down; a report
 	// that fails to render must not keep the machines alive.
@@ -446,14 +446,16 @@ func fromOutput(v any) (results.Result, error) {
 }
 
 // accountForEveryNode keeps a record for every planned node, even one that
-// produced no output at all, and saves each console log into the run folder.
-func accountForEveryNode(nodes []results.Result, specs []machine.Spec, exp config.Experiment, runDir string) []results.Result {
+// produced no output at all, and saves into the run folder each console log
+// and the virtual hardware each node ran on.
+func accountForEveryNode(ctx context.Context, nodes []results.Result, specs []machine.Spec, exp config.Experiment, runDir string) []results.Result {
 	byNode := map[string]int{}
 	for i, r := range nodes {
 		byNode[r.Node] = i
 	}
 	for _, s := range specs {
 		saved := copyConsoleLog(libvirt.ConsoleLogPath(exp.LibvirtURI, s.Name), runDir, s.Node)
+		saveDomain(ctx, exp.LibvirtURI, s, runDir)
 		i, ok := byNode[s.Node]
 		if !ok {
 			nodes = append(nodes, results.Result{Node: s.Node, Profile: s.Profile,
@@ -473,6 +475,20 @@ func accountForEveryNode(nodes []results.Result, specs []machine.Spec, exp confi
 	}
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Node < nodes[j].Node })
 	return nodes
+}
+
+// saveDomain writes NODE.domain.xml, the domain's live definition, and
+// NODE.qemu.log, libvirt's log of its QEMU process, which holds the command
+// line; each only where the host has it.
+func saveDomain(ctx context.Context, uri string, s machine.Spec, runDir string) {
+	if x, err := (libvirt.Host{URI: uri}).DomainXML(ctx, s.Name); err == nil {
+		_ = os.WriteFile(filepath.Join(runDir, s.Node+".domain.xml"), []byte(x), 0o644)
+	}
+	if p := libvirt.QEMULogPath(uri, s.Name); p != "" {
+		if data, err := os.ReadFile(p); err == nil {
+			_ = os.WriteFile(filepath.Join(runDir, s.Node+".qemu.log"), data, 0o644)
+		}
+	}
 }
 
 func copyConsoleLog(src, runDir, node string) string {

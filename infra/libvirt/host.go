@@ -134,6 +134,12 @@ func (h Host) Find(ctx context.Context, prefix string) ([]Object, error) {
 	return found, nil
 }
 
+// DomainXML is a domain's live definition as libvirt reports it: the
+// virtual hardware a figure was measured on, after every default was filled.
+func (h Host) DomainXML(ctx context.Context, name string) (string, error) {
+	return h.virsh(ctx, "dumpxml", name)
+}
+
 func (h Host) volumes(ctx context.Context, pool string) ([]string, error) {
 	out, err := h.virsh(ctx, "vol-list", "--pool", pool)
 	if err != nil {

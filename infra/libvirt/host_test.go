@@ -52,7 +52,10 @@ func TestNamesFitLinux(t *testing.T) {
 	if BridgeName("footprint-ci") == BridgeName("footprint-ci-docker") {
 		t.Error("two stacks share a bridge name")
 	}
-	if ConsoleLogPath("qemu+ssh://lab/system", "x") != "" {
-		t.Error("a remote host's console log cannot be read here")
+	if ConsoleLogPath("qemu+ssh://lab/system", "x") != "" || QEMULogPath("qemu+ssh://lab/system", "x") != "" {
+		t.Error("a remote host's logs cannot be read here")
+	}
+	if c, q := ConsoleLogPath("qemu:///system", "d"), QEMULogPath("qemu:///system", "d"); c != "/var/log/libvirt/qemu/d-console.log" || q != "/var/log/libvirt/qemu/d.log" {
+		t.Errorf("system logs at %q and %q", c, q)
 	}
 }

@@ -65,17 +65,24 @@ func BridgeName(prefix string) string {
 
 // ConsoleLogPath is where virtlogd writes a domain's serial console, or ""
 // when the host is not this one.
-func ConsoleLogPath(uri, domain string) string {
+func ConsoleLogPath(uri, domain string) string { return logPath(uri, domain+"-console.log") }
+
+// QEMULogPath is where libvirt writes a domain's QEMU log, which starts with
+// the command line QEMU ran with; "" when the host is not this one.
+func QEMULogPath(uri, domain string) string { return logPath(uri, domain+".log") }
+
+// logPath is a file of libvirt's QEMU log folder of a local URI.
+func logPath(uri, file string) string {
 	u, err := url.Parse(uri)
 	if err != nil || u.Host != "" {
 		return ""
 	}
 	switch u.Path {
 	case "/system":
-		return filepath.Join("/var/log/libvirt/qemu", domain+"-console.log")
+		return filepath.Join("/var/log/libvirt/qemu", file)
 	case "/session":
 		if d, err := os.UserCacheDir(); err == nil {
-			return filepath.Join(d, "libvirt/qemu/log", domain+"-console.log")
+			return filepath.Join(d, "libvirt/qemu/log", file)
 		}
 	}
 	return ""
