@@ -77,6 +77,17 @@ func TestRunBareOnARealVM(t *testing.T) {
 		t.Errorf("console log not saved with the agent's lines (%v)", err)
 	}
 
+	// The host's view at each guest sample: every page the guest uses is
+	// backed by one the QEMU process holds (the host has no swap).
+	if h, ok := r.HostOf("idle"); !ok || h.Samples != s.Samples || h.PSSMiB <= 0 || h.RSSMiB < s.UsedMiB {
+		t.Errorf("host view of idle %+v against %d guest samples, used %.1f MiB: %+v", h, s.Samples, s.UsedMiB, r.Host)
+	} else {
+		t.Logf("host view: QEMU RSS %.1f MiB, PSS %.1f MiB beside guest used %.1f MiB; balloon %v", h.RSSMiB, h.PSSMiB, s.UsedMiB, r.Host[0].BalloonKiB)
+	}
+	if !strings.Contains(string(md), "## Guest and host (MiB)") {
+		t.Error("report.md has no host view")
+	}
+
 	// The virtual hardware as it ran: libvirt's live definition and the
 	// QEMU command line.
 	domainXML, err := os.ReadFile(filepath.Join(runDir, "bare.domain.xml"))

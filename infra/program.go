@@ -146,7 +146,9 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env ma
 			URL:        fmt.Sprintf("http://%s:%d%s", m.Spec.Address, guest.AgentPort, guest.ResultPath),
 			ConsoleLog: m.ConsoleLog,
 		}
+		stopHost := watchHost(o.Context, m)
 		r, err := o.Collect(o.Context, target, opts)
+		hostView := stopHost()
 		if err != nil {
 			_ = ctx.Log.Warn(err.Error(), &pulumi.LogArgs{Resource: m.Component})
 			// Where the console log is readable, keep what the agent said there
@@ -161,6 +163,7 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env ma
 		}
 		r.Node = m.Spec.Node
 		r.Profile = m.Spec.Profile
+		r.Host = hostView
 		r.Machine = &results.Machine{
 			Name: m.Spec.Name, Address: m.Spec.Address.String(), VCPUs: m.Spec.VCPUs, MemoryMiB: m.Spec.MemoryMiB, Repeat: m.Spec.Repeat, DiskGiB: m.Spec.DiskGiB,
 			DomainType: env.DomainType, Hypervisor: m.Hypervisor, Image: env.Image.Ref, ImageSHA256: env.Image.SHA256,

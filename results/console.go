@@ -148,3 +148,18 @@ func num(s string) float64 {
 	v, _ := strconv.ParseFloat(s, 64)
 	return v
 }
+
+// SampleLine reads one console line: the phase and guest uptime of the
+// node's agent's sample line, ok false for any other line.
+func SampleLine(line, node string) (phase string, uptime float64, ok bool) {
+	prefix := ConsolePrefix + "node=" + node + " "
+	i := strings.Index(line, prefix)
+	if i < 0 {
+		return "", 0, false
+	}
+	kind, fields := parseFields(strings.TrimSpace(line[i+len(prefix):]))
+	if kind != "sample" || fields["phase"] == "" {
+		return "", 0, false
+	}
+	return fields["phase"], num(fields["uptime"]), true
+}

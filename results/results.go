@@ -59,6 +59,44 @@ type Result struct {
 	// Filled in by footprint on the host, not by the agent.
 	Machine    *Machine `json:"machine,omitempty"`
 	Collection *Collect `json:"collection,omitempty"`
+	// Host is the hypervisor's view of the node at each of the guest's
+	// samples, where the backend can see its process.
+	Host []HostSample `json:"hostView,omitempty"`
+}
+
+// HostSample is the host's side of one guest sample, taken as the host saw
+// the guest's sample line: the QEMU process's resident and proportional set
+// sizes and the balloon statistics libvirt reports, by libvirt's names, in
+// KiB. Guest and host disagree by design: the host counts every page the
+// guest ever touched and has not given back.
+type HostSample struct {
+	Phase              string           `json:"phase"`
+	GuestUptimeSeconds float64          `json:"guestUptimeSeconds"`
+	RSSKiB             int64            `json:"qemuRssKiB"`
+	PSSKiB             int64            `json:"qemuPssKiB"`
+	BalloonKiB         map[string]int64 `json:"balloonKiB,omitempty"`
+}
+
+// HostSummary is the median host view of one phase's samples.
+type HostSummary struct {
+	Samples int
+	RSSMiB  float64
+	PSSMiB  float64
+}
+
+// HostOf is the median host view of a phase, if the host saw any sample.
+func (r Result) HostOf(phase string) (HostSummary, bool) {
+	var rss, pss []int64
+	for _, h := range r.Host {
+		if h.Phase == phase {
+			rss = append(rss, h.RSSKiB)
+			pss = append(pss, h.PSSKiB)
+		}
+	}
+	if len(rss) == 0 {
+		return HostSummary{}, false
+	}
+	return HostSummary{Samples: len(rss), RSSMiB: MiB(median(rss)), PSSMiB: MiB(median(pss))}, true
 }
 
 // OS is what the guest says it runs.

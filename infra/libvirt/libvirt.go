@@ -5,6 +5,7 @@
 package libvirt
 
 import (
+	"context"
 	"fmt"
 	"hash/fnv"
 	"net/url"
@@ -104,13 +105,18 @@ func (Backend) Provision(ctx *pulumi.Context, env machine.Environment, specs []m
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, machine.Machine{
+		m := machine.Machine{
 			Spec:       s,
 			Component:  node,
 			Created:    node.Domain.ID(),
 			ConsoleLog: ConsoleLogPath(env.URI, s.Name),
 			Hypervisor: "libvirt/" + env.DomainType,
-		})
+		}
+		if pidFile := qemuPIDPath(env.URI, s.Name); pidFile != "" {
+			h, name := Host{URI: env.URI}, s.Name
+			m.HostView = func(ctx context.Context) (machine.HostView, error) { return h.View(ctx, name, pidFile) }
+		}
+		out = append(out, m)
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@
 package machine
 
 import (
+	"context"
 	"net/netip"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -53,6 +54,18 @@ type Machine struct {
 	ConsoleLog string
 	// Hypervisor names the backend and domain type, for the report.
 	Hypervisor string
+	// HostView reads the hypervisor's side of the machine's memory now; nil
+	// where the backend cannot see the machine's process.
+	HostView func(context.Context) (HostView, error)
+}
+
+// HostView is what the host holds for a machine at one moment, in KiB: the
+// hypervisor process's resident and proportional set sizes and the balloon
+// statistics the hypervisor reports, by its own names.
+type HostView struct {
+	RSSKiB     int64
+	PSSKiB     int64
+	BalloonKiB map[string]int64
 }
 
 // Backend creates the shared resources of a stack and its machines.

@@ -190,6 +190,7 @@ func Markdown(run Run) string {
 		writeRepeats(&b, groups)
 	}
 	writeBreakdowns(&b, nodes)
+	writeHostView(&b, nodes)
 	b.WriteString("\n## Timings (seconds)\n\n| System | Cloud-init done (uptime) | Install | Ready | Workload ready | Result at (uptime) | Collection |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range nodes {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Node,
