@@ -88,6 +88,17 @@ func TestRunBareOnARealVM(t *testing.T) {
 		t.Error("report.md has no host view")
 	}
 
+	// Memory over time, from the agent's start to the last sample.
+	if tl := r.Timeline; tl == nil || len(tl.Points) < 2 || tl.Points[0][0] > phaseEnd(r, "boot")+1 ||
+		tl.Points[len(tl.Points)-1][0] < phaseEnd(r, "idle")-float64(tl.IntervalSeconds)-1 {
+		t.Errorf("timeline %+v does not span boot (%.1f s) to idle (%.1f s)", tl, phaseEnd(r, "boot"), phaseEnd(r, "idle"))
+	} else {
+		t.Logf("timeline: %d points every %d s from %.1f s to %.1f s", len(tl.Points), tl.IntervalSeconds, tl.Points[0][0], tl.Points[len(tl.Points)-1][0])
+	}
+	if _, err := os.Stat(filepath.Join(runDir, "bare.timeline.svg")); err != nil {
+		t.Errorf("no timeline chart: %v", err)
+	}
+
 	// The virtual hardware as it ran: libvirt's live definition and the
 	// QEMU command line.
 	domainXML, err := os.ReadFile(filepath.Join(runDir, "bare.domain.xml"))

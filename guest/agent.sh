@@ -32,7 +32,7 @@ fi
 : "${INSTALL_TIMEOUT:=1800}" "${READY_TIMEOUT:=900}" "${WORKLOAD_TIMEOUT:=900}"
 : "${API_ATTEMPTS:=5}" "${API_TIMEOUT:=10}" "${API_CLIENT:=}"
 : "${VERSION:=}" "${WORKLOAD_IMAGE:=mysql:8.4}" "${UNITS:=}" "${PREINSTALLED:=0}" "${MYSQL_PASSWORD:=}"
-: "${ARTIFACTS_LABEL:=}"
+: "${ARTIFACTS_LABEL:=}" "${TIMELINE_INTERVAL:=5}" "${TIMELINE_POINTS:=512}"
 # What the profile hooks may read; RUN_DIR is their root-only scratch folder,
 # ARTIFACTS the read-only folder of an offline install, FACTS a file of
 # "key=value" lines that the result records.
@@ -53,6 +53,7 @@ retry_pause=${FOOTPRINT_RETRY_PAUSE:-5}
 www=$state/www
 result=$www/result.json
 hook_log=$state/hooks.log
+timeline_file=$state/timeline
 
 phases=""
 samples=""
@@ -62,6 +63,8 @@ status=running
 detail=""
 system_version=""
 agent_rss=""
+timeline_json=""
+timeline_pid=""
 up=0
 
 say() {
@@ -92,6 +95,7 @@ write_result() {
 		[ -z "$agent_rss" ] || printf ',"agentRssKiB":%s' "$agent_rss"
 		[ -z "$api_json" ] || printf ',"api":%s' "$api_json"
 		facts_json
+		[ -z "$timeline_json" ] || printf ',"timeline":%s' "$timeline_json"
 		printf ',"phases":[%s],"samples":[%s],"breakdowns":[%s]}\n' "$phases" "$samples" "$breakdowns"
 	} >"$tmp" && mv -f "$tmp" "$result"
 }
@@ -332,6 +336,69 @@ api_probe() {
 	phase api ok "$started"
 }
 
+# mem_now: used and available KiB now, builtins only.
+mem_now() {
+	mt=0 ma=0
+	while read -r key value _; do
+		case $key in
+		MemTotal:) mt=$value ;;
+		MemAvailable:) ma=$value ;;
+		esac
+	done <"$proc/meminfo"
+	used=$((mt - ma))
+}
+
+# timeline_loop: memory over time, from the agent's start to its result:
+# "uptime:used:available" every $step seconds in one variable, builtins
+# only but for sleep. When it holds TIMELINE_POINTS points it keeps every
+# other one and doubles the step, so it always spans the whole run in
+# bounded memory. Written once, when the agent asks (TERM).
+timeline_loop() {
+	step=$TIMELINE_INTERVAL points="" n=0
+	trap 'kill "$!" 2>/dev/null; printf "%s\n%s\n" "$step" "$points" >"$timeline_file.tmp" && mv -f "$timeline_file.tmp" "$timeline_file"; exit 0' TERM
+	while :; do
+		read_uptime
+		mem_now
+		points="$points $up:$used:$ma"
+		n=$((n + 1))
+		[ "$n" -lt "$TIMELINE_POINTS" ] || timeline_halve
+		sleep "$step" &
+		wait "$!"
+	done
+}
+
+timeline_halve() {
+	kept="" i=0
+	for p in $points; do
+		[ $((i % 2)) -eq 1 ] || kept="$kept $p"
+		i=$((i + 1))
+	done
+	points=$kept n=$(((n + 1) / 2)) step=$((step * 2))
+}
+
+# timeline_start / timeline_stop: the loop in the background, and its
+# points as JSON once it has written them.
+timeline_start() {
+	[ "$TIMELINE_INTERVAL" -gt 0 ] || return 0
+	rm -f "$timeline_file"
+	timeline_loop </dev/null >/dev/null 2>&1 &
+	timeline_pid=$!
+}
+
+timeline_stop() {
+	[ -n "$timeline_pid" ] || return 0
+	kill -TERM "$timeline_pid" 2>/dev/null
+	wait "$timeline_pid" 2>/dev/null
+	timeline_pid=""
+	{ read -r step && read -r pts; } <"$timeline_file" 2>/dev/null || return 0
+	json=""
+	for p in $pts; do
+		u=${p%%:*} rest=${p#*:}
+		json="${json:+$json,}[$u,${rest%%:*},${rest#*:}]"
+	done
+	timeline_json="{\"intervalSeconds\":$step,\"points\":[$json]}"
+}
+
 read_os() {
 	os_name=unknown
 	while IFS='=' read -r k v; do
@@ -431,6 +498,7 @@ fi
 
 read_uptime
 agent_started=$up
+timeline_start
 # Started by runcmd with --no-block and ordered after cloud-final.service, so
 # cloud-init is done; the boot-finished file is the belt to those braces.
 while [ ! -e "$boot_finished" ]; do
@@ -443,6 +511,7 @@ if measure; then
 	status=ok
 fi
 read_agent_rss
+timeline_stop
 write_result
 say "phase=done status=$status uptime=$up"
 serve

@@ -277,3 +277,37 @@ func TestAgentFailsCleanlyWithoutTheArtifactsDisk(t *testing.T) {
 		t.Errorf("status %s phases %q detail %q", r.Status, r.PhaseList(), r.Detail)
 	}
 }
+
+// The timeline spans the whole run in bounded memory: at most
+// TIMELINE_POINTS points, the step doubled each time it halves them.
+func TestAgentTimelineIsBoundedAndWrittenOnce(t *testing.T) {
+	p, _ := profiles.Get("bare")
+	for _, tc := range []struct {
+		env          string
+		maxPoints    int
+		minIntervalS int
+	}{
+		{"TIMELINE_INTERVAL=1\n", 512, 1},
+		{"TIMELINE_INTERVAL=1\nTIMELINE_POINTS=2\nSETTLE=4\n", 2, 2},
+	} {
+		a := newAgentRun(t, p, tc.env)
+		r, _ := a.run(t)
+		tl := r.Timeline
+		if tl == nil || len(tl.Points) == 0 || len(tl.Points) > tc.maxPoints || tl.IntervalSeconds < tc.minIntervalS {
+			t.Fatalf("%q: timeline %+v", tc.env, tl)
+		}
+		for _, pt := range tl.Points {
+			if pt[0] != 42.5 || pt[1] != 996452-832612 || pt[2] != 832612 {
+				t.Errorf("%q: point %v, want [42.5 used available] of the fixture", tc.env, pt)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(a.dir, "state/timeline")); err != nil {
+			t.Errorf("%q: the loop's file: %v", tc.env, err)
+		}
+	}
+	// Off when asked.
+	r, _ := newAgentRun(t, p, "TIMELINE_INTERVAL=0\n").run(t)
+	if r.Timeline != nil {
+		t.Errorf("timeline with TIMELINE_INTERVAL=0: %+v", r.Timeline)
+	}
+}

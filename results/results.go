@@ -55,6 +55,9 @@ type Result struct {
 	// kubeadm install that skipped checks a 1 vCPU / 1 GiB VM fails. Absent
 	// from older documents, which read the same.
 	Facts map[string]string `json:"facts,omitempty"`
+	// Timeline is used and available memory from the agent's start to its
+	// result, beside the phase samples.
+	Timeline *Timeline `json:"timeline,omitempty"`
 
 	// Filled in by footprint on the host, not by the agent.
 	Machine    *Machine `json:"machine,omitempty"`
@@ -62,6 +65,14 @@ type Result struct {
 	// Host is the hypervisor's view of the node at each of the guest's
 	// samples, where the backend can see its process.
 	Host []HostSample `json:"hostView,omitempty"`
+}
+
+// Timeline is the agent's time series of memory: points of guest uptime
+// (seconds), used and available (KiB), IntervalSeconds apart at the end of
+// the run (the agent halves its resolution to stay bounded).
+type Timeline struct {
+	IntervalSeconds int          `json:"intervalSeconds"`
+	Points          [][3]float64 `json:"points"`
 }
 
 // HostSample is the host's side of one guest sample, taken as the host saw

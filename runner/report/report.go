@@ -82,6 +82,16 @@ func Render(dir string, run Run) error {
 	} else if err := writeAtomic(filepath.Join(dir, ChartFile), data); err != nil {
 		errs = append(errs, err)
 	}
+	for _, r := range run.Nodes {
+		if r.Timeline == nil {
+			continue
+		}
+		if data, err := TimelineChart(r); err != nil {
+			errs = append(errs, err)
+		} else if err := writeAtomic(filepath.Join(dir, r.Node+TimelineSuffix), data); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -191,6 +201,7 @@ func Markdown(run Run) string {
 	}
 	writeBreakdowns(&b, nodes)
 	writeHostView(&b, nodes)
+	writeTimelines(&b, nodes)
 	b.WriteString("\n## Timings (seconds)\n\n| System | Cloud-init done (uptime) | Install | Ready | Workload ready | Result at (uptime) | Collection |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range nodes {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Node,
