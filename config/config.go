@@ -40,6 +40,9 @@ const (
 	KeyVCPUs           = "vcpus"
 	KeyMemoryMiB       = "memoryMiB"
 	KeySettle          = "settle"
+	KeySettleTolerance = "settleToleranceMiB"
+	KeySettleWindow    = "settleWindow"
+	KeySettleMax       = "settleMax"
 	KeySamples         = "samples"
 	KeySampleInterval  = "sampleInterval"
 	KeyCollectDeadline = "collectDeadline"
@@ -74,14 +77,19 @@ type Experiment struct {
 	VCPUs       int
 	MemoryMiB   int
 	// MemorySizesMiB is the sweep; a single size unless the stack sets it.
-	MemorySizesMiB  []int
-	Repeats         int
-	DiskGiB         int
-	Settle          time.Duration
-	Samples         int
-	SampleInterval  time.Duration
-	CollectDeadline time.Duration
-	PoolPath        string
+	MemorySizesMiB []int
+	Repeats        int
+	DiskGiB        int
+	Settle         time.Duration
+	// SettleToleranceMiB > 0 is the settle rule: after Settle, wait until
+	// used stays within it over SettleWindow, for at most SettleMax.
+	SettleToleranceMiB int
+	SettleWindow       time.Duration
+	SettleMax          time.Duration
+	Samples            int
+	SampleInterval     time.Duration
+	CollectDeadline    time.Duration
+	PoolPath           string
 	// Versions override profiles' default versions, by profile name.
 	Versions        map[string]string
 	WorkloadImage   string
@@ -192,6 +200,8 @@ func defaults(src Source) Experiment {
 		DiskGiB:         10,
 		Repeats:         1,
 		Settle:          60 * time.Second,
+		SettleWindow:    60 * time.Second,
+		SettleMax:       10 * time.Minute,
 		Samples:         5,
 		SampleInterval:  5 * time.Second,
 		CollectDeadline: 30 * time.Minute,
@@ -331,6 +341,9 @@ var parsers = map[string]parser{
 		return nil
 	},
 	KeySettle:          durationIn(0, 24*time.Hour, func(e *Experiment, d time.Duration) { e.Settle = d }),
+	KeySettleTolerance: intIn(1, MaxMemoryMiB, func(e *Experiment, v int) { e.SettleToleranceMiB = v }),
+	KeySettleWindow:    durationIn(10*time.Second, time.Hour, func(e *Experiment, d time.Duration) { e.SettleWindow = d }),
+	KeySettleMax:       durationIn(10*time.Second, 24*time.Hour, func(e *Experiment, d time.Duration) { e.SettleMax = d }),
 	KeySamples:         intIn(1, MaxSamples, func(e *Experiment, v int) { e.Samples = v }),
 	KeySampleInterval:  durationIn(time.Second, time.Hour, func(e *Experiment, d time.Duration) { e.SampleInterval = d }),
 	KeyCollectDeadline: durationIn(time.Minute, 24*time.Hour, func(e *Experiment, d time.Duration) { e.CollectDeadline = d }),
@@ -582,7 +595,15 @@ func (e Experiment) crossCheck(src Source, values map[string]string) error {
 			return fmt.Errorf("%s:%s: profile %q is preinstalled: it installs nothing", Namespace, KeyArtifacts, p)
 		}
 	}
-	if need := e.Settle + time.Duration(e.Samples)*e.SampleInterval; e.CollectDeadline <= need {
+	if e.SettleToleranceMiB > 0 && e.SettleMax < e.SettleWindow {
+		return fmt.Errorf("%s:%s: %s is shorter than %s (%s): the rule could never be met",
+			Namespace, KeySettleMax, e.SettleMax, KeySettleWindow, e.SettleWindow)
+	}
+	settle := e.Settle
+	if e.SettleToleranceMiB > 0 {
+		settle += e.SettleMax
+	}
+	if need := settle + time.Duration(e.Samples)*e.SampleInterval; e.CollectDeadline <= need {
 		return fmt.Errorf("%s:%s: %s is not longer than settle plus samples (%s)",
 			Namespace, KeyCollectDeadline, e.CollectDeadline, need)
 	}

@@ -61,6 +61,10 @@ func TestValuesAreRead(t *testing.T) {
 		e.Settle != 30*time.Second || e.Samples != 4 || e.CollectDeadline != 15*time.Minute || e.PoolPath != "/srv/pools/fp" {
 		t.Errorf("parsed: %+v", e)
 	}
+	e, err = Parse(map[string]string{"settleToleranceMiB": "3", "settleWindow": "90s", "settleMax": "5m"}, src)
+	if err != nil || e.SettleToleranceMiB != 3 || e.SettleWindow != 90*time.Second || e.SettleMax != 5*time.Minute {
+		t.Errorf("settle rule: %+v %v", e, err)
+	}
 	// comma-separated lists work too (for --set)
 	e, err = Parse(map[string]string{"profiles": "bare, docker"}, src)
 	if err != nil || strings.Join(e.Profiles, ",") != "bare,docker" {
@@ -105,6 +109,10 @@ func TestMalformedStacksFailWithOneLineNamingTheKey(t *testing.T) {
 		{"interval zero", map[string]string{"sampleInterval": "0s"}, "sampleInterval", "out of range"},
 		{"deadline zero", map[string]string{"collectDeadline": "0s"}, "collectDeadline", "out of range"},
 		{"deadline shorter than settle plus samples", map[string]string{"settle": "50m", "collectDeadline": "30m"}, "collectDeadline", "settle plus samples"},
+		{"settle tolerance zero", map[string]string{"settleToleranceMiB": "0"}, "settleToleranceMiB", "out of range"},
+		{"settle window too short", map[string]string{"settleWindow": "1s"}, "settleWindow", "out of range"},
+		{"settle cap below window", map[string]string{"settleToleranceMiB": "3", "settleWindow": "2m", "settleMax": "1m"}, "settleMax", "never be met"},
+		{"deadline shorter than the settle cap", map[string]string{"settleToleranceMiB": "3", "settleMax": "2h", "collectDeadline": "90m"}, "collectDeadline", "settle plus samples"},
 		{"relative pool path", map[string]string{"poolPath": "pools/fp"}, "poolPath", "absolute"},
 		{"pool at root", map[string]string{"poolPath": "/"}, "poolPath", "absolute"},
 		{"typo", map[string]string{"memoryMib": "1024"}, "memoryMib", "did you mean memoryMiB"},

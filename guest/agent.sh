@@ -33,6 +33,7 @@ fi
 : "${API_ATTEMPTS:=5}" "${API_TIMEOUT:=10}" "${API_CLIENT:=}"
 : "${VERSION:=}" "${WORKLOAD_IMAGE:=mysql:8.4}" "${UNITS:=}" "${PREINSTALLED:=0}" "${MYSQL_PASSWORD:=}"
 : "${ARTIFACTS_LABEL:=}" "${TIMELINE_INTERVAL:=5}" "${TIMELINE_POINTS:=512}"
+: "${SETTLE_TOLERANCE_KIB:=0}" "${SETTLE_WINDOW:=60}" "${SETTLE_MAX:=600}"
 # What the profile hooks may read; RUN_DIR is their root-only scratch folder,
 # ARTIFACTS the read-only folder of an offline install, FACTS a file of
 # "key=value" lines that the result records.
@@ -91,7 +92,10 @@ write_result() {
 		printf ',"os":{"prettyName":"%s","kernel":"%s"}' "$(json_escape "$os_name")" "$(json_escape "$kernel")"
 		[ -z "$VERSION" ] || printf ',"requestedVersion":"%s"' "$(json_escape "$VERSION")"
 		[ -z "$system_version" ] || printf ',"systemVersion":"%s"' "$(json_escape "$system_version")"
-		printf ',"settings":{"settleSeconds":%s,"samples":%s,"intervalSeconds":%s}' "$SETTLE" "$SAMPLES" "$INTERVAL"
+		printf ',"settings":{"settleSeconds":%s,"samples":%s,"intervalSeconds":%s' "$SETTLE" "$SAMPLES" "$INTERVAL"
+		[ "$SETTLE_TOLERANCE_KIB" -le 0 ] ||
+			printf ',"settleRule":{"toleranceKiB":%s,"windowSeconds":%s,"maxSeconds":%s}' "$SETTLE_TOLERANCE_KIB" "$SETTLE_WINDOW" "$SETTLE_MAX"
+		printf '}'
 		[ -z "$agent_rss" ] || printf ',"agentRssKiB":%s' "$agent_rss"
 		[ -z "$api_json" ] || printf ',"api":%s' "$api_json"
 		facts_json
@@ -231,11 +235,45 @@ take_samples() {
 	phase "$1" ok "$started"
 }
 
+# settle NAME: the fixed wait, then, with a tolerance set, the settle rule:
+# the phase ends "unsettled" when the cap passes first.
 settle() {
 	read_uptime
 	started=$up
 	sleep "$SETTLE"
-	phase "$1" ok "$started"
+	st=ok
+	if [ "$SETTLE_TOLERANCE_KIB" -gt 0 ] && ! settled; then
+		st=unsettled
+	fi
+	phase "$1" "$st" "$started"
+}
+
+# settled: waits until used has stayed within SETTLE_TOLERANCE_KIB over the
+# last SETTLE_WINDOW seconds, reading it every twelfth of the window
+# (builtins only), for at most SETTLE_MAX seconds; 1 when the cap passed.
+settled() {
+	step=$((SETTLE_WINDOW / 12))
+	[ "$step" -ge 1 ] || step=1
+	need=$((SETTLE_WINDOW / step + 1)) win="" n=0 waited=0
+	while :; do
+		mem_now
+		win="$win $used" n=$((n + 1))
+		if [ "$n" -gt "$need" ]; then
+			win=${win# }
+			win=" ${win#* }" n=$need
+		fi
+		if [ "$n" -eq "$need" ]; then
+			lo=$used hi=$used
+			for v in $win; do
+				[ "$v" -ge "$lo" ] || lo=$v
+				[ "$v" -le "$hi" ] || hi=$v
+			done
+			[ $((hi - lo)) -gt "$SETTLE_TOLERANCE_KIB" ] || return 0
+		fi
+		[ "$waited" -lt "$SETTLE_MAX" ] || return 1
+		sleep "$step"
+		waited=$((waited + step))
+	done
 }
 
 cgroup_kib() {

@@ -1,11 +1,13 @@
 package guest
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/footprint-dev/footprint/profiles"
 	"github.com/footprint-dev/footprint/results"
@@ -309,5 +311,53 @@ func TestAgentTimelineIsBoundedAndWrittenOnce(t *testing.T) {
 	r, _ := newAgentRun(t, p, "TIMELINE_INTERVAL=0\n").run(t)
 	if r.Timeline != nil {
 		t.Errorf("timeline with TIMELINE_INTERVAL=0: %+v", r.Timeline)
+	}
+}
+
+// The settle rule: memory that holds still settles after one window; memory
+// that keeps moving by more than the tolerance is "unsettled" at the cap,
+// and the samples are taken all the same. The rule is in the settings.
+func TestAgentSettleRule(t *testing.T) {
+	p, _ := profiles.Get("bare")
+	rule := "SETTLE_TOLERANCE_KIB=3072\nSETTLE_WINDOW=2\nSETTLE_MAX=4\n"
+
+	a := newAgentRun(t, p, rule)
+	r, _ := a.run(t)
+	if got := r.PhaseList(); got != "boot=ok install=skipped ready=skipped settle=ok idle=ok" {
+		t.Errorf("still memory: phases %s", got)
+	}
+	if sr := r.Settings.SettleRule; sr == nil || sr.ToleranceKiB != 3072 || sr.WindowSeconds != 2 || sr.MaxSeconds != 4 {
+		t.Errorf("settings %+v", r.Settings)
+	}
+
+	// The fixture's MemAvailable moves by 8 MiB every 0.3 s.
+	a = newAgentRun(t, p, rule)
+	meminfo := filepath.Join(a.dir, "proc/meminfo")
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(300 * time.Millisecond):
+			}
+			avail := 832612 - int64(i%2)*8192
+			text := strings.Replace(fixtureMeminfo, "MemAvailable:     832612 kB", fmt.Sprintf("MemAvailable:     %d kB", avail), 1)
+			tmp := meminfo + ".tmp"
+			if os.WriteFile(tmp, []byte(text), 0o644) == nil {
+				os.Rename(tmp, meminfo)
+			}
+		}
+	}()
+	r, _ = a.run(t)
+	close(stop)
+	<-done
+	if got := r.PhaseList(); got != "boot=ok install=skipped ready=skipped settle="+results.PhaseUnsettled+" idle=ok" {
+		t.Errorf("moving memory: phases %s", got)
+	}
+	if len(r.Samples) != 3 {
+		t.Errorf("%d samples after an unsettled phase, want 3", len(r.Samples))
 	}
 }

@@ -42,17 +42,23 @@ type Node struct {
 
 // AgentSettings are the measuring parameters; durations in whole seconds.
 type AgentSettings struct {
-	SettleSeconds   int
-	Samples         int
-	IntervalSeconds int
-	Version         string // of the system the profile installs
-	Preinstalled    bool   // the image already has the system: skip install
-	WorkloadImage   string
-	InstallTimeout  int
-	ReadyTimeout    int
-	WorkloadTimeout int
-	APIAttempts     int
-	APITimeout      int
+	SettleSeconds int
+	// SettleToleranceKiB > 0 turns the settle rule on: after the fixed
+	// settle, wait until used stays within it over SettleWindowSeconds, for
+	// at most SettleMaxSeconds.
+	SettleToleranceKiB  int
+	SettleWindowSeconds int
+	SettleMaxSeconds    int
+	Samples             int
+	IntervalSeconds     int
+	Version             string // of the system the profile installs
+	Preinstalled        bool   // the image already has the system: skip install
+	WorkloadImage       string
+	InstallTimeout      int
+	ReadyTimeout        int
+	WorkloadTimeout     int
+	APIAttempts         int
+	APITimeout          int
 	// MySQLPassword goes to a root-only file, never to the settings file.
 	MySQLPassword string
 	// ArtifactsLabel, when set, is the label of a read-only disk with the
@@ -144,24 +150,27 @@ func AgentEnv(n Node) string {
 		preinstalled = "1"
 	}
 	vars := map[string]string{
-		"NODE":             n.Name,
-		"PROFILE":          n.Profile.Name,
-		"ADDRESS":          n.Address,
-		"PORT":             fmt.Sprint(AgentPort),
-		"SETTLE":           fmt.Sprint(a.SettleSeconds),
-		"SAMPLES":          fmt.Sprint(a.Samples),
-		"INTERVAL":         fmt.Sprint(a.IntervalSeconds),
-		"VERSION":          a.Version,
-		"PREINSTALLED":     preinstalled,
-		"WORKLOAD_IMAGE":   a.WorkloadImage,
-		"INSTALL_TIMEOUT":  fmt.Sprint(a.InstallTimeout),
-		"READY_TIMEOUT":    fmt.Sprint(a.ReadyTimeout),
-		"WORKLOAD_TIMEOUT": fmt.Sprint(a.WorkloadTimeout),
-		"API_ATTEMPTS":     fmt.Sprint(a.APIAttempts),
-		"API_TIMEOUT":      fmt.Sprint(a.APITimeout),
-		"API_CLIENT":       n.Profile.APIClient,
-		"UNITS":            strings.Join(n.Profile.Units, " "),
-		"ARTIFACTS_LABEL":  a.ArtifactsLabel,
+		"NODE":                 n.Name,
+		"PROFILE":              n.Profile.Name,
+		"ADDRESS":              n.Address,
+		"PORT":                 fmt.Sprint(AgentPort),
+		"SETTLE":               fmt.Sprint(a.SettleSeconds),
+		"SETTLE_TOLERANCE_KIB": fmt.Sprint(a.SettleToleranceKiB),
+		"SETTLE_WINDOW":        fmt.Sprint(a.SettleWindowSeconds),
+		"SETTLE_MAX":           fmt.Sprint(a.SettleMaxSeconds),
+		"SAMPLES":              fmt.Sprint(a.Samples),
+		"INTERVAL":             fmt.Sprint(a.IntervalSeconds),
+		"VERSION":              a.Version,
+		"PREINSTALLED":         preinstalled,
+		"WORKLOAD_IMAGE":       a.WorkloadImage,
+		"INSTALL_TIMEOUT":      fmt.Sprint(a.InstallTimeout),
+		"READY_TIMEOUT":        fmt.Sprint(a.ReadyTimeout),
+		"WORKLOAD_TIMEOUT":     fmt.Sprint(a.WorkloadTimeout),
+		"API_ATTEMPTS":         fmt.Sprint(a.APIAttempts),
+		"API_TIMEOUT":          fmt.Sprint(a.APITimeout),
+		"API_CLIENT":           n.Profile.APIClient,
+		"UNITS":                strings.Join(n.Profile.Units, " "),
+		"ARTIFACTS_LABEL":      a.ArtifactsLabel,
 	}
 	keys := make([]string, 0, len(vars))
 	for k := range vars {

@@ -98,19 +98,22 @@ func Plan(exp config.Experiment, prefix string) ([]machine.Spec, error) {
 
 func agentSettings(exp config.Experiment, p profiles.Profile) guest.AgentSettings {
 	return guest.AgentSettings{
-		SettleSeconds:   seconds(exp.Settle),
-		Samples:         exp.Samples,
-		IntervalSeconds: seconds(exp.SampleInterval),
-		Version:         exp.Version(p.Name, p.DefaultVersion),
-		Preinstalled:    exp.Preinstalled[p.Name],
-		WorkloadImage:   exp.WorkloadImage,
-		InstallTimeout:  seconds(exp.InstallTimeout),
-		ReadyTimeout:    seconds(exp.ReadyTimeout),
-		WorkloadTimeout: seconds(exp.WorkloadTimeout),
-		APIAttempts:     exp.APIAttempts,
-		APITimeout:      seconds(exp.APITimeout),
-		MySQLPassword:   exp.MySQLPassword,
-		ArtifactsLabel:  artifactsLabel(exp, p.Name),
+		SettleSeconds:       seconds(exp.Settle),
+		SettleToleranceKiB:  exp.SettleToleranceMiB * 1024,
+		SettleWindowSeconds: seconds(exp.SettleWindow),
+		SettleMaxSeconds:    seconds(exp.SettleMax),
+		Samples:             exp.Samples,
+		IntervalSeconds:     seconds(exp.SampleInterval),
+		Version:             exp.Version(p.Name, p.DefaultVersion),
+		Preinstalled:        exp.Preinstalled[p.Name],
+		WorkloadImage:       exp.WorkloadImage,
+		InstallTimeout:      seconds(exp.InstallTimeout),
+		ReadyTimeout:        seconds(exp.ReadyTimeout),
+		WorkloadTimeout:     seconds(exp.WorkloadTimeout),
+		APIAttempts:         exp.APIAttempts,
+		APITimeout:          seconds(exp.APITimeout),
+		MySQLPassword:       exp.MySQLPassword,
+		ArtifactsLabel:      artifactsLabel(exp, p.Name),
 	}
 }
 

@@ -3,8 +3,10 @@ package infra
 import (
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/footprint-dev/footprint/config"
+	"github.com/footprint-dev/footprint/profiles"
 )
 
 func TestPlanExpandsProfilesSizesAndRepeats(t *testing.T) {
@@ -69,5 +71,14 @@ func TestPlanKeepsTheSeedsNamesForOneRun(t *testing.T) {
 	}
 	if got := NodeName("k3s", 2048, 3, false, true); got != "k3s-r3" {
 		t.Errorf("repeats without sweep: %s", got)
+	}
+}
+
+// The settle rule reaches the agent in its own units: KiB and seconds.
+func TestAgentSettingsCarryTheSettleRule(t *testing.T) {
+	p, _ := profiles.Get("bare")
+	a := agentSettings(config.Experiment{Settle: 30 * time.Second, SettleToleranceMiB: 3, SettleWindow: 90 * time.Second, SettleMax: 10 * time.Minute}, p)
+	if a.SettleSeconds != 30 || a.SettleToleranceKiB != 3072 || a.SettleWindowSeconds != 90 || a.SettleMaxSeconds != 600 {
+		t.Errorf("agent settings %+v", a)
 	}
 }

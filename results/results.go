@@ -118,10 +118,24 @@ type OS struct {
 
 // Settings are the measuring parameters the agent used.
 type Settings struct {
-	SettleSeconds   int `json:"settleSeconds"`
-	Samples         int `json:"samples"`
-	IntervalSeconds int `json:"intervalSeconds"`
+	SettleSeconds   int         `json:"settleSeconds"`
+	Samples         int         `json:"samples"`
+	IntervalSeconds int         `json:"intervalSeconds"`
+	SettleRule      *SettleRule `json:"settleRule,omitempty"`
 }
+
+// SettleRule is the optional condition a settle phase waits for after its
+// fixed time: used memory within ToleranceKiB over the last WindowSeconds,
+// for at most MaxSeconds. A phase that hit the cap ends PhaseUnsettled.
+type SettleRule struct {
+	ToleranceKiB  int `json:"toleranceKiB"`
+	WindowSeconds int `json:"windowSeconds"`
+	MaxSeconds    int `json:"maxSeconds"`
+}
+
+// PhaseUnsettled ends a settle phase whose rule's cap passed before used
+// memory held still; the samples after it are taken all the same.
+const PhaseUnsettled = "unsettled"
 
 // Phase is one step of the agent, timed in seconds of guest uptime.
 type Phase struct {
