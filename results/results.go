@@ -7,6 +7,7 @@ package results
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 )
@@ -362,4 +363,49 @@ func minMax(v []int64) (int64, int64) {
 		lo, hi = min(lo, x), max(hi, x)
 	}
 	return lo, hi
+}
+
+// Steady is the spread of used memory over one measured phase: its samples
+// and the timeline's points inside the phase, in MiB.
+type Steady struct {
+	Readings                          int
+	MedianMiB, MinMiB, MaxMiB, P95MiB float64
+}
+
+// SteadyState is the steady state of a measured phase (idle, workload): the
+// phase's samples and every timeline point taken while it ran, with the
+// median, min–max and 95th percentile (nearest rank), as the k3s
+// documentation reports resource use.
+func (r Result) SteadyState(phase string) (Steady, bool) {
+	var used []int64
+	for _, s := range r.Samples {
+		if s.Phase == phase {
+			used = append(used, s.UsedKiB)
+		}
+	}
+	if len(used) == 0 {
+		return Steady{}, false
+	}
+	if p, ok := r.lastPhase(phase); ok && r.Timeline != nil {
+		for _, pt := range r.Timeline.Points {
+			if pt[0] >= p.StartedAt && pt[0] <= p.EndedAt {
+				used = append(used, int64(pt[1]))
+			}
+		}
+	}
+	sort.Slice(used, func(i, j int) bool { return used[i] < used[j] })
+	rank := int(math.Ceil(0.95*float64(len(used)))) - 1
+	return Steady{Readings: len(used), MedianMiB: MiB(median(used)), MinMiB: MiB(used[0]), MaxMiB: MiB(used[len(used)-1]),
+		P95MiB: MiB(used[rank])}, true
+}
+
+// lastPhase is the last phase of that name (workload is both a hook and its
+// samples; the samples come last).
+func (r Result) lastPhase(name string) (Phase, bool) {
+	for i := len(r.Phases) - 1; i >= 0; i-- {
+		if r.Phases[i].Name == name {
+			return r.Phases[i], true
+		}
+	}
+	return Phase{}, false
 }

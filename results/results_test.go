@@ -91,3 +91,39 @@ func TestFactsAreOptional(t *testing.T) {
 		t.Errorf("a non-string fact: %v", err)
 	}
 }
+
+// The steady state of a phase: its samples and the timeline's points inside
+// it, never those of other phases; p95 by nearest rank.
+func TestSteadyStateUsesSamplesAndTheTimelineInsideThePhase(t *testing.T) {
+	r := Result{
+		Phases: []Phase{{Name: "settle", StartedAt: 10, EndedAt: 70}, {Name: "idle", Status: "ok", StartedAt: 70, EndedAt: 90},
+			{Name: "workload", StartedAt: 90, EndedAt: 91}, {Name: "workload", StartedAt: 200, EndedAt: 220}},
+		Samples: []Sample{{Phase: "idle", UsedKiB: 100 * 1024}, {Phase: "idle", UsedKiB: 102 * 1024}, {Phase: "workload", UsedKiB: 400 * 1024}},
+	}
+	var pts [][3]float64
+	for u := 0.0; u <= 230; u += 5 {
+		used := 300.0 * 1024 // settle and the workload's start: never counted for idle
+		switch {
+		case u >= 70 && u <= 90:
+			used = (100 + u - 70) * 1024 // 100..120 MiB
+		case u >= 200 && u <= 220:
+			used = 410 * 1024
+		}
+		pts = append(pts, [3]float64{u, used, 0})
+	}
+	r.Timeline = &Timeline{IntervalSeconds: 5, Points: pts}
+
+	idle, ok := r.SteadyState("idle")
+	// samples 100, 102; timeline 100, 105, 110, 115, 120
+	if !ok || idle.Readings != 7 || idle.MinMiB != 100 || idle.MaxMiB != 120 || idle.MedianMiB != 105 || idle.P95MiB != 120 {
+		t.Errorf("idle %+v", idle)
+	}
+	// The workload's samples phase is the later one: 400 and five times 410.
+	work, ok := r.SteadyState("workload")
+	if !ok || work.Readings != 6 || work.MinMiB != 400 || work.MaxMiB != 410 || work.P95MiB != 410 {
+		t.Errorf("workload %+v", work)
+	}
+	if _, ok := r.SteadyState("api"); ok {
+		t.Error("a steady state without samples")
+	}
+}

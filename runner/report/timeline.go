@@ -84,7 +84,11 @@ func TimelineChart(r results.Result) (out []byte, err error) {
 		[]byte("font-family:'Liberation Sans',Arimo,Arial,Helvetica,sans-serif;")), nil
 }
 
-// writeTimelines links every node's timeline.
+// settlePhases names the settle phase before each measured phase.
+var settlePhases = map[string]string{"idle": "settle", "workload": "settle-workload"}
+
+// writeTimelines gives the steady state of every measured phase and links
+// every node's timeline.
 func writeTimelines(b *strings.Builder, nodes []results.Result) {
 	any := false
 	for _, r := range nodes {
@@ -93,12 +97,36 @@ func writeTimelines(b *strings.Builder, nodes []results.Result) {
 	if !any {
 		return
 	}
+	b.WriteString("\n## Steady state (MiB)\n\nEach measured phase's samples and the timeline's readings while it ran: " +
+		"median, min–max and 95th percentile, as the k3s documentation reports resource use. " +
+		"Settle: how the phase before it ended (`unsettled`: the settle rule's cap passed first).\n\n" +
+		"| System | Phase | Readings | Median | Min–max | p95 | Settle |\n|---|---|---:|---:|---:|---:|---|\n")
+	for _, r := range nodes {
+		for _, phase := range []string{"idle", "workload"} {
+			st, ok := r.SteadyState(phase)
+			if !ok {
+				continue
+			}
+			fmt.Fprintf(b, "| %s | %s | %d | %.0f | %.0f–%.0f | %.0f | %s |\n", r.Node, phase, st.Readings,
+				st.MedianMiB, st.MinMiB, st.MaxMiB, st.P95MiB, settleCell(r, settlePhases[phase]))
+		}
+	}
 	b.WriteString("\n## Memory over time\n\nUsed memory from the agent's start to its result, the phases as bands.\n")
 	for _, r := range nodes {
 		if r.Timeline != nil {
 			fmt.Fprintf(b, "\n![%s: used memory over time](%s)\n", r.Node, r.Node+TimelineSuffix)
 		}
 	}
+}
+
+// settleCell is how a settle phase ended, and after how long.
+func settleCell(r results.Result, name string) string {
+	for _, p := range r.Phases {
+		if p.Name == name {
+			return fmt.Sprintf("%s, %.0f s", p.Status, p.EndedAt-p.StartedAt)
+		}
+	}
+	return "–"
 }
 
 // firstSummary is the summary of the first sampled phase, for MemTotal.

@@ -22,6 +22,8 @@ func timelineRun() Run {
 				pts = append(pts, [3]float64{u, used, 996556 - used})
 			}
 			run.Nodes[i].Timeline = &results.Timeline{IntervalSeconds: 5, Points: pts}
+			run.Nodes[i].Phases = append(run.Nodes[i].Phases, results.Phase{Name: "settle", Status: results.PhaseUnsettled, StartedAt: 71, EndedAt: 81},
+				results.Phase{Name: "idle", Status: "ok", StartedAt: 81, EndedAt: 89})
 		}
 	}
 	return run
@@ -48,6 +50,11 @@ func TestTimelinePerNodeWithPhaseBands(t *testing.T) {
 		}
 	}
 	md, _ := os.ReadFile(filepath.Join(dir, ReportFile))
+	// docker's idle: its one sample and the timeline's reading at 85 s;
+	// its settle hit the cap.
+	if !strings.Contains(string(md), "| docker | idle | 2 | 230 | 230–230 | 230 | unsettled, 10 s |") {
+		t.Errorf("no steady state of docker's idle:\n%s", md)
+	}
 	if !strings.Contains(string(md), "## Memory over time") || !strings.Contains(string(md), "![docker: used memory over time](docker.timeline.svg)") {
 		t.Errorf("report does not link the timeline:\n%s", md)
 	}
