@@ -31,7 +31,7 @@ import (
 	"time"
 
 	"github.com/footprint-dev/footprint/internal/labhost"
-	"github.com/footprint-dev/footprint/runner/report"
+	"github.com/footprint-dev/footprint/report"
 )
 
 const settle = 10 // seconds, as the ci stack

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/footprint-dev/footprint/internal/labhost"
-	"github.com/footprint-dev/footprint/runner/report"
+	"github.com/footprint-dev/footprint/report"
 )
 
 // repoRoot is the checkout this test file sits in.

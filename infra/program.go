@@ -14,6 +14,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/footprint-dev/footprint/artifacts"
+	"github.com/footprint-dev/footprint/collect"
 	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/guest"
 	"github.com/footprint-dev/footprint/image"
@@ -21,7 +22,6 @@ import (
 	"github.com/footprint-dev/footprint/infra/machine"
 	"github.com/footprint-dev/footprint/profiles"
 	"github.com/footprint-dev/footprint/results"
-	"github.com/footprint-dev/footprint/runner/collect"
 )
 
 // Output names of the stack.

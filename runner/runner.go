@@ -36,9 +36,9 @@ import (
 	"github.com/footprint-dev/footprint/infra/libvirt"
 	"github.com/footprint-dev/footprint/infra/machine"
 	"github.com/footprint-dev/footprint/profiles"
+	"github.com/footprint-dev/footprint/report"
 	"github.com/footprint-dev/footprint/results"
 	"github.com/footprint-dev/footprint/runner/progress"
-	"github.com/footprint-dev/footprint/runner/report"
 )
 
 // Project is the Pulumi project name; with the stack it prefixes every name.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/footprint-dev/footprint/runner/report"
+	"github.com/footprint-dev/footprint/report"
 )
 
 // reportCmd is `footprint report RUN_DIR`: re-renders a run folder's
