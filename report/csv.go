@@ -16,7 +16,7 @@ var CSVColumns = []string{
 	"mem_total_mib", "free_used_mib", "available_mib", "swap_used_mib",
 	"api_verdict", "api_successes", "api_attempts", "api_latency_median_ms", "api_latency_max_ms",
 	"status", "system_version", "os", "kernel", "hypervisor", "domain_type", "image", "image_sha256",
-	"oom_kills",
+	"oom_kills", "used_mib_p95", "steady_readings", "host_rss_mib", "host_pss_mib",
 }
 
 // CSV renders results.csv: one tidy row per node and phase that has
@@ -62,6 +62,14 @@ func CSV(run Run) ([]byte, error) {
 				if s.FreeUsedMiB > 0 {
 					row["free_used_mib"] = mib(s.FreeUsedMiB)
 				}
+			}
+			if st, ok := r.SteadyState(phase); ok && phase != "" {
+				row["used_mib_p95"] = mib(st.P95MiB)
+				row["steady_readings"] = strconv.Itoa(st.Readings)
+			}
+			if h, ok := r.HostOf(phase); ok && phase != "" {
+				row["host_rss_mib"] = mib(h.RSSMiB)
+				row["host_pss_mib"] = mib(h.PSSMiB)
 			}
 			if b, ok := r.BreakdownOf(phase); ok && phase != "" {
 				row["oom_kills"] = strconv.Itoa(b.OOMKills)

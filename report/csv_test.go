@@ -5,6 +5,8 @@ import (
 	"encoding/csv"
 	"slices"
 	"testing"
+
+	"github.com/footprint-dev/footprint/results"
 )
 
 // csvRows parses results.csv back into one map per row, keyed by column.
@@ -133,5 +135,29 @@ func TestCSVOneRowPerNodeAndPhase(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The steady state and the host's view have their columns, empty where
+// the host saw nothing.
+func TestCSVCarriesSteadyStateAndHostView(t *testing.T) {
+	run := fixtureRun()
+	for i := range run.Nodes {
+		if run.Nodes[i].Node == "bare" {
+			run.Nodes[i].Host = []results.HostSample{{Phase: "idle", RSSKiB: 600 * 1024, PSSKiB: 590 * 1024}}
+		}
+	}
+	rows := csvRows(t, run)
+	for _, r := range rows {
+		switch {
+		case r["node"] == "bare" && r["phase"] == "idle":
+			if r["host_rss_mib"] != "600.0" || r["host_pss_mib"] != "590.0" || r["used_mib_p95"] != "167.5" || r["steady_readings"] != "2" {
+				t.Errorf("bare idle: %v", r)
+			}
+		case r["node"] == "docker" && r["phase"] == "idle":
+			if r["host_rss_mib"] != "" || r["used_mib_p95"] != "230.0" {
+				t.Errorf("docker idle: %v", r)
+			}
+		}
 	}
 }
