@@ -23,8 +23,9 @@ import (
 // and must be recorded, not be an error of footprint. Under software
 // emulation it needs the profile's slow-machine settings
 // (docs/kubernetes-on-one-vcpu.md), and even so the MySQL stand-in became
-// ready at 2 GiB in one of two runs: `make e2e-kubeadm` runs it, `make e2e`
-// leaves it out until it passes reliably.
+// ready at 2 GiB in one of two runs, and on a machine twice as slow init
+// did not complete: `make e2e-kubeadm` runs it, `make e2e` leaves it out
+// until it passes reliably.
 func TestKubeadmOfflineOnRealVMs(t *testing.T) {
 	arts, err := filepath.EvalSymlinks(filepath.Join(repoRoot(t), "build", "artifacts", "kubeadm"))
 	if err != nil {

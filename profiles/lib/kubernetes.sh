@@ -80,8 +80,9 @@ EOF
 
 # k8s_workload_ready: the Deployment has a ready replica, by the readiness
 # probe above. One curl to the API, as k8s_api: a kubectl exec per try
-# (kubectl, the API server, the kubelet and runc, every few seconds) took
-# the CPU a MySQL stand-in needed for its first start on one slow vCPU.
+# (kubectl, the API server, the kubelet and runc, every few seconds) costs
+# the CPU a MySQL pod, BestEffort at the lowest weight, needs for its first
+# start on one slow vCPU.
 k8s_workload_ready() {
 	k8s_request /apis/apps/v1/namespaces/default/deployments/footprint-mysql "$RUN_DIR/k8s-api/mysql.json" >/dev/null &&
 		grep -q '"readyReplicas":[1-9]' "$RUN_DIR/k8s-api/mysql.json"
