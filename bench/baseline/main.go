@@ -50,7 +50,16 @@ func run() error {
 	flag.StringVar(&o.appendArgs, "append", "", "kernel arguments added to the image's boot entry (a copy of the image)")
 	flag.StringVar(&o.xml, "xml", "minimal", "domain definition: minimal, or provider (the libvirt provider's devices: channel, memballoon, rng, i440fx)")
 	flag.StringVar(&o.out, "out", "", "folder for the consoles and the table (default build/baseline/<time>)")
+	from := flag.String("from", "", "compare the consoles saved in this folder by an earlier run, booting nothing")
 	flag.Parse()
+	if *from != "" {
+		boots, err := readSaved(*from)
+		if err != nil {
+			return err
+		}
+		fmt.Print(compare(boots))
+		return nil
+	}
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Dir(filepath.Dir(filepath.Dir(file)))
 	if o.out == "" {
@@ -246,23 +255,63 @@ func bootOnce(h *labhost.Host, work, image string, o options, i int) (boot, erro
 		if err := os.WriteFile(filepath.Join(o.out, name+".console.log"), data, 0o644); err != nil {
 			return boot{}, err
 		}
-		b := boot{name: name, blocks: blocks(string(data))}
-		mi := fields(b.blocks["meminfo"])
-		if mi["MemTotal:"] == 0 {
-			return boot{}, fmt.Errorf("%s: no meminfo on the console", name)
-		}
-		b.usedMB = (mi["MemTotal:"] - mi["MemAvailable:"]) / 1024
-		return b, nil
+		return parseBoot(name, string(data))
 	}
 	return boot{}, fmt.Errorf("%s: the probe did not finish within 20 minutes", name)
 }
 
-var blockRe = regexp.MustCompile(`(?s)BASELINE-BEGIN (\S+)\r?\n(.*?)BASELINE-END`)
+// readSaved reads the consoles a run saved.
+func readSaved(dir string) ([]boot, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.console.log"))
+	if err != nil || len(paths) == 0 {
+		return nil, fmt.Errorf("no *.console.log in %s", dir)
+	}
+	var boots []boot
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		b, err := parseBoot(strings.TrimSuffix(filepath.Base(p), ".console.log"), string(data))
+		if err != nil {
+			return nil, err
+		}
+		boots = append(boots, b)
+	}
+	sort.Slice(boots, func(i, j int) bool { return boots[i].usedMB < boots[j].usedMB })
+	return boots, nil
+}
 
+// parseBoot reads one finished boot's console.
+func parseBoot(name, console string) (boot, error) {
+	b := boot{name: name, blocks: blocks(console)}
+	mi := fields(b.blocks["meminfo"])
+	if mi["MemTotal:"] == 0 {
+		return boot{}, fmt.Errorf("%s: no meminfo on the console", name)
+	}
+	b.usedMB = (mi["MemTotal:"] - mi["MemAvailable:"]) / 1024
+	return b, nil
+}
+
+var (
+	blockRe = regexp.MustCompile(`(?s)BASELINE-BEGIN (\S+)\n(.*?)BASELINE-END`)
+	// probeLine is a line of the probe as journald puts it on the console:
+	// "[  113.48] baseline-probe[449]: text".
+	probeLine = regexp.MustCompile(`baseline-probe\[\d+\]: (.*)$`)
+)
+
+// blocks reads the probe's blocks from a console: its own lines only, in
+// order, without journald's prefix (other units print in between).
 func blocks(console string) map[string]string {
+	var own strings.Builder
+	for _, line := range strings.Split(strings.ReplaceAll(console, "\r", ""), "\n") {
+		if m := probeLine.FindStringSubmatch(line); m != nil {
+			own.WriteString(m[1] + "\n")
+		}
+	}
 	out := map[string]string{}
-	for _, m := range blockRe.FindAllStringSubmatch(console, -1) {
-		out[m[1]] = strings.ReplaceAll(m[2], "\r", "")
+	for _, m := range blockRe.FindAllStringSubmatch(own.String(), -1) {
+		out[m[1]] = m[2]
 	}
 	return out
 }
@@ -301,6 +350,12 @@ func figures(b boot) map[string]float64 {
 	}
 	out["slab/total"] = fields(b.blocks["slab"])["slab_bytes"] / (1 << 20)
 	out["memblock/reserved"] = memblockMiB(b.blocks["memblock"])
+	if m := bootMemory.FindStringSubmatch(b.blocks["dmesg"]); m != nil {
+		for i, k := range []string{"available at mm_init", "of", "reserved"} {
+			v, _ := strconv.ParseFloat(m[i+1], 64)
+			out["dmesg/Memory: "+k] = v / 1024
+		}
+	}
 	for _, line := range strings.Split(b.blocks["page_owner"], "\n") {
 		n, site, ok := strings.Cut(line, " ")
 		if v, err := strconv.ParseFloat(n, 64); ok && err == nil {
@@ -334,6 +389,18 @@ func zoneFigures(text string) map[string]float64 {
 	return out
 }
 
+// bootMemory is the kernel's "Memory: 260860K/1048036K available (...,
+// 75588K reserved, ...)" line.
+var bootMemory = regexp.MustCompile(`Memory: (\d+)K/(\d+)K available .* (\d+)K reserved`)
+
+func spread(v []float64) float64 {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, x := range v {
+		lo, hi = math.Min(lo, x), math.Max(hi, x)
+	}
+	return hi - lo
+}
+
 // rangeRe is a line of debugfs memblock/reserved: "   3: 0x...000..0x...fff".
 var rangeRe = regexp.MustCompile(`(0x[0-9a-f]+)\.\.(0x[0-9a-f]+)`)
 
@@ -351,8 +418,19 @@ func memblockMiB(text string) float64 {
 // 20 MiB or more) and lists the figures whose means differ most.
 func compare(boots []boot) string {
 	var b strings.Builder
+	var used, net []float64
 	for _, x := range boots {
-		fmt.Fprintf(&b, "%s used %.1f MiB\n", x.name, x.usedMB)
+		pcp := 0.0
+		for k, v := range figures(x) {
+			if strings.HasSuffix(k, "/pcp_count") {
+				pcp += v
+			}
+		}
+		fmt.Fprintf(&b, "%s used %.1f MiB, on per-CPU free lists %.1f MiB, used without them %.1f MiB\n", x.name, x.usedMB, pcp, x.usedMB-pcp)
+		used, net = append(used, x.usedMB), append(net, x.usedMB-pcp)
+	}
+	if len(boots) > 1 {
+		fmt.Fprintf(&b, "spread: used %.1f MiB, used without the per-CPU free lists %.1f MiB\n", spread(used), spread(net))
 	}
 	split, gap := 0, 0.0
 	for i := 1; i < len(boots); i++ {
