@@ -77,6 +77,13 @@ func TestRunBareOnARealVM(t *testing.T) {
 		t.Errorf("console log not saved with the agent's lines (%v)", err)
 	}
 
+	// The per-CPU free lists, counted in a real kernel (docs/baseline.md).
+	if !s.HasPCP || s.NetUsedMiB > s.UsedMiB || s.NetUsedMiB <= 0 {
+		t.Errorf("per-CPU free lists not counted: %+v", s)
+	} else {
+		t.Logf("per-CPU free lists %.1f MiB: used without them %.1f MiB", s.PCPFreeMiB, s.NetUsedMiB)
+	}
+
 	// The host's view at each guest sample: every page the guest uses is
 	// backed by one the QEMU process holds (the host has no swap).
 	if h, ok := r.HostOf("idle"); !ok || h.Samples != s.Samples || h.PSSMiB <= 0 || h.RSSMiB < s.UsedMiB {

@@ -51,6 +51,7 @@ os_release=${FOOTPRINT_OS_RELEASE:-/etc/os-release}
 boot_finished=${FOOTPRINT_BOOT_FINISHED:-/var/lib/cloud/instance/boot-finished}
 cloud_init_log=${FOOTPRINT_CLOUD_INIT_LOG:-/var/log/cloud-init-output.log}
 retry_pause=${FOOTPRINT_RETRY_PAUSE:-5}
+page_kib=$(($(getconf PAGESIZE 2>/dev/null || echo 4096) / 1024))
 www=$state/www
 result=$www/result.json
 hook_log=$state/hooks.log
@@ -214,10 +215,11 @@ sample() {
 		fields="${fields:+$fields,}\"$key\":$value"
 	done <"$proc/meminfo"
 	read_uptime
+	pcp_free
 	# free's own "used" column, in KiB, as a reader of the seed post would see it.
 	free_used=$(free -k 2>/dev/null | { read -r _ && read -r _ _ u _ && echo "$u"; })
 	case $free_used in '' | *[!0-9]*) free_used=null ;; esac
-	samples="${samples:+$samples,}{\"phase\":\"$1\",\"uptimeSeconds\":$up,\"usedKiB\":$((mt - ma)),\"freeUsedKiB\":$free_used,\"meminfoKiB\":{$fields}}"
+	samples="${samples:+$samples,}{\"phase\":\"$1\",\"uptimeSeconds\":$up,\"usedKiB\":$((mt - ma)),\"freeUsedKiB\":$free_used${pcp:+,\"pcpFreeKiB\":$pcp},\"meminfoKiB\":{$fields}}"
 	say "sample phase=$1 uptime=$up usedKiB=$((mt - ma)) memTotalKiB=$mt"
 }
 
@@ -372,6 +374,19 @@ api_probe() {
 	api_json="{\"client\":\"$(json_escape "$API_CLIENT")\",\"attempts\":[$attempts],\"successes\":$ok,\"verdict\":\"$verdict\"}"
 	say "api verdict=$verdict successes=$ok attempts=$API_ATTEMPTS"
 	phase api ok "$started"
+}
+
+# pcp_free: pcp, the KiB of free pages on the per-CPU lists of every zone
+# (/proc/zoneinfo "count:"), which MemFree and MemAvailable leave out
+# (docs/baseline.md); empty where zoneinfo cannot be read. Builtins only.
+pcp_free() {
+	pcp=""
+	[ -r "$proc/zoneinfo" ] || return 0
+	pages=0
+	while read -r key value _; do
+		[ "$key" != count: ] || pages=$((pages + value))
+	done <"$proc/zoneinfo"
+	pcp=$((pages * page_kib))
 }
 
 # mem_now: used and available KiB now, builtins only.

@@ -361,3 +361,43 @@ func TestAgentSettleRule(t *testing.T) {
 		t.Errorf("%d samples after an unsettled phase, want 3", len(r.Samples))
 	}
 }
+
+// Each sample counts the free pages on the per-CPU lists of every zone.
+func TestAgentCountsThePerCPUFreeLists(t *testing.T) {
+	p, _ := profiles.Get("bare")
+	a := newAgentRun(t, p, "")
+	zoneinfo := `Node 0, zone      DMA
+  pages free     3808
+  pagesets
+    cpu: 0
+              count: 0
+              high:  221
+              batch: 1
+Node 0, zone    DMA32
+  pages free     206718
+        managed  245311
+  pagesets
+    cpu: 0
+              count: 11521
+              high:  13857
+              batch: 63
+  vm stats threshold: 24
+`
+	if err := os.WriteFile(filepath.Join(a.dir, "proc/zoneinfo"), []byte(zoneinfo), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := a.run(t)
+	for _, s := range r.Samples {
+		if s.PCPFreeKiB == nil || *s.PCPFreeKiB != 11521*4 {
+			t.Errorf("sample %+v: pcpFreeKiB, want %d", s, 11521*4)
+		}
+	}
+	if s, ok := r.Summarize("idle"); !ok || !s.HasPCP || s.NetUsedMiB != results.MiB(996452-832612-11521*4) {
+		t.Errorf("summary %+v", s)
+	}
+	// Without a readable zoneinfo (the other tests' fixture) the field is absent.
+	r, _ = newAgentRun(t, p, "").run(t)
+	if r.Samples[0].PCPFreeKiB != nil {
+		t.Errorf("pcpFreeKiB without a zoneinfo: %d", *r.Samples[0].PCPFreeKiB)
+	}
+}

@@ -17,6 +17,7 @@ var CSVColumns = []string{
 	"api_verdict", "api_successes", "api_attempts", "api_latency_median_ms", "api_latency_max_ms",
 	"status", "system_version", "os", "kernel", "hypervisor", "domain_type", "image", "image_sha256",
 	"oom_kills", "used_mib_p95", "steady_readings", "host_rss_mib", "host_pss_mib",
+	"pcp_free_mib", "used_mib_without_pcp",
 }
 
 // CSV renders results.csv: one tidy row per node and phase that has
@@ -61,6 +62,10 @@ func CSV(run Run) ([]byte, error) {
 				row["swap_used_mib"] = mib(s.SwapUsedMiB)
 				if s.FreeUsedMiB > 0 {
 					row["free_used_mib"] = mib(s.FreeUsedMiB)
+				}
+				if s.HasPCP {
+					row["pcp_free_mib"] = mib(s.PCPFreeMiB)
+					row["used_mib_without_pcp"] = mib(s.NetUsedMiB)
 				}
 			}
 			if st, ok := r.SteadyState(phase); ok && phase != "" {

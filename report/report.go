@@ -200,6 +200,7 @@ func Markdown(run Run) string {
 		writeRepeats(&b, groups)
 	}
 	writeBreakdowns(&b, nodes)
+	writePCP(&b, nodes)
 	writeHostView(&b, nodes)
 	writeTimelines(&b, nodes)
 	b.WriteString("\n## Timings (seconds)\n\n| System | Cloud-init done (uptime) | Install | Ready | Workload ready | Result at (uptime) | Collection |\n|---|---:|---:|---:|---:|---:|---:|\n")

@@ -148,11 +148,15 @@ type Phase struct {
 
 // Sample is one reading of /proc/meminfo.
 type Sample struct {
-	Phase         string           `json:"phase"`
-	UptimeSeconds float64          `json:"uptimeSeconds"`
-	UsedKiB       int64            `json:"usedKiB"`
-	FreeUsedKiB   *int64           `json:"freeUsedKiB"`
-	MeminfoKiB    map[string]int64 `json:"meminfoKiB"` // every field of /proc/meminfo (HugePages_* are counts)
+	Phase         string  `json:"phase"`
+	UptimeSeconds float64 `json:"uptimeSeconds"`
+	UsedKiB       int64   `json:"usedKiB"`
+	FreeUsedKiB   *int64  `json:"freeUsedKiB"`
+	// PCPFreeKiB is the free memory on the kernel's per-CPU page lists,
+	// which MemAvailable does not count (docs/baseline.md); nil from older
+	// agents.
+	PCPFreeKiB *int64           `json:"pcpFreeKiB,omitempty"`
+	MeminfoKiB map[string]int64 `json:"meminfoKiB"` // every field of /proc/meminfo (HugePages_* are counts)
 }
 
 // Breakdown says where the memory of one phase is.
@@ -279,17 +283,30 @@ type Summary struct {
 	FreeUsedMiB  float64 `json:"freeUsedMiB,omitempty"` // median of free's own column
 	SwapUsedMiB  float64 `json:"swapUsedMiB"`
 	AvailableMiB float64 `json:"availableMiB"`
+	// With the per-CPU lists counted (every sample has them): the medians
+	// of the free memory on them, and of used without it.
+	HasPCP     bool    `json:"hasPcp,omitempty"`
+	PCPFreeMiB float64 `json:"pcpFreeMiB,omitempty"`
+	NetUsedMiB float64 `json:"netUsedMiB,omitempty"`
 }
+
+// PCPFullMiB is where a node counts as in the "lists full" state: more free
+// memory on the per-CPU lists than this (it was 0.4-5.9 or 45-53 MiB).
+const PCPFullMiB = 20
 
 // Summarize reduces the samples of one phase; ok is false when there are none.
 func (r Result) Summarize(phase string) (Summary, bool) {
-	var used, free, avail, swap []int64
+	var used, free, avail, swap, pcp, net []int64
 	var total int64
 	for _, s := range r.Samples {
 		if s.Phase != phase {
 			continue
 		}
 		used = append(used, s.UsedKiB)
+		if s.PCPFreeKiB != nil {
+			pcp = append(pcp, *s.PCPFreeKiB)
+			net = append(net, s.UsedKiB-*s.PCPFreeKiB)
+		}
 		avail = append(avail, s.MeminfoKiB["MemAvailable"])
 		swap = append(swap, s.MeminfoKiB["SwapTotal"]-s.MeminfoKiB["SwapFree"])
 		if s.FreeUsedKiB != nil {
@@ -313,6 +330,9 @@ func (r Result) Summarize(phase string) (Summary, bool) {
 	}
 	if len(free) > 0 {
 		out.FreeUsedMiB = MiB(median(free))
+	}
+	if len(pcp) == len(used) {
+		out.HasPCP, out.PCPFreeMiB, out.NetUsedMiB = true, MiB(median(pcp)), MiB(median(net))
 	}
 	return out, true
 }
