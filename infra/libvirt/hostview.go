@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,19 +15,7 @@ import (
 // qemuPIDPath is where libvirt keeps the PID of a domain's QEMU process, or
 // "" when the host is not this one.
 func qemuPIDPath(uri, domain string) string {
-	u, err := url.Parse(uri)
-	if err != nil || u.Host != "" {
-		return ""
-	}
-	switch u.Path {
-	case "/system":
-		return filepath.Join("/run/libvirt/qemu", domain+".pid")
-	case "/session":
-		if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
-			return filepath.Join(d, "libvirt/qemu/run", domain+".pid")
-		}
-	}
-	return ""
+	return localPath(uri, "/run/libvirt/qemu", os.Getenv("XDG_RUNTIME_DIR"), "libvirt/qemu/run", domain+".pid")
 }
 
 // View is the host's side of a running domain's memory: its QEMU process's

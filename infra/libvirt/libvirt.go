@@ -74,17 +74,23 @@ func QEMULogPath(uri, domain string) string { return logPath(uri, domain+".log")
 
 // logPath is a file of libvirt's QEMU log folder of a local URI.
 func logPath(uri, file string) string {
+	d, _ := os.UserCacheDir()
+	return localPath(uri, "/var/log/libvirt/qemu", d, "libvirt/qemu/log", file)
+}
+
+// localPath is file in the folder a local libvirt uses for it: system under
+// a qemu:///system URI, session (relative to sessionBase, "" when unknown)
+// under qemu:///session; "" for a remote or unreadable URI.
+func localPath(uri, system, sessionBase, session, file string) string {
 	u, err := url.Parse(uri)
 	if err != nil || u.Host != "" {
 		return ""
 	}
-	switch u.Path {
-	case "/system":
-		return filepath.Join("/var/log/libvirt/qemu", file)
-	case "/session":
-		if d, err := os.UserCacheDir(); err == nil {
-			return filepath.Join(d, "libvirt/qemu/log", file)
-		}
+	switch {
+	case u.Path == "/system":
+		return filepath.Join(system, file)
+	case u.Path == "/session" && sessionBase != "":
+		return filepath.Join(sessionBase, session, file)
 	}
 	return ""
 }
