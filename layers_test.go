@@ -51,3 +51,32 @@ func TestDependenciesPointDown(t *testing.T) {
 		t.Fatalf("only %d imports between packages of the module were seen: go list output?\n%s", checked, out)
 	}
 }
+
+// A backend's knowledge stays in its package: only the program's registry
+// (infra) imports a backend, everything else speaks the contract.
+func TestOnlyTheRegistryImportsABackend(t *testing.T) {
+	out, err := exec.Command("go", "list", "-test", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	backends := []string{module + "/infra/libvirt"}
+	seen := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		pkg := strings.Fields(strings.ReplaceAll(f[0], "[", " "))[0] // "p [p.test]" of a test variant
+		for _, imp := range f[1:] {
+			for _, b := range backends {
+				if imp != b {
+					continue
+				}
+				seen++
+				if pkg != module+"/infra" && !strings.HasPrefix(pkg, b) {
+					t.Errorf("%s imports backend %s: only infra's registry may", pkg, b)
+				}
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatal("no package imports a backend: is the registry gone?")
+	}
+}

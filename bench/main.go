@@ -154,7 +154,7 @@ type measured struct {
 func footprintRun(h *labhost.Host, root, work, cli, image, stack string, repeats int) (measured, error) {
 	dir := filepath.Join(work, stack)
 	yaml := fmt.Sprintf(`config:
-  footprint:domainType: qemu
+  footprint:libvirt: {domainType: qemu}
   footprint:image: build/images/test-bookworm.qcow2
   footprint:profiles: [bare]
   footprint:repeats: %d

@@ -31,8 +31,7 @@ const DefaultImage = "https://cloud-images.ubuntu.com/minimal/releases/noble/rel
 // Keys of the footprint namespace, as written in a stack file without the
 // "footprint:" prefix.
 const (
-	KeyLibvirtURI      = "libvirtUri"
-	KeyDomainType      = "domainType"
+	KeyBackend         = "backend"
 	KeyImage           = "image"
 	KeyImageSHA256     = "imageSha256"
 	KeyNetworkCIDR     = "networkCidr"
@@ -46,7 +45,6 @@ const (
 	KeySamples         = "samples"
 	KeySampleInterval  = "sampleInterval"
 	KeyCollectDeadline = "collectDeadline"
-	KeyPoolPath        = "poolPath"
 	KeyVersions        = "versions"
 	KeyWorkloadImage   = "workloadImage"
 	KeyPreinstalled    = "preinstalled"
@@ -68,14 +66,18 @@ const DefaultWorkloadImage = "mysql:8.4"
 
 // Experiment is one stack's validated configuration.
 type Experiment struct {
-	LibvirtURI  string
-	DomainType  string
-	Image       string // URL or absolute local path
-	ImageSHA256 string // expected digest; empty when not pinned
-	NetworkCIDR netip.Prefix
-	Profiles    []string
-	VCPUs       int
-	MemoryMiB   int
+	// Backend names the machine backend that creates the nodes.
+	Backend string
+	// BackendConfig holds, by backend name, the section of that backend's
+	// own keys as a JSON object (footprint:libvirt: {uri: ...}); the backend
+	// parses and validates it, configuration only checks its shape.
+	BackendConfig map[string]string
+	Image         string // URL or absolute local path
+	ImageSHA256   string // expected digest; empty when not pinned
+	NetworkCIDR   netip.Prefix
+	Profiles      []string
+	VCPUs         int
+	MemoryMiB     int
 	// MemorySizesMiB is the sweep; a single size unless the stack sets it.
 	MemorySizesMiB []int
 	Repeats        int
@@ -89,7 +91,6 @@ type Experiment struct {
 	Samples            int
 	SampleInterval     time.Duration
 	CollectDeadline    time.Duration
-	PoolPath           string
 	// Versions override profiles' default versions, by profile name.
 	Versions        map[string]string
 	WorkloadImage   string
@@ -129,21 +130,31 @@ var (
 	passwordPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 )
 
-// Known reports whether key belongs to the footprint namespace.
-func Known(key string) bool {
+// Known reports whether key belongs to the footprint namespace: a key of
+// its own, or the section of one of the source's backends.
+func (src Source) Known(key string) bool {
 	_, ok := parsers[key]
-	return ok
+	return ok || slices.Contains(src.Backends, key)
 }
 
 // KnownKeys lists every key, sorted, for error messages and for reading
 // configuration one key at a time.
-func KnownKeys() []string {
-	keys := make([]string, 0, len(parsers))
+func (src Source) KnownKeys() []string {
+	keys := make([]string, 0, len(parsers)+len(src.Backends))
 	for k := range parsers {
 		keys = append(keys, k)
 	}
+	keys = append(keys, src.Backends...)
 	sort.Strings(keys)
 	return keys
+}
+
+// moved are keys of earlier versions and where they live now: a stack file
+// written for those gets told, not just "unknown key".
+var moved = map[string]string{
+	"libvirtUri": "libvirt.uri",
+	"domainType": "libvirt.domainType",
+	"poolPath":   "libvirt.poolPath",
 }
 
 // Source says where relative paths in the configuration are anchored and
@@ -157,6 +168,11 @@ type Source struct {
 	ProfileExists func(string) bool
 	// DefaultProfiles is used when the stack names none.
 	DefaultProfiles []string
+	// Backends are the names of the registered machine backends; each is
+	// also the key of that backend's section. DefaultBackend is used when
+	// the stack names none.
+	Backends       []string
+	DefaultBackend string
 }
 
 // Parse turns raw values (keys without namespace) into an Experiment,
@@ -165,17 +181,27 @@ func Parse(values map[string]string, src Source) (Experiment, error) {
 	e := defaults(src)
 	var unknown []string
 	for k := range values {
-		if !Known(k) {
+		if !src.Known(k) {
 			unknown = append(unknown, k)
 		}
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return Experiment{}, fmt.Errorf("%s:%s: unknown key%s", Namespace, unknown[0], suggest(unknown[0]))
+		if to, ok := moved[unknown[0]]; ok {
+			return Experiment{}, fmt.Errorf("%s:%s: moved to %s:%s (the backend's own section of keys)", Namespace, unknown[0], Namespace, to)
+		}
+		return Experiment{}, fmt.Errorf("%s:%s: unknown key%s", Namespace, unknown[0], suggest(unknown[0], src))
 	}
-	for _, k := range KnownKeys() {
+	for _, k := range src.KnownKeys() {
 		raw, ok := values[k]
 		if !ok {
+			continue
+		}
+		if slices.Contains(src.Backends, k) {
+			if err := section(raw); err != nil {
+				return Experiment{}, fmt.Errorf("%s:%s: %v", Namespace, k, err)
+			}
+			e.BackendConfig[k] = strings.TrimSpace(raw)
 			continue
 		}
 		if err := parsers[k](&e, strings.TrimSpace(raw), src); err != nil {
@@ -190,8 +216,8 @@ func Parse(values map[string]string, src Source) (Experiment, error) {
 
 func defaults(src Source) Experiment {
 	return Experiment{
-		LibvirtURI:      "qemu:///system",
-		DomainType:      "kvm",
+		Backend:         src.DefaultBackend,
+		BackendConfig:   map[string]string{},
 		Image:           DefaultImage,
 		NetworkCIDR:     DefaultCIDR(src.Project, src.Stack),
 		Profiles:        append([]string(nil), src.DefaultProfiles...),
@@ -205,7 +231,6 @@ func defaults(src Source) Experiment {
 		Samples:         5,
 		SampleInterval:  5 * time.Second,
 		CollectDeadline: 30 * time.Minute,
-		PoolPath:        "/var/lib/libvirt/images/" + src.Project + "-" + src.Stack,
 		Versions:        map[string]string{},
 		WorkloadImage:   DefaultWorkloadImage,
 		Preinstalled:    map[string]bool{},
@@ -230,26 +255,11 @@ func DefaultCIDR(project, stack string) netip.Prefix {
 type parser func(e *Experiment, raw string, src Source) error
 
 var parsers = map[string]parser{
-	KeyLibvirtURI: func(e *Experiment, raw string, _ Source) error {
-		u, err := url.Parse(raw)
-		if err != nil || raw == "" {
-			return fmt.Errorf("%q is not a libvirt URI (want e.g. qemu:///system or qemu+ssh://host/system)", raw)
+	KeyBackend: func(e *Experiment, raw string, src Source) error {
+		if !slices.Contains(src.Backends, raw) {
+			return fmt.Errorf("%q is not a backend (want one of: %s)", raw, strings.Join(src.Backends, ", "))
 		}
-		driver, _, _ := strings.Cut(u.Scheme, "+")
-		if driver != "qemu" {
-			return fmt.Errorf("scheme %q is not supported (want qemu, qemu+ssh, qemu+tcp, qemu+tls or qemu+unix)", u.Scheme)
-		}
-		if u.Path != "/system" && u.Path != "/session" {
-			return fmt.Errorf("%q must end in /system or /session", raw)
-		}
-		e.LibvirtURI = raw
-		return nil
-	},
-	KeyDomainType: func(e *Experiment, raw string, _ Source) error {
-		if raw != "kvm" && raw != "qemu" {
-			return fmt.Errorf("%q is not allowed (want kvm, or qemu on hosts without working KVM)", raw)
-		}
-		e.DomainType = raw
+		e.Backend = raw
 		return nil
 	},
 	KeyImage: func(e *Experiment, raw string, src Source) error {
@@ -441,13 +451,6 @@ var parsers = map[string]parser{
 		e.SSHAuthorizedKey = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
 		return nil
 	},
-	KeyPoolPath: func(e *Experiment, raw string, _ Source) error {
-		if !filepath.IsAbs(raw) || filepath.Clean(raw) == "/" {
-			return fmt.Errorf("%q must be an absolute path below / for the storage pool", raw)
-		}
-		e.PoolPath = filepath.Clean(raw)
-		return nil
-	},
 }
 
 func intIn(lo, hi int, set func(*Experiment, int)) parser {
@@ -636,15 +639,25 @@ func HostCapacity(p netip.Prefix) int {
 	return n
 }
 
-func suggest(key string) string {
+// section checks the shape of a backend's section: a map of its keys, as
+// Pulumi hands over a YAML map (JSON). The backend checks the keys.
+func section(raw string) error {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(raw), &m); err != nil || m == nil {
+		return fmt.Errorf("want a map of the backend's keys (e.g. uri: qemu:///system), not %q", raw)
+	}
+	return nil
+}
+
+func suggest(key string, src Source) string {
 	best, bestDist := "", 4
-	for _, k := range KnownKeys() {
+	for _, k := range src.KnownKeys() {
 		if d := distance(strings.ToLower(key), strings.ToLower(k)); d < bestDist {
 			best, bestDist = k, d
 		}
 	}
 	if best == "" {
-		return " (known keys: " + strings.Join(KnownKeys(), ", ") + ")"
+		return " (known keys: " + strings.Join(src.KnownKeys(), ", ") + ")"
 	}
 	return fmt.Sprintf(" (did you mean %s?)", best)
 }

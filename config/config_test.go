@@ -24,7 +24,8 @@ func testSource(t *testing.T) Source {
 	}
 	known := map[string]bool{"bare": true, "docker": true}
 	return Source{Project: "footprint", Stack: "t", ProjectDir: dir,
-		ProfileExists: func(n string) bool { return known[n] }, DefaultProfiles: []string{"bare"}}
+		ProfileExists: func(n string) bool { return known[n] }, DefaultProfiles: []string{"bare"},
+		Backends: []string{"aws", "libvirt"}, DefaultBackend: "libvirt"}
 }
 
 func TestDefaults(t *testing.T) {
@@ -32,7 +33,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.LibvirtURI != "qemu:///system" || e.DomainType != "kvm" || e.Image != DefaultImage ||
+	if e.Backend != "libvirt" || len(e.BackendConfig) != 0 || e.Image != DefaultImage ||
 		e.VCPUs != 1 || e.MemoryMiB != 1024 || e.Samples != 5 || e.Settle != time.Minute ||
 		len(e.Profiles) != 1 || e.Profiles[0] != "bare" {
 		t.Errorf("defaults: %+v", e)
@@ -45,10 +46,10 @@ func TestDefaults(t *testing.T) {
 func TestValuesAreRead(t *testing.T) {
 	src := testSource(t)
 	e, err := Parse(map[string]string{
-		"libvirtUri": "qemu+ssh://lab/system", "domainType": "qemu", "image": "disk.qcow2",
+		"backend": "aws", "libvirt": `{"uri":"qemu+ssh://lab/system"}`, "image": "disk.qcow2",
 		"imageSha256": "sha256:" + strings.Repeat("AB", 32), "networkCidr": "192.168.77.0/24",
 		"profiles": `["docker","bare"]`, "vcpus": "2", "memoryMiB": "512", "settle": "30s", "samples": "4",
-		"sampleInterval": "2s", "collectDeadline": "15m", "poolPath": "/srv/pools/fp/",
+		"sampleInterval": "2s", "collectDeadline": "15m",
 	}, src)
 	if err != nil {
 		t.Fatal(err)
@@ -58,7 +59,8 @@ func TestValuesAreRead(t *testing.T) {
 	}
 	if e.ImageSHA256 != strings.Repeat("ab", 32) || e.NetworkCIDR.String() != "192.168.77.0/24" ||
 		strings.Join(e.Profiles, ",") != "docker,bare" || e.VCPUs != 2 || e.MemoryMiB != 512 ||
-		e.Settle != 30*time.Second || e.Samples != 4 || e.CollectDeadline != 15*time.Minute || e.PoolPath != "/srv/pools/fp" {
+		e.Settle != 30*time.Second || e.Samples != 4 || e.CollectDeadline != 15*time.Minute ||
+		e.Backend != "aws" || e.BackendConfig["libvirt"] != `{"uri":"qemu+ssh://lab/system"}` {
 		t.Errorf("parsed: %+v", e)
 	}
 	e, err = Parse(map[string]string{"settleToleranceMiB": "3", "settleWindow": "90s", "settleMax": "5m"}, src)
@@ -96,9 +98,11 @@ func TestMalformedStacksFailWithOneLineNamingTheKey(t *testing.T) {
 		{"public CIDR", map[string]string{"networkCidr": "8.8.8.0/24"}, "networkCidr", "private"},
 		{"IPv6 CIDR", map[string]string{"networkCidr": "fd00::/64"}, "networkCidr", "IPv4"},
 		{"subnet too small for the nodes", map[string]string{"networkCidr": "10.1.2.0/29", "profiles": "bare,docker"}, "networkCidr", "needs 2"},
-		{"unsupported URI scheme", map[string]string{"libvirtUri": "xen:///system"}, "libvirtUri", "qemu"},
-		{"URI without system or session", map[string]string{"libvirtUri": "qemu:///"}, "libvirtUri", "/system"},
-		{"bad domain type", map[string]string{"domainType": "hvf"}, "domainType", "kvm"},
+		{"unknown backend", map[string]string{"backend": "vmware"}, "backend", "aws, libvirt"},
+		{"backend section not a map", map[string]string{"libvirt": "qemu:///system"}, "libvirt", "map of the backend's keys"},
+		{"backend section a list", map[string]string{"libvirt": `["qemu:///system"]`}, "libvirt", "map of the backend's keys"},
+		{"key of an earlier version", map[string]string{"libvirtUri": "qemu:///system"}, "libvirtUri", "moved to footprint:libvirt.uri"},
+		{"pool path of an earlier version", map[string]string{"poolPath": "/srv"}, "poolPath", "moved to footprint:libvirt.poolPath"},
 		{"image missing file", map[string]string{"image": "nope.qcow2"}, "image", "does not exist"},
 		{"image is a folder", map[string]string{"image": "adir"}, "image", "regular file"},
 		{"image bad URL scheme", map[string]string{"image": "ftp://example.org/x.img"}, "image", "http(s)"},
@@ -113,8 +117,6 @@ func TestMalformedStacksFailWithOneLineNamingTheKey(t *testing.T) {
 		{"settle window too short", map[string]string{"settleWindow": "1s"}, "settleWindow", "out of range"},
 		{"settle cap below window", map[string]string{"settleToleranceMiB": "3", "settleWindow": "2m", "settleMax": "1m"}, "settleMax", "never be met"},
 		{"deadline shorter than the settle cap", map[string]string{"settleToleranceMiB": "3", "settleMax": "2h", "collectDeadline": "90m"}, "collectDeadline", "settle plus samples"},
-		{"relative pool path", map[string]string{"poolPath": "pools/fp"}, "poolPath", "absolute"},
-		{"pool at root", map[string]string{"poolPath": "/"}, "poolPath", "absolute"},
 		{"typo", map[string]string{"memoryMib": "1024"}, "memoryMib", "did you mean memoryMiB"},
 		{"unknown key", map[string]string{"colour": "blue"}, "colour", "known keys"},
 		{"disk too small", map[string]string{"diskGiB": "1"}, "diskGiB", "2 to"},
@@ -254,6 +256,18 @@ func TestReadStackFile(t *testing.T) {
 	if err := ParseOverrides(v, []string{"footprint:memoryMiB=512", "samples=2"}); err != nil || v["memoryMiB"] != "512" || v["samples"] != "2" {
 		t.Errorf("overrides: %v %v", v, err)
 	}
+	// a key of a section, as pulumi config set --path would set it
+	if err := ParseOverrides(v, []string{"libvirt.uri=qemu+ssh://lab/system", "footprint:libvirt.domainType=qemu"}); err != nil ||
+		v["libvirt"] != `{"domainType":"qemu","uri":"qemu+ssh://lab/system"}` {
+		t.Errorf("section overrides: %v %v", v["libvirt"], err)
+	}
+	v["aws"] = "not a map"
+	if err := ParseOverrides(v, []string{"aws.region=eu-west-1"}); err == nil || !strings.Contains(err.Error(), "footprint:aws is not a map") {
+		t.Errorf("override into a scalar accepted: %v", err)
+	}
+	if err := ParseOverrides(v, []string{".uri=x"}); err == nil || !strings.Contains(err.Error(), "SECTION.KEY=VALUE") {
+		t.Errorf("empty section accepted: %v", err)
+	}
 	if err := ParseOverrides(v, []string{"justakey"}); err == nil || !strings.Contains(err.Error(), "KEY=VALUE") {
 		t.Errorf("bad override accepted: %v", err)
 	}
@@ -275,7 +289,7 @@ func TestRepositoryStacksAreValid(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Parse(v, Source{Project: "footprint", Stack: stack, ProjectDir: root}); err != nil {
+		if _, err := Parse(v, Source{Project: "footprint", Stack: stack, ProjectDir: root, Backends: []string{"libvirt"}}); err != nil {
 			t.Errorf("stack %s: %v", stack, err)
 		}
 	}

@@ -55,7 +55,9 @@ func ReadStackFile(path string) (map[string]string, error) {
 }
 
 // ParseOverrides reads KEY=VALUE pairs from the command line on top of a
-// stack file's values.
+// stack file's values. SECTION.KEY=VALUE sets one key of a section (a
+// backend's, as in libvirt.uri=qemu+ssh://lab/system), as Pulumi's
+// `config set --path` would.
 func ParseOverrides(values map[string]string, pairs []string) error {
 	for _, p := range pairs {
 		k, v, ok := strings.Cut(p, "=")
@@ -63,7 +65,24 @@ func ParseOverrides(values map[string]string, pairs []string) error {
 		if !ok || k == "" {
 			return fmt.Errorf("--set %q: want KEY=VALUE", p)
 		}
-		values[k] = v
+		sec, field, nested := strings.Cut(k, ".")
+		if !nested {
+			values[k] = v
+			continue
+		}
+		if sec == "" || field == "" {
+			return fmt.Errorf("--set %q: want SECTION.KEY=VALUE", p)
+		}
+		m := map[string]any{}
+		if raw, set := values[sec]; set && json.Unmarshal([]byte(raw), &m) != nil {
+			return fmt.Errorf("--set %q: %s:%s is not a map", p, Namespace, sec)
+		}
+		m[field] = v
+		b, err := json.Marshal(m)
+		if err != nil {
+			return err
+		}
+		values[sec] = string(b)
 	}
 	return nil
 }

@@ -18,8 +18,9 @@ import (
 // stackYAML is a ci-like stack with the given extra lines.
 func stackYAML(extra string) string {
 	return `config:
-  footprint:libvirtUri: qemu:///system
-  footprint:domainType: qemu
+  footprint:libvirt:
+    uri: qemu:///system
+    domainType: qemu
   footprint:image: build/images/test-bookworm.qcow2
   footprint:vcpus: 1
   footprint:memoryMiB: 1024

@@ -38,8 +38,9 @@ func TestKubeadmOfflineOnRealVMs(t *testing.T) {
 	}
 	h := newHost(t)
 	stack := fmt.Sprintf(`config:
-  footprint:libvirtUri: qemu:///system
-  footprint:domainType: qemu
+  footprint:libvirt:
+    uri: qemu:///system
+    domainType: qemu
   footprint:image: build/images/test-bookworm.qcow2
   footprint:profiles: [kubeadm]
   footprint:artifacts:

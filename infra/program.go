@@ -18,7 +18,6 @@ import (
 	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/guest"
 	"github.com/footprint-dev/footprint/image"
-	"github.com/footprint-dev/footprint/infra/libvirt"
 	"github.com/footprint-dev/footprint/infra/machine"
 	"github.com/footprint-dev/footprint/profiles"
 	"github.com/footprint-dev/footprint/results"
@@ -55,9 +54,6 @@ func Program(ctx *pulumi.Context) error { return New(Options{})(ctx) }
 
 // New returns the program with its dependencies set.
 func New(o Options) pulumi.RunFunc {
-	if o.Backend == nil {
-		o.Backend = libvirt.Backend{}
-	}
 	if o.Collect == nil {
 		o.Collect = collect.Collect
 	}
@@ -82,6 +78,12 @@ func New(o Options) pulumi.RunFunc {
 		if err != nil {
 			return err
 		}
+		backend := o.Backend
+		if backend == nil {
+			if backend, err = NewBackend(exp, prefix); err != nil {
+				return err
+			}
+		}
 		// Pre-flight of footprint:artifacts (issue 9): a bad folder fails
 		// here, under plain `pulumi up` too, before any resource exists.
 		if err := artifacts.Check(exp); err != nil {
@@ -94,31 +96,29 @@ func New(o Options) pulumi.RunFunc {
 		if err := attachArtifacts(exp, specs, artifacts.CacheDir()); err != nil {
 			return err
 		}
-		env := machine.Environment{
-			Prefix: prefix, CIDR: exp.NetworkCIDR, Gateway: Gateway(exp.NetworkCIDR),
-			Image: img, DomainType: exp.DomainType, URI: exp.LibvirtURI, PoolPath: exp.PoolPath,
-		}
-		machines, err := o.Backend.Provision(ctx, env, specs)
+		env := Environment(exp, prefix)
+		env.Image = img
+		machines, err := backend.Provision(ctx, env, specs)
 		if err != nil {
 			return err
 		}
 		out := pulumi.Map{}
 		for _, m := range machines {
-			out[m.Spec.Node] = collectOutput(ctx, o, exp, env, m)
+			out[m.Spec.Node] = collectOutput(ctx, o, exp, env, backend.Name(), m)
 		}
 		ctx.Export(OutputResults, out)
 		if exp.SSHPrivateKey != "" {
 			ctx.Export(OutputSSHKey, pulumi.ToSecret(pulumi.String(exp.SSHPrivateKey)))
 		}
 		ctx.Export(OutputExperiment, pulumi.Map{
-			"image":       pulumi.String(img.Ref),
-			"imageSha256": pulumi.String(img.SHA256),
-			"domainType":  pulumi.String(exp.DomainType),
-			"libvirtUri":  pulumi.String(exp.LibvirtURI),
-			"vcpus":       pulumi.Int(exp.VCPUs),
-			"memoryMiB":   pulumi.Int(exp.MemoryMiB),
-			"diskGiB":     pulumi.Int(exp.DiskGiB),
-			"network":     pulumi.String(exp.NetworkCIDR.String()),
+			"image":        pulumi.String(img.Ref),
+			"imageSha256":  pulumi.String(img.SHA256),
+			"backend":      pulumi.String(backend.Name()),
+			backend.Name(): pulumi.ToStringMap(backend.Describe()),
+			"vcpus":        pulumi.Int(exp.VCPUs),
+			"memoryMiB":    pulumi.Int(exp.MemoryMiB),
+			"diskGiB":      pulumi.Int(exp.DiskGiB),
+			"network":      pulumi.String(exp.NetworkCIDR.String()),
 		})
 		return nil
 	}
@@ -127,7 +127,7 @@ func New(o Options) pulumi.RunFunc {
 // collectOutput waits for the node's agent once its machine exists. A node
 // that never reports still yields an output (status timeout) so that the
 // other nodes' results, and the reason, are never lost.
-func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env machine.Environment, m machine.Machine) pulumi.Output {
+func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env machine.Environment, backend string, m machine.Machine) pulumi.Output {
 	return m.Created.ApplyT(func(_ pulumi.ID) (map[string]any, error) {
 		if ctx.DryRun() {
 			return nil, nil
@@ -166,7 +166,7 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env ma
 		r.Host = hostView
 		r.Machine = &results.Machine{
 			Name: m.Spec.Name, Address: m.Spec.Address.String(), VCPUs: m.Spec.VCPUs, MemoryMiB: m.Spec.MemoryMiB, Repeat: m.Spec.Repeat, DiskGiB: m.Spec.DiskGiB,
-			DomainType: env.DomainType, Hypervisor: m.Hypervisor, Image: env.Image.Ref, ImageSHA256: env.Image.SHA256,
+			Backend: backend, DomainType: m.VirtType, Hypervisor: m.Hypervisor, Image: env.Image.Ref, ImageSHA256: env.Image.SHA256,
 		}
 		if o.OnResult != nil {
 			o.OnResult(r)
@@ -201,7 +201,11 @@ func toMap(r results.Result) (map[string]any, error) {
 // LoadConfig reads and validates the footprint namespace of the stack.
 func LoadConfig(ctx *pulumi.Context, projectDir string) (config.Experiment, error) {
 	values := map[string]string{}
-	for _, k := range config.KnownKeys() {
+	if projectDir == "" {
+		projectDir, _ = os.Getwd()
+	}
+	src := Source(ctx.Project(), ctx.Stack(), projectDir)
+	for _, k := range src.KnownKeys() {
 		if v, ok := ctx.GetConfig(config.Namespace + ":" + k); ok {
 			values[k] = v
 		}
@@ -218,13 +222,10 @@ func LoadConfig(ctx *pulumi.Context, projectDir string) (config.Experiment, erro
 			}
 		}
 	}
-	if projectDir == "" {
-		projectDir, _ = os.Getwd()
-	}
 	if err := profiles.LoadError(); err != nil {
 		return config.Experiment{}, err
 	}
-	return config.Parse(values, Source(ctx.Project(), ctx.Stack(), projectDir))
+	return config.Parse(values, src)
 }
 
 // Source is the configuration context of a stack.
@@ -232,7 +233,14 @@ func Source(project, stack, projectDir string) config.Source {
 	return config.Source{
 		Project: project, Stack: stack, ProjectDir: projectDir,
 		ProfileExists: profiles.Exists, DefaultProfiles: profiles.Names(),
+		Backends: BackendNames(), DefaultBackend: DefaultBackend,
 	}
+}
+
+// Environment is what every machine of the stack shares, but the image,
+// which the program resolves.
+func Environment(exp config.Experiment, prefix string) machine.Environment {
+	return machine.Environment{Prefix: prefix, CIDR: exp.NetworkCIDR, Gateway: Gateway(exp.NetworkCIDR)}
 }
 
 // attachArtifacts gives every node of a profile with an offline install the

@@ -75,7 +75,7 @@ func runProgram(t *testing.T, stack string, cfg map[string]string) (*mocks, *col
 	if err := os.WriteFile(img, bootSector(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	conf := map[string]string{"footprint:image": "test.qcow2", "footprint:domainType": "qemu", "footprint:profiles": "bare"}
+	conf := map[string]string{"footprint:image": "test.qcow2", "footprint:libvirt": `{"domainType":"qemu"}`, "footprint:profiles": "bare"}
 	for k, v := range cfg {
 		if v == "" {
 			delete(conf, k) // the key's default

@@ -230,7 +230,12 @@ type Machine struct {
 	Repeat    int    `json:"repeat,omitempty"` // 1-based, within profile and size
 	// DiskGiB matters: growing the root file system at first boot costs the
 	// kernel memory (46 MiB more "used" at 10 GiB than at 2 GiB, measured).
-	DiskGiB     int    `json:"diskGiB,omitempty"`
+	DiskGiB int `json:"diskGiB,omitempty"`
+	// Backend is the machine backend that created it (libvirt, aws); where
+	// and how are in the run's experiment record.
+	Backend string `json:"backend,omitempty"`
+	// DomainType is the hypervisor's kind of machine: libvirt's domain type
+	// (kvm, qemu), a cloud's hypervisor family.
 	DomainType  string `json:"domainType"`
 	Hypervisor  string `json:"hypervisor"`
 	Image       string `json:"image"`

@@ -33,7 +33,6 @@ import (
 	"github.com/footprint-dev/footprint/guest"
 	"github.com/footprint-dev/footprint/image"
 	"github.com/footprint-dev/footprint/infra"
-	"github.com/footprint-dev/footprint/infra/libvirt"
 	"github.com/footprint-dev/footprint/infra/machine"
 	"github.com/footprint-dev/footprint/profiles"
 	"github.com/footprint-dev/footprint/report"
@@ -86,6 +85,9 @@ func Validate(o Options) (config.Experiment, map[string]string, error) {
 	if _, err := infra.Plan(exp, infra.Prefix(Project, o.Stack)); err != nil {
 		return config.Experiment{}, nil, err
 	}
+	if _, err := infra.NewBackend(exp, infra.Prefix(Project, o.Stack)); err != nil {
+		return config.Experiment{}, nil, err
+	}
 	// Pre-flight of footprint:artifacts (issue 9): every folder matches its
 	// SHA256SUMS and holds what its profile declares.
 	if err := artifacts.Check(exp); err != nil {
@@ -132,7 +134,8 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 		return Outcome{}, err
 	}
 	prefix := infra.Prefix(Project, o.Stack)
-	if err := checkSubnet(ctx, exp, prefix); err != nil {
+	backend, _ := infra.NewBackend(exp, prefix) // validated above
+	if err := backend.Preflight(ctx, infra.Environment(exp, prefix)); err != nil {
 		return Outcome{}, err
 	}
 	runID, runDir, err := newRunDir(o.RunsDir, o.Stack)
@@ -200,7 +203,7 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	}
 
 	run.Nodes, run.Experiment = readOutputs(bg, stack, say)
-	run.Nodes = accountForEveryNode(bg, run.Nodes, specs, exp, runDir)
+	run.Nodes = accountForEveryNode(bg, run.Nodes, specs, backend, runDir)
 	run.FinishedAt = time.Now().UTC()
 	// Everything measured is on disk before anything is torn down; a report
 	// that fails to render must not keep the machines alive.
@@ -214,12 +217,12 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	} else {
 		say("destroying")
 		start = time.Now()
-		destroyErr = destroyWithRetries(bg, stack, exp.LibvirtURI, prefix, pulumiLog, say)
+		destroyErr = destroyWithRetries(bg, stack, backend, prefix, pulumiLog, say)
 		run.Timings.DestroySeconds = time.Since(start).Seconds()
 		if destroyErr != nil {
 			run.Errors = append(run.Errors, "destroy: "+lastLines(destroyErr.Error(), 5))
 		} else {
-			removeConsoleLogs(specs, exp.LibvirtURI)
+			forget(backend, specs)
 			say("destroyed in %.1f s", run.Timings.DestroySeconds)
 		}
 		run.FinishedAt = time.Now().UTC()
@@ -247,21 +250,37 @@ func Destroy(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	uri := "qemu:///system"
-	exp, _, verr := Validate(o)
-	if verr == nil {
-		uri = exp.LibvirtURI
-	}
+	backend, specs := stackBackend(o)
 	say := func(format string, args ...any) { fmt.Fprintf(o.Out, "footprint: "+format+"\n", args...) }
-	if err := destroyWithRetries(ctx, stack, uri, infra.Prefix(Project, o.Stack), o.Out, say); err != nil {
+	if err := destroyWithRetries(ctx, stack, backend, infra.Prefix(Project, o.Stack), o.Out, say); err != nil {
 		return err
 	}
-	if verr == nil {
-		if specs, err := infra.Plan(exp, infra.Prefix(Project, o.Stack)); err == nil {
-			removeConsoleLogs(specs, exp.LibvirtURI)
-		}
-	}
+	forget(backend, specs)
 	return nil
+}
+
+// stackBackend is the backend of the stack and its machines, for removing
+// what a run left; a stack file that no longer validates still gets the
+// default backend, so that its leftovers can be found by name.
+func stackBackend(o Options) (machine.Backend, []machine.Spec) {
+	prefix := infra.Prefix(Project, o.Stack)
+	exp, _, err := Validate(o)
+	if err != nil {
+		fmt.Fprintf(o.Out, "footprint: stack %s does not validate (%v); using backend %s with its defaults\n", o.Stack, err, infra.DefaultBackend)
+		b, _ := infra.NewBackend(config.Experiment{}, prefix)
+		return b, nil
+	}
+	b, _ := infra.NewBackend(exp, prefix)
+	specs, _ := infra.Plan(exp, prefix)
+	return b, specs
+}
+
+// forget removes what the host keeps of destroyed machines, where the
+// backend keeps anything.
+func forget(b machine.Backend, specs []machine.Spec) {
+	if r, ok := b.(machine.Recorder); ok {
+		r.Forget(specs)
+	}
 }
 
 func withDefaults(o Options) Options {
@@ -446,20 +465,23 @@ func fromOutput(v any) (results.Result, error) {
 }
 
 // accountForEveryNode keeps a record for every planned node, even one that
-// produced no output at all, and saves into the run folder each console log
-// and the virtual hardware each node ran on.
-func accountForEveryNode(ctx context.Context, nodes []results.Result, specs []machine.Spec, exp config.Experiment, runDir string) []results.Result {
+// produced no output at all, and saves into the run folder what the backend
+// kept of each machine: its console, its virtual hardware.
+func accountForEveryNode(ctx context.Context, nodes []results.Result, specs []machine.Spec, b machine.Backend, runDir string) []results.Result {
 	byNode := map[string]int{}
 	for i, r := range nodes {
 		byNode[r.Node] = i
 	}
+	rec, _ := b.(machine.Recorder)
 	for _, s := range specs {
-		saved := copyConsoleLog(libvirt.ConsoleLogPath(exp.LibvirtURI, s.Name), runDir, s.Node)
-		saveDomain(ctx, exp.LibvirtURI, s, runDir)
+		saved := ""
+		if rec != nil {
+			saved = rec.Record(ctx, s, runDir)
+		}
 		i, ok := byNode[s.Node]
 		if !ok {
 			nodes = append(nodes, results.Result{Node: s.Node, Profile: s.Profile,
-				Machine:    &results.Machine{Name: s.Name, Address: s.Address.String(), VCPUs: s.VCPUs, MemoryMiB: s.MemoryMiB, Repeat: s.Repeat, DiskGiB: s.DiskGiB},
+				Machine:    &results.Machine{Name: s.Name, Address: s.Address.String(), VCPUs: s.VCPUs, MemoryMiB: s.MemoryMiB, Repeat: s.Repeat, DiskGiB: s.DiskGiB, Backend: b.Name()},
 				Collection: &results.Collect{Error: "the stack produced no output for this node"}})
 			i = len(nodes) - 1
 		}
@@ -475,43 +497,6 @@ func accountForEveryNode(ctx context.Context, nodes []results.Result, specs []ma
 	}
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Node < nodes[j].Node })
 	return nodes
-}
-
-// saveDomain writes NODE.domain.xml, the domain's live definition, and
-// NODE.qemu.log, libvirt's log of its QEMU process, which holds the command
-// line; each only where the host has it.
-func saveDomain(ctx context.Context, uri string, s machine.Spec, runDir string) {
-	if x, err := (libvirt.Host{URI: uri}).DomainXML(ctx, s.Name); err == nil {
-		_ = os.WriteFile(filepath.Join(runDir, s.Node+".domain.xml"), []byte(x), 0o644)
-	}
-	if p := libvirt.QEMULogPath(uri, s.Name); p != "" {
-		if data, err := os.ReadFile(p); err == nil {
-			_ = os.WriteFile(filepath.Join(runDir, s.Node+".qemu.log"), data, 0o644)
-		}
-	}
-}
-
-func copyConsoleLog(src, runDir, node string) string {
-	if src == "" {
-		return ""
-	}
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return ""
-	}
-	dst := filepath.Join(runDir, node+".console.log")
-	if os.WriteFile(dst, data, 0o644) != nil {
-		return ""
-	}
-	return dst
-}
-
-func removeConsoleLogs(specs []machine.Spec, uri string) {
-	for _, s := range specs {
-		if p := libvirt.ConsoleLogPath(uri, s.Name); p != "" {
-			os.Remove(p)
-		}
-	}
 }
 
 func allOK(nodes []results.Result) bool {

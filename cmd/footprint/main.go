@@ -186,17 +186,18 @@ func destroyCmd(g *globalFlags) *cobra.Command {
 
 func cleanupCmd(g *globalFlags) *cobra.Command {
 	var all bool
-	var uri string
+	var set []string
 	cmd := &cobra.Command{
 		Use:   "cleanup",
-		Short: "Find and remove anything footprint left on a libvirt host, by name, even without Pulumi state",
+		Short: "Find and remove anything footprint left where the stack's backend creates machines, even without Pulumi state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o, err := g.options()
 			if err != nil {
 				return err
 			}
-			removed, err := runner.Cleanup(cmd.Context(), runner.CleanupOptions{Options: o, All: all, URI: uri})
+			o.Set = set
+			removed, err := runner.Cleanup(cmd.Context(), runner.CleanupOptions{Options: o, All: all})
 			what := "stack " + o.Stack
 			if all {
 				what = "any stack"
@@ -206,7 +207,7 @@ func cleanupCmd(g *globalFlags) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&all, "all", false, "remove what every footprint stack left, not only --stack's")
-	cmd.Flags().StringVar(&uri, "uri", "", "libvirt URI (default: the stack's footprint:libvirtUri)")
+	cmd.Flags().StringArrayVar(&set, "set", nil, "override a stack key, as KEY=VALUE (repeatable), e.g. libvirt.uri=qemu+ssh://lab/system")
 	return cmd
 }
 
@@ -226,8 +227,8 @@ func validateCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Printf("stack %s is valid: %d node(s) %v, %d vCPU, %d MiB, %s on %s, image %s\n",
-				o.Stack, exp.NodeCount(), exp.Profiles, exp.VCPUs, exp.MemoryMiB, exp.DomainType, exp.LibvirtURI, exp.Image)
+			fmt.Printf("stack %s is valid: %d node(s) %v, %d vCPU, %d MiB, backend %s, image %s\n",
+				o.Stack, exp.NodeCount(), exp.Profiles, exp.VCPUs, exp.MemoryMiB, exp.Backend, exp.Image)
 			return nil
 		},
 	}

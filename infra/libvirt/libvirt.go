@@ -19,9 +19,6 @@ import (
 	"github.com/footprint-dev/footprint/infra/machine"
 )
 
-// Backend creates machines on the libvirt host named by the environment.
-type Backend struct{}
-
 // Cluster holds what the nodes of one stack share.
 type Cluster struct {
 	pulumi.ResourceState
@@ -96,18 +93,18 @@ func localPath(uri, system, sessionBase, session, file string) string {
 }
 
 // Provision implements machine.Backend.
-func (Backend) Provision(ctx *pulumi.Context, env machine.Environment, specs []machine.Spec) ([]machine.Machine, error) {
-	provider, err := lv.NewProvider(ctx, env.Prefix, &lv.ProviderArgs{Uri: pulumi.String(env.URI)})
+func (b Backend) Provision(ctx *pulumi.Context, env machine.Environment, specs []machine.Spec) ([]machine.Machine, error) {
+	provider, err := lv.NewProvider(ctx, env.Prefix, &lv.ProviderArgs{Uri: pulumi.String(b.URI)})
 	if err != nil {
 		return nil, err
 	}
-	cluster, err := newCluster(ctx, env, specs, pulumi.Providers(provider))
+	cluster, err := b.newCluster(ctx, env, specs, pulumi.Providers(provider))
 	if err != nil {
 		return nil, err
 	}
 	out := make([]machine.Machine, 0, len(specs))
 	for _, s := range specs {
-		node, err := newNode(ctx, env, cluster, s)
+		node, err := b.newNode(ctx, env, cluster, s)
 		if err != nil {
 			return nil, err
 		}
@@ -115,11 +112,12 @@ func (Backend) Provision(ctx *pulumi.Context, env machine.Environment, specs []m
 			Spec:       s,
 			Component:  node,
 			Created:    node.Domain.ID(),
-			ConsoleLog: ConsoleLogPath(env.URI, s.Name),
-			Hypervisor: "libvirt/" + env.DomainType,
+			ConsoleLog: ConsoleLogPath(b.URI, s.Name),
+			Hypervisor: "libvirt/" + b.DomainType,
+			VirtType:   b.DomainType,
 		}
-		if pidFile := qemuPIDPath(env.URI, s.Name); pidFile != "" {
-			h, name := Host{URI: env.URI}, s.Name
+		if pidFile := qemuPIDPath(b.URI, s.Name); pidFile != "" {
+			h, name := b.host(), s.Name
 			m.HostView = func(ctx context.Context) (machine.HostView, error) { return h.View(ctx, name, pidFile) }
 		}
 		out = append(out, m)
@@ -127,7 +125,7 @@ func (Backend) Provision(ctx *pulumi.Context, env machine.Environment, specs []m
 	return out, nil
 }
 
-func newCluster(ctx *pulumi.Context, env machine.Environment, specs []machine.Spec, opts ...pulumi.ResourceOption) (*Cluster, error) {
+func (b Backend) newCluster(ctx *pulumi.Context, env machine.Environment, specs []machine.Spec, opts ...pulumi.ResourceOption) (*Cluster, error) {
 	c := &Cluster{Artifacts: map[string]*lv.Volume{}}
 	if err := ctx.RegisterComponentResource("footprint:libvirt:Cluster", env.Prefix, c, opts...); err != nil {
 		return nil, err
@@ -137,7 +135,7 @@ func newCluster(ctx *pulumi.Context, env machine.Environment, specs []machine.Sp
 	c.Pool, err = lv.NewPool(ctx, env.Prefix, &lv.PoolArgs{
 		Name:   pulumi.String(PoolName(env.Prefix)),
 		Type:   pulumi.String("dir"),
-		Target: &lv.PoolTargetArgs{Path: pulumi.String(env.PoolPath)},
+		Target: &lv.PoolTargetArgs{Path: pulumi.String(b.PoolPath)},
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -186,7 +184,7 @@ func newCluster(ctx *pulumi.Context, env machine.Environment, specs []machine.Sp
 	})
 }
 
-func newNode(ctx *pulumi.Context, env machine.Environment, c *Cluster, s machine.Spec) (*Node, error) {
+func (b Backend) newNode(ctx *pulumi.Context, env machine.Environment, c *Cluster, s machine.Spec) (*Node, error) {
 	n := &Node{}
 	if err := ctx.RegisterComponentResource("footprint:libvirt:Node", s.Name, n, pulumi.Parent(c)); err != nil {
 		return nil, err
@@ -217,7 +215,7 @@ func newNode(ctx *pulumi.Context, env machine.Environment, c *Cluster, s machine
 	n.Domain, err = lv.NewDomain(ctx, s.Name, &lv.DomainArgs{
 		Name:        pulumi.String(s.Name),
 		Description: pulumi.String(DomainDescription(env.Prefix)),
-		Type:        pulumi.String(env.DomainType),
+		Type:        pulumi.String(b.DomainType),
 		Vcpu:        pulumi.Int(s.VCPUs),
 		Memory:      pulumi.Int(s.MemoryMiB),
 		Autostart:   pulumi.Bool(false),
@@ -235,7 +233,7 @@ func newNode(ctx *pulumi.Context, env machine.Environment, c *Cluster, s machine
 		Consoles: lv.DomainConsoleArray{&lv.DomainConsoleArgs{
 			Type: pulumi.String("pty"), TargetType: pulumi.String("serial"), TargetPort: pulumi.String("0"),
 		}},
-		Xml: &lv.DomainXmlArgs{Xslt: pulumi.String(domainXSLT(ConsoleLogPath(env.URI, s.Name)))},
+		Xml: &lv.DomainXmlArgs{Xslt: pulumi.String(domainXSLT(ConsoleLogPath(b.URI, s.Name)))},
 	}, parent)
 	if err != nil {
 		return nil, err

@@ -31,15 +31,13 @@ type Spec struct {
 	Artifacts string
 }
 
-// Environment is what every machine of one stack shares.
+// Environment is what every machine of one stack shares, whatever the
+// backend; what only one backend knows is in that backend's settings.
 type Environment struct {
-	Prefix     string // project-stack: every name on the host starts with it
-	CIDR       netip.Prefix
-	Gateway    netip.Addr
-	Image      image.Resolved
-	DomainType string
-	URI        string
-	PoolPath   string
+	Prefix  string // project-stack: every name on the host starts with it
+	CIDR    netip.Prefix
+	Gateway netip.Addr
+	Image   image.Resolved
 }
 
 // Machine is a created virtual machine.
@@ -54,6 +52,9 @@ type Machine struct {
 	ConsoleLog string
 	// Hypervisor names the backend and domain type, for the report.
 	Hypervisor string
+	// VirtType is the hypervisor's kind of machine: libvirt's domain type
+	// (kvm, qemu), a cloud's hypervisor family.
+	VirtType string
 	// HostView reads the hypervisor's side of the machine's memory now; nil
 	// where the backend cannot see the machine's process.
 	HostView func(context.Context) (HostView, error)
@@ -68,7 +69,38 @@ type HostView struct {
 	BalloonKiB map[string]int64
 }
 
-// Backend creates the shared resources of a stack and its machines.
+// Logf is where a backend says what it did that the user must know of, such
+// as each object a sweep removed.
+type Logf func(format string, args ...any)
+
+// Backend is one place machines run, with its settings, through the whole
+// lifecycle of a stack: checks before anything exists, the machines inside
+// the Pulumi program, and the sweep of whatever is left after it, found by
+// name or tag, with or without Pulumi's state.
 type Backend interface {
+	// Name is the backend's registry name and the key of its settings.
+	Name() string
+	// Describe is what the run's record says of where the machines ran
+	// (a host's URI, a region), by the backend's own key names.
+	Describe() map[string]string
+	// Preflight refuses, with one line naming the key, a stack this backend
+	// cannot host, before anything is created.
+	Preflight(ctx context.Context, env Environment) error
+	// Provision creates the shared resources of a stack and its machines.
 	Provision(ctx *pulumi.Context, env Environment, specs []Spec) ([]Machine, error)
+	// Sweep removes everything of the stack with this prefix, or with
+	// prefix "" everything footprint left, and names each object removed.
+	Sweep(ctx context.Context, prefix string, log Logf) ([]string, error)
+}
+
+// Recorder is the optional capability of a backend that keeps, outside the
+// guest, evidence of a machine: its console, its definition, the
+// hypervisor's log. The runner saves it in the run folder before the
+// machine is destroyed.
+type Recorder interface {
+	// Record writes what the host holds of the machine into dir as
+	// NODE.<kind> files and returns the saved console log, "" for none.
+	Record(ctx context.Context, s Spec, dir string) (console string)
+	// Forget removes the host's files of destroyed machines.
+	Forget(specs []Spec)
 }

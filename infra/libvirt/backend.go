@@ -1,0 +1,188 @@
+package libvirt
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/footprint-dev/footprint/config"
+	"github.com/footprint-dev/footprint/infra/machine"
+)
+
+// Name is the backend's registry name and the key of its section of the
+// configuration: footprint:libvirt.
+const Name = "libvirt"
+
+// Settings are the keys of the footprint:libvirt section.
+type Settings struct {
+	URI        string // libvirt connection URI
+	DomainType string // kvm, or qemu (software emulation) where KVM does not work
+	PoolPath   string // folder of the stack's storage pool
+}
+
+// Backend creates machines on the libvirt host its settings name.
+type Backend struct {
+	Settings
+}
+
+var settingKeys = []string{"domainType", "poolPath", "uri"}
+
+// New reads the footprint:libvirt section (a JSON object, "" for none) of
+// the stack with this prefix; every error names its key.
+func New(prefix, raw string) (Backend, error) {
+	s := Settings{URI: "qemu:///system", DomainType: "kvm", PoolPath: "/var/lib/libvirt/images/" + prefix}
+	if strings.TrimSpace(raw) == "" {
+		return Backend{s}, nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return Backend{}, fmt.Errorf("%s: want a map of keys (%s), not %q", key(""), strings.Join(settingKeys, ", "), raw)
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v, ok := m[k].(string)
+		if !ok {
+			return Backend{}, fmt.Errorf("%s: want a string, not %v", key(k), m[k])
+		}
+		if err := s.set(k, strings.TrimSpace(v)); err != nil {
+			return Backend{}, fmt.Errorf("%s: %w", key(k), err)
+		}
+	}
+	return Backend{s}, nil
+}
+
+// key is the full name of one of the section's keys, as errors name it.
+func key(k string) string {
+	if k == "" {
+		return config.Namespace + ":" + Name
+	}
+	return config.Namespace + ":" + Name + "." + k
+}
+
+func (s *Settings) set(k, v string) error {
+	switch k {
+	case "uri":
+		u, err := url.Parse(v)
+		if err != nil || v == "" {
+			return fmt.Errorf("%q is not a libvirt URI (want e.g. qemu:///system or qemu+ssh://host/system)", v)
+		}
+		if driver, _, _ := strings.Cut(u.Scheme, "+"); driver != "qemu" {
+			return fmt.Errorf("scheme %q is not supported (want qemu, qemu+ssh, qemu+tcp, qemu+tls or qemu+unix)", u.Scheme)
+		}
+		if u.Path != "/system" && u.Path != "/session" {
+			return fmt.Errorf("%q must end in /system or /session", v)
+		}
+		s.URI = v
+	case "domainType":
+		if v != "kvm" && v != "qemu" {
+			return fmt.Errorf("%q is not allowed (want kvm, or qemu on hosts without working KVM)", v)
+		}
+		s.DomainType = v
+	case "poolPath":
+		if !filepath.IsAbs(v) || filepath.Clean(v) == "/" {
+			return fmt.Errorf("%q must be an absolute path below / for the storage pool", v)
+		}
+		s.PoolPath = filepath.Clean(v)
+	default:
+		return fmt.Errorf("unknown key (known: %s)", strings.Join(settingKeys, ", "))
+	}
+	return nil
+}
+
+// Name implements machine.Backend.
+func (Backend) Name() string { return Name }
+
+// Describe implements machine.Backend.
+func (b Backend) Describe() map[string]string {
+	return map[string]string{"uri": b.URI, "domainType": b.DomainType}
+}
+
+// Preflight implements machine.Backend: the host answers, and the stack's
+// subnet overlaps none of the networks it already has.
+func (b Backend) Preflight(ctx context.Context, env machine.Environment) error {
+	nets, err := b.host().Networks(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: cannot reach libvirt at %s: %w", key("uri"), b.URI, err)
+	}
+	if n, s, clash := Overlapping(nets, env.CIDR, NetworkName(env.Prefix)); clash {
+		return fmt.Errorf("%s:%s: %s overlaps libvirt network %q (%s) on %s; choose another subnet",
+			config.Namespace, config.KeyNetworkCIDR, env.CIDR, n.Name, s, b.URI)
+	}
+	return nil
+}
+
+// Sweep implements machine.Backend: every object of the prefix found by
+// name, removed in order (domains, volumes, pools, networks).
+func (b Backend) Sweep(ctx context.Context, prefix string, log machine.Logf) ([]string, error) {
+	h := b.host()
+	objs, err := h.Find(ctx, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("looking for footprint's objects on %s: %w", b.URI, err)
+	}
+	var removed []string
+	var firstErr error
+	for _, obj := range objs {
+		if err := h.Remove(ctx, obj); err != nil {
+			log("could not remove %s: %v", obj, err)
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		log("removed %s", obj)
+		removed = append(removed, obj.String())
+		if obj.Kind == "domain" {
+			if p := ConsoleLogPath(b.URI, obj.Name); p != "" {
+				os.Remove(p)
+			}
+		}
+	}
+	return removed, firstErr
+}
+
+// Record implements machine.Recorder: NODE.console.log (the serial console
+// virtlogd kept), NODE.domain.xml (the live definition, every default
+// filled) and NODE.qemu.log (libvirt's log of the QEMU process, which holds
+// its command line); each only where the host has it.
+func (b Backend) Record(ctx context.Context, s machine.Spec, dir string) string {
+	console := copyFile(ConsoleLogPath(b.URI, s.Name), filepath.Join(dir, s.Node+".console.log"))
+	if x, err := b.host().DomainXML(ctx, s.Name); err == nil {
+		_ = os.WriteFile(filepath.Join(dir, s.Node+".domain.xml"), []byte(x), 0o644)
+	}
+	copyFile(QEMULogPath(b.URI, s.Name), filepath.Join(dir, s.Node+".qemu.log"))
+	return console
+}
+
+// Forget implements machine.Recorder: the console logs of destroyed
+// domains, which virtlogd leaves behind.
+func (b Backend) Forget(specs []machine.Spec) {
+	for _, s := range specs {
+		if p := ConsoleLogPath(b.URI, s.Name); p != "" {
+			os.Remove(p)
+		}
+	}
+}
+
+func (b Backend) host() Host { return Host{URI: b.URI} }
+
+// copyFile copies src to dst and returns dst, or "" when src is "" or
+// cannot be read.
+func copyFile(src, dst string) string {
+	if src == "" {
+		return ""
+	}
+	data, err := os.ReadFile(src)
+	if err != nil || os.WriteFile(dst, data, 0o644) != nil {
+		return ""
+	}
+	return dst
+}

@@ -1,0 +1,97 @@
+package libvirt
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/footprint-dev/footprint/infra/machine"
+)
+
+func TestSettingsDefaultsAndValues(t *testing.T) {
+	b, err := New("footprint-ci", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.URI != "qemu:///system" || b.DomainType != "kvm" || b.PoolPath != "/var/lib/libvirt/images/footprint-ci" {
+		t.Errorf("defaults: %+v", b.Settings)
+	}
+	b, err = New("footprint-ci", `{"uri":"qemu+ssh://lab/system","domainType":"qemu","poolPath":"/srv/pools/fp/"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.URI != "qemu+ssh://lab/system" || b.DomainType != "qemu" || b.PoolPath != "/srv/pools/fp" {
+		t.Errorf("values: %+v", b.Settings)
+	}
+	if d := b.Describe(); d["uri"] != b.URI || d["domainType"] != "qemu" || b.Name() != "libvirt" {
+		t.Errorf("describe %v, name %s", d, b.Name())
+	}
+}
+
+func TestBadSettingsFailWithOneLineNamingTheKey(t *testing.T) {
+	cases := []struct{ section, key, hint string }{
+		{`{"uri":"xen:///system"}`, "footprint:libvirt.uri", "qemu"},
+		{`{"uri":"qemu:///"}`, "footprint:libvirt.uri", "/system"},
+		{`{"uri":""}`, "footprint:libvirt.uri", "not a libvirt URI"},
+		{`{"domainType":"hvf"}`, "footprint:libvirt.domainType", "kvm"},
+		{`{"poolPath":"pools/fp"}`, "footprint:libvirt.poolPath", "absolute"},
+		{`{"poolPath":"/"}`, "footprint:libvirt.poolPath", "absolute"},
+		{`{"domaintype":"qemu"}`, "footprint:libvirt.domaintype", "known: domainType, poolPath, uri"},
+		{`{"domainType":1}`, "footprint:libvirt.domainType", "want a string"},
+		{`["qemu:///system"]`, "footprint:libvirt", "map of keys"},
+	}
+	for _, c := range cases {
+		_, err := New("footprint-ci", c.section)
+		if err == nil {
+			t.Errorf("%s: accepted", c.section)
+			continue
+		}
+		msg := err.Error()
+		if !strings.HasPrefix(msg, c.key+": ") || !strings.Contains(msg, c.hint) || strings.Contains(msg, "\n") {
+			t.Errorf("%s: %q, want one line starting %q and mentioning %q", c.section, msg, c.key, c.hint)
+		}
+	}
+}
+
+// The backend fulfils the whole contract, including the optional recorder.
+var (
+	_ machine.Backend  = Backend{}
+	_ machine.Recorder = Backend{}
+)
+
+func TestRecordKeepsWhatTheHostHas(t *testing.T) {
+	// A session URI points the log folder below the user's cache folder.
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	b, err := New("footprint-t", `{"uri":"qemu:///session"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := filepath.Join(cache, "libvirt", "qemu", "log")
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	spec := machine.Spec{Node: "bare", Name: "footprint-t-bare"}
+	for file, text := range map[string]string{"footprint-t-bare-console.log": "boot\nfootprint-agent: done\n", "footprint-t-bare.log": "qemu-system-x86_64 -name guest=footprint-t-bare\n"} {
+		if err := os.WriteFile(filepath.Join(logs, file), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	// No libvirtd answers here: the domain XML is left out, the files kept.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	console := b.Record(ctx, spec, dir)
+	if console != filepath.Join(dir, "bare.console.log") {
+		t.Fatalf("console saved as %q", console)
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, "bare.qemu.log")); err != nil || !strings.Contains(string(data), "-name guest=footprint-t-bare") {
+		t.Errorf("qemu log: %q %v", data, err)
+	}
+	b.Forget([]machine.Spec{spec})
+	if _, err := os.Stat(filepath.Join(logs, "footprint-t-bare-console.log")); !os.IsNotExist(err) {
+		t.Errorf("console log not forgotten: %v", err)
+	}
+}
