@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 
 	"github.com/footprint-dev/footprint/infra"
@@ -44,7 +43,7 @@ func Cleanup(ctx context.Context, o CleanupOptions) ([]string, error) {
 	if !o.All && len(removed) > 0 && stateExists(o.ProjectDir, o.Stack) {
 		// The state still lists what is gone: a refresh drops it, so the next
 		// run starts clean.
-		if stack, err := openStack(ctx, o.Options, infra.New(infra.Options{Context: ctx, ProjectDir: o.ProjectDir})); err == nil {
+		if stack, err := o.openStack(ctx, o.Options, infra.New(infra.Options{Context: ctx, ProjectDir: o.ProjectDir})); err == nil {
 			if _, err := stack.Refresh(ctx, optrefresh.ProgressStreams(io.Discard)); err != nil {
 				fmt.Fprintf(o.Out, "footprint: the state of stack %s could not be refreshed: %s\n", o.Stack, lastLines(err.Error(), 2))
 			}
@@ -58,13 +57,16 @@ func stateExists(projectDir, stack string) bool {
 	return err == nil
 }
 
+// destroyWaits are the pauses before each attempt to destroy a stack.
+var destroyWaits = []time.Duration{0, 5 * time.Second, 15 * time.Second, 30 * time.Second}
+
 // destroyWithRetries tears a stack down, retrying with backoff (a libvirtd
 // that restarts answers again after a few seconds); if Pulumi still cannot,
 // the stack's objects are removed by name and the state refreshed, so that
 // nothing is left either way.
-func destroyWithRetries(ctx context.Context, stack auto.Stack, backend machine.Backend, prefix string, log io.Writer, say func(string, ...any)) error {
+func destroyWithRetries(ctx context.Context, stack Stack, backend machine.Backend, prefix string, log io.Writer, say func(string, ...any)) error {
 	var err error
-	for _, wait := range []time.Duration{0, 5 * time.Second, 15 * time.Second, 30 * time.Second} {
+	for _, wait := range destroyWaits {
 		if wait > 0 {
 			say("destroy failed (%s); retrying in %s", lastLines(err.Error(), 1), wait)
 			select {

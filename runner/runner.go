@@ -24,6 +24,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"golang.org/x/crypto/ssh"
@@ -57,6 +58,22 @@ type Options struct {
 	// Progress is how the run shows what each node does; Pulumi's own
 	// output goes to runs/<run-id>/pulumi.log.
 	Progress progress.Mode
+
+	// Seams for the runner's unit tests: a fake backend and a fake stack in
+	// place of the stack's backend and Pulumi's Automation API.
+	backend   machine.Backend
+	openStack func(ctx context.Context, o Options, program pulumi.RunFunc) (Stack, error)
+}
+
+// Stack is what the runner asks of a Pulumi stack (auto.Stack has it).
+type Stack interface {
+	Up(ctx context.Context, opts ...optup.Option) (auto.UpResult, error)
+	Destroy(ctx context.Context, opts ...optdestroy.Option) (auto.DestroyResult, error)
+	Refresh(ctx context.Context, opts ...optrefresh.Option) (auto.RefreshResult, error)
+	Outputs(ctx context.Context) (auto.OutputMap, error)
+	GetAllConfig(ctx context.Context) (auto.ConfigMap, error)
+	SetAllConfig(ctx context.Context, config auto.ConfigMap) error
+	RemoveAllConfig(ctx context.Context, keys []string) error
 }
 
 // Outcome is what a run produced.
@@ -134,7 +151,10 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 		return Outcome{}, err
 	}
 	prefix := infra.Prefix(Project, o.Stack)
-	backend, _ := infra.NewBackend(exp, prefix) // validated above
+	backend := o.backend
+	if backend == nil {
+		backend, _ = infra.NewBackend(exp, prefix) // validated above
+	}
 	if err := backend.Preflight(ctx, infra.Environment(exp, prefix)); err != nil {
 		return Outcome{}, err
 	}
@@ -162,6 +182,7 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 
 	saveNode := nodeWriter(runDir, say)
 	program := infra.New(infra.Options{
+		Backend:    backend,
 		Context:    ctx,
 		ProjectDir: o.ProjectDir,
 		Progress:   track.Console,
@@ -173,7 +194,7 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 			}
 		},
 	})
-	stack, err := openStack(ctx, o, program)
+	stack, err := o.openStack(ctx, o, program)
 	if err != nil {
 		return out, err
 	}
@@ -246,7 +267,7 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 // Destroy is `footprint destroy`: removes what a kept run left.
 func Destroy(ctx context.Context, o Options) error {
 	o = withDefaults(o)
-	stack, err := openStack(ctx, o, infra.New(infra.Options{Context: ctx, ProjectDir: o.ProjectDir}))
+	stack, err := o.openStack(ctx, o, infra.New(infra.Options{Context: ctx, ProjectDir: o.ProjectDir}))
 	if err != nil {
 		return err
 	}
@@ -265,6 +286,10 @@ func Destroy(ctx context.Context, o Options) error {
 func stackBackend(o Options) (machine.Backend, []machine.Spec) {
 	prefix := infra.Prefix(Project, o.Stack)
 	exp, _, err := Validate(o)
+	if o.backend != nil {
+		specs, _ := infra.Plan(exp, prefix)
+		return o.backend, specs
+	}
 	if err != nil {
 		fmt.Fprintf(o.Out, "footprint: stack %s does not validate (%v); using backend %s with its defaults\n", o.Stack, err, infra.DefaultBackend)
 		b, _ := infra.NewBackend(config.Experiment{}, prefix)
@@ -290,10 +315,13 @@ func withDefaults(o Options) Options {
 	if o.Out == nil {
 		o.Out = os.Stdout
 	}
+	if o.openStack == nil {
+		o.openStack = openStack
+	}
 	return o
 }
 
-func destroy(ctx context.Context, stack auto.Stack, out io.Writer) error {
+func destroy(ctx context.Context, stack Stack, out io.Writer) error {
 	_, err := stack.Destroy(ctx, optdestroy.ProgressStreams(out))
 	return err
 }
@@ -302,37 +330,37 @@ func destroy(ctx context.Context, stack auto.Stack, out io.Writer) error {
 // passphrase: footprint needs no login and no cloud account.
 func StateDir(projectDir string) string { return filepath.Join(projectDir, ".footprint") }
 
-func openStack(ctx context.Context, o Options, program pulumi.RunFunc) (auto.Stack, error) {
+func openStack(ctx context.Context, o Options, program pulumi.RunFunc) (Stack, error) {
 	state := StateDir(o.ProjectDir)
 	work := filepath.Join(state, "work", o.Stack)
 	if err := os.MkdirAll(work, 0o700); err != nil {
-		return auto.Stack{}, err
+		return nil, err
 	}
 	env := map[string]string{"PULUMI_SKIP_UPDATE_CHECK": "true"}
 	if os.Getenv("PULUMI_BACKEND_URL") == "" {
 		backend := filepath.Join(state, "backend")
 		if err := os.MkdirAll(backend, 0o700); err != nil {
-			return auto.Stack{}, err
+			return nil, err
 		}
 		env["PULUMI_BACKEND_URL"] = "file://" + backend
 	}
 	if os.Getenv("PULUMI_CONFIG_PASSPHRASE") == "" && os.Getenv("PULUMI_CONFIG_PASSPHRASE_FILE") == "" {
 		file, err := passphraseFile(state)
 		if err != nil {
-			return auto.Stack{}, err
+			return nil, err
 		}
 		env["PULUMI_CONFIG_PASSPHRASE_FILE"] = file
 	}
 	cmd, err := pulumiCommand()
 	if err != nil {
-		return auto.Stack{}, err
+		return nil, err
 	}
 	stack, err := auto.UpsertStackInlineSource(ctx, o.Stack, Project, program,
 		auto.WorkDir(work), auto.EnvVars(env), auto.Pulumi(cmd), auto.SecretsProvider("passphrase"))
 	if err != nil {
-		return auto.Stack{}, fmt.Errorf("opening stack %s: %s", o.Stack, lastLines(err.Error(), 3))
+		return nil, fmt.Errorf("opening stack %s: %s", o.Stack, lastLines(err.Error(), 3))
 	}
-	return stack, nil
+	return &stack, nil
 }
 
 // passphraseFile keeps a random passphrase for the local backend's secrets,
@@ -402,7 +430,7 @@ func newRunSecrets(runID string) (runSecrets, error) {
 // secretKeys are set by the runner for each run, never from a stack file.
 var secretKeys = map[string]bool{config.KeyMySQLPassword: true, config.KeySSHPrivateKey: true}
 
-func setConfig(ctx context.Context, stack auto.Stack, values map[string]string, secrets runSecrets) error {
+func setConfig(ctx context.Context, stack Stack, values map[string]string, secrets runSecrets) error {
 	current, err := stack.GetAllConfig(ctx)
 	if err != nil {
 		return fmt.Errorf("reading stack configuration: %w", err)
@@ -434,7 +462,7 @@ func setConfig(ctx context.Context, stack auto.Stack, values map[string]string, 
 	return stack.SetAllConfig(ctx, cm)
 }
 
-func readOutputs(ctx context.Context, stack auto.Stack, say func(string, ...any)) ([]results.Result, map[string]any) {
+func readOutputs(ctx context.Context, stack Stack, say func(string, ...any)) ([]results.Result, map[string]any) {
 	outputs, err := stack.Outputs(ctx)
 	if err != nil {
 		say("cannot read stack outputs: %v", err)
