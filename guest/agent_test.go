@@ -330,7 +330,10 @@ func TestAgentSettleRule(t *testing.T) {
 		t.Errorf("settings %+v", r.Settings)
 	}
 
-	// The fixture's MemAvailable moves by 8 MiB every 0.3 s.
+	// The fixture's MemAvailable falls by 8 MiB every 0.3 s: any two of the
+	// rule's readings, a second apart, differ by more than the tolerance,
+	// however the two loops' timings align on a busy machine (a value that
+	// went back and forth could read the same three times).
 	a = newAgentRun(t, p, rule)
 	meminfo := filepath.Join(a.dir, "proc/meminfo")
 	stop := make(chan struct{})
@@ -343,7 +346,7 @@ func TestAgentSettleRule(t *testing.T) {
 				return
 			case <-time.After(300 * time.Millisecond):
 			}
-			avail := 832612 - int64(i%2)*8192
+			avail := 832612 - int64(i%64)*8192
 			text := strings.Replace(fixtureMeminfo, "MemAvailable:     832612 kB", fmt.Sprintf("MemAvailable:     %d kB", avail), 1)
 			tmp := meminfo + ".tmp"
 			if os.WriteFile(tmp, []byte(text), 0o644) == nil {
