@@ -20,7 +20,7 @@ func TestRepositoryStackChoosesItsBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := NewBackend(exp, Prefix("footprint", "local"))
+	b, err := NewBackend(exp, "footprint-local")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,12 +10,9 @@ import (
 	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/guest"
 	"github.com/footprint-dev/footprint/infra/machine"
+	"github.com/footprint-dev/footprint/names"
 	"github.com/footprint-dev/footprint/profiles"
 )
-
-// Prefix starts every name footprint gives an object on a host, so that two
-// stacks (or two projects) never collide and cleanup can find what is ours.
-func Prefix(project, stack string) string { return project + "-" + stack }
 
 // Gateway is the host side of the stack's network.
 func Gateway(cidr netip.Prefix) netip.Addr { return cidr.Addr().Next() }
@@ -36,19 +33,6 @@ func NodeMAC(prefix, node string) string {
 	return fmt.Sprintf("52:54:00:%02x:%02x:%02x", h[0], h[1], h[2])
 }
 
-// NodeName names one cell of the matrix: the profile alone for the seed's
-// single run, with the size and repeat when the stack sweeps or repeats.
-func NodeName(profile string, sizeMiB, repeat int, sweep, repeated bool) string {
-	name := profile
-	if sweep {
-		name += fmt.Sprintf("-%dm", sizeMiB)
-	}
-	if repeated {
-		name += fmt.Sprintf("-r%d", repeat)
-	}
-	return name
-}
-
 // Plan expands an experiment into machine specs: every profile at every
 // memory size, repeated, each with its own name, address and MAC.
 func Plan(exp config.Experiment, prefix string) ([]machine.Spec, error) {
@@ -62,12 +46,12 @@ func Plan(exp config.Experiment, prefix string) ([]machine.Spec, error) {
 		}
 		for _, size := range sizes {
 			for repeat := 1; repeat <= exp.Repeats; repeat++ {
-				node := NodeName(name, size, repeat, len(sizes) > 1, exp.Repeats > 1)
+				node := names.Node(name, size, repeat, len(sizes) > 1, exp.Repeats > 1)
 				s := machine.Spec{
 					Node:      node,
 					Profile:   name,
 					Repeat:    repeat,
-					Name:      prefix + "-" + node,
+					Name:      names.Machine(prefix, node),
 					VCPUs:     exp.VCPUs,
 					MemoryMiB: size,
 					DiskGiB:   exp.DiskGiB,

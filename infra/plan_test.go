@@ -66,11 +66,8 @@ func TestPlanKeepsTheSeedsNamesForOneRun(t *testing.T) {
 	if err != nil || len(specs) != 1 || specs[0].Node != "bare" || specs[0].Repeat != 1 || specs[0].MemoryMiB != 1024 {
 		t.Fatalf("%+v %v", specs, err)
 	}
-	if got := NodeName("k3s", 2048, 3, true, false); got != "k3s-2048m" {
-		t.Errorf("sweep without repeats: %s", got)
-	}
-	if got := NodeName("k3s", 2048, 3, false, true); got != "k3s-r3" {
-		t.Errorf("repeats without sweep: %s", got)
+	if specs[0].Name != "footprint-one-bare" {
+		t.Errorf("machine name %s", specs[0].Name)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/footprint-dev/footprint/guest"
 	"github.com/footprint-dev/footprint/image"
 	"github.com/footprint-dev/footprint/infra/machine"
+	"github.com/footprint-dev/footprint/names"
 	"github.com/footprint-dev/footprint/profiles"
 	"github.com/footprint-dev/footprint/results"
 )
@@ -73,7 +74,7 @@ func New(o Options) pulumi.RunFunc {
 				"pulumi config set --secret %s:%s \"$(openssl rand -hex 16)\" (footprint run sets one per run)",
 				config.Namespace, config.KeyMySQLPassword, config.Namespace, config.KeyMySQLPassword)
 		}
-		prefix := Prefix(ctx.Project(), ctx.Stack())
+		prefix := names.Prefix(ctx.Project(), ctx.Stack())
 		specs, err := Plan(exp, prefix)
 		if err != nil {
 			return err

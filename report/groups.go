@@ -2,11 +2,10 @@ package report
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 
+	"github.com/footprint-dev/footprint/names"
 	"github.com/footprint-dev/footprint/results"
 )
 
@@ -28,18 +27,14 @@ type Stat struct {
 	Max    float64 `json:"max"`
 }
 
-// nodeName is how infra names nodes: the profile, then "-<size>m" when the
-// stack sweeps sizes, then "-r<repeat>" when it repeats.
-var nodeName = regexp.MustCompile(`^(.+?)(?:-(\d+)m)?(?:-r(\d+))?$`)
-
 // Where a node belongs. The machine record is authoritative; a node that
 // produced nothing may lack it, and then its name says.
 func profileOf(r results.Result) string {
 	if r.Profile != "" && r.Profile != r.Node {
 		return r.Profile
 	}
-	if m := nodeName.FindStringSubmatch(r.Node); m != nil {
-		return m[1]
+	if p := names.ParseNode(r.Node).Profile; p != "" {
+		return p
 	}
 	return r.Profile
 }
@@ -48,19 +43,14 @@ func sizeOf(r results.Result) int {
 	if r.Machine != nil && r.Machine.MemoryMiB > 0 {
 		return r.Machine.MemoryMiB
 	}
-	if m := nodeName.FindStringSubmatch(r.Node); m != nil && m[2] != "" {
-		v, _ := strconv.Atoi(m[2])
-		return v
-	}
-	return 0
+	return names.ParseNode(r.Node).SizeMiB
 }
 
 func repeatOf(r results.Result) int {
 	if r.Machine != nil && r.Machine.Repeat > 0 {
 		return r.Machine.Repeat
 	}
-	if m := nodeName.FindStringSubmatch(r.Node); m != nil && m[3] != "" {
-		v, _ := strconv.Atoi(m[3])
+	if v := names.ParseNode(r.Node).Repeat; v > 0 {
 		return v
 	}
 	return 1

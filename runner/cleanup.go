@@ -13,6 +13,7 @@ import (
 
 	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/infra/machine"
+	"github.com/footprint-dev/footprint/names"
 	"github.com/footprint-dev/footprint/results"
 )
 
@@ -31,7 +32,7 @@ func Cleanup(ctx context.Context, o CleanupOptions) ([]string, error) {
 	o.Options = withDefaults(o.Options)
 	prefix := ""
 	if !o.All {
-		prefix = infra.Prefix(Project, o.Stack)
+		prefix = names.Prefix(names.Project, o.Stack)
 	}
 	backend, _ := stackBackend(o.Options)
 	removed, err := backend.Sweep(ctx, prefix, func(format string, args ...any) {

@@ -35,14 +35,12 @@ import (
 	"github.com/footprint-dev/footprint/image"
 	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/infra/machine"
+	"github.com/footprint-dev/footprint/names"
 	"github.com/footprint-dev/footprint/profiles"
 	"github.com/footprint-dev/footprint/report"
 	"github.com/footprint-dev/footprint/results"
 	"github.com/footprint-dev/footprint/runner/progress"
 )
-
-// Project is the Pulumi project name; with the stack it prefixes every name.
-const Project = "footprint"
 
 // Options of one invocation.
 type Options struct {
@@ -95,14 +93,14 @@ func Validate(o Options) (config.Experiment, map[string]string, error) {
 	if err := config.ParseOverrides(values, o.Set); err != nil {
 		return config.Experiment{}, nil, err
 	}
-	exp, err := config.Parse(values, infra.Source(Project, o.Stack, o.ProjectDir))
+	exp, err := config.Parse(values, infra.Source(names.Project, o.Stack, o.ProjectDir))
 	if err != nil {
 		return config.Experiment{}, nil, err
 	}
-	if _, err := infra.Plan(exp, infra.Prefix(Project, o.Stack)); err != nil {
+	if _, err := infra.Plan(exp, names.Prefix(names.Project, o.Stack)); err != nil {
 		return config.Experiment{}, nil, err
 	}
-	if _, err := infra.NewBackend(exp, infra.Prefix(Project, o.Stack)); err != nil {
+	if _, err := infra.NewBackend(exp, names.Prefix(names.Project, o.Stack)); err != nil {
 		return config.Experiment{}, nil, err
 	}
 	// Pre-flight of footprint:artifacts (issue 9): every folder matches its
@@ -122,7 +120,7 @@ func Render(o Options, node string) (about, userData string, err error) {
 	}
 	// A stand-in password, masked below like a real one would be.
 	exp.MySQLPassword = "render-time-stand-in-password"
-	specs, err := infra.Plan(exp, infra.Prefix(Project, o.Stack))
+	specs, err := infra.Plan(exp, names.Prefix(names.Project, o.Stack))
 	if err != nil {
 		return "", "", err
 	}
@@ -150,7 +148,7 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	if _, err := image.Resolve(ctx, exp.Image, exp.ImageSHA256, image.CacheDir()); err != nil {
 		return Outcome{}, err
 	}
-	prefix := infra.Prefix(Project, o.Stack)
+	prefix := names.Prefix(names.Project, o.Stack)
 	backend := o.backend
 	if backend == nil {
 		backend, _ = infra.NewBackend(exp, prefix) // validated above
@@ -273,7 +271,7 @@ func Destroy(ctx context.Context, o Options) error {
 	}
 	backend, specs := stackBackend(o)
 	say := func(format string, args ...any) { fmt.Fprintf(o.Out, "footprint: "+format+"\n", args...) }
-	if err := destroyWithRetries(ctx, stack, backend, infra.Prefix(Project, o.Stack), o.Out, say); err != nil {
+	if err := destroyWithRetries(ctx, stack, backend, names.Prefix(names.Project, o.Stack), o.Out, say); err != nil {
 		return err
 	}
 	forget(backend, specs)
@@ -284,7 +282,7 @@ func Destroy(ctx context.Context, o Options) error {
 // what a run left; a stack file that no longer validates still gets the
 // default backend, so that its leftovers can be found by name.
 func stackBackend(o Options) (machine.Backend, []machine.Spec) {
-	prefix := infra.Prefix(Project, o.Stack)
+	prefix := names.Prefix(names.Project, o.Stack)
 	exp, _, err := Validate(o)
 	if o.backend != nil {
 		specs, _ := infra.Plan(exp, prefix)
@@ -355,7 +353,7 @@ func openStack(ctx context.Context, o Options, program pulumi.RunFunc) (Stack, e
 	if err != nil {
 		return nil, err
 	}
-	stack, err := auto.UpsertStackInlineSource(ctx, o.Stack, Project, program,
+	stack, err := auto.UpsertStackInlineSource(ctx, o.Stack, names.Project, program,
 		auto.WorkDir(work), auto.EnvVars(env), auto.Pulumi(cmd), auto.SecretsProvider("passphrase"))
 	if err != nil {
 		return nil, fmt.Errorf("opening stack %s: %s", o.Stack, lastLines(err.Error(), 3))

@@ -10,6 +10,7 @@ import (
 	"github.com/footprint-dev/footprint/artifacts"
 	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/infra"
+	"github.com/footprint-dev/footprint/names"
 	"github.com/footprint-dev/footprint/profiles"
 	"github.com/footprint-dev/footprint/runner"
 )
@@ -119,5 +120,5 @@ func fetchExperiment(o runner.Options, set []string) (config.Experiment, error) 
 			keep[k] = v
 		}
 	}
-	return config.Parse(keep, infra.Source(runner.Project, o.Stack, o.ProjectDir))
+	return config.Parse(keep, infra.Source(names.Project, o.Stack, o.ProjectDir))
 }

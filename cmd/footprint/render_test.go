@@ -11,6 +11,7 @@ import (
 
 	"github.com/footprint-dev/footprint/guest"
 	"github.com/footprint-dev/footprint/infra"
+	"github.com/footprint-dev/footprint/names"
 	"github.com/footprint-dev/footprint/runner"
 )
 
@@ -54,7 +55,7 @@ func wantUserData(t *testing.T, dir, node string) string {
 		t.Fatal(err)
 	}
 	exp.MySQLPassword = "a-password-only-this-test-uses"
-	specs, err := infra.Plan(exp, infra.Prefix(runner.Project, "t"))
+	specs, err := infra.Plan(exp, names.Prefix(names.Project, "t"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/footprint-dev/footprint/names"
 )
 
 // Host talks to a libvirt host with virsh, outside Pulumi: to find what
@@ -64,9 +66,6 @@ func (h Host) names(ctx context.Context, args ...string) ([]string, error) {
 	return strings.Fields(out), nil
 }
 
-// ProjectPrefix starts the name of everything footprint creates.
-const ProjectPrefix = "footprint-"
-
 // DomainDescription marks a domain with its stack, because names alone
 // are ambiguous between stacks "ci" and "ci-docker".
 func DomainDescription(prefix string) string { return "footprint stack " + prefix }
@@ -79,7 +78,7 @@ func DomainDescription(prefix string) string { return "footprint stack " + prefi
 func (h Host) Find(ctx context.Context, prefix string) ([]Object, error) {
 	mine := func(name string) bool {
 		if prefix == "" {
-			return strings.HasPrefix(name, ProjectPrefix)
+			return names.Owned(name)
 		}
 		return name == prefix
 	}
@@ -89,7 +88,7 @@ func (h Host) Find(ctx context.Context, prefix string) ([]Object, error) {
 		return nil, err
 	}
 	for _, d := range domains {
-		if !strings.HasPrefix(d, ProjectPrefix) {
+		if !names.Owned(d) {
 			continue
 		}
 		if prefix != "" {
