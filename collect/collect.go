@@ -26,6 +26,9 @@ type Target struct {
 	Node       string
 	URL        string
 	ConsoleLog string // host path of the serial console log; "" when libvirt is remote
+	// SSH, when set, is the route to URL through the guest's SSH server;
+	// URL is then as the guest sees it.
+	SSH *SSH
 }
 
 // Options bound the collection.
@@ -64,7 +67,7 @@ func Collect(ctx context.Context, t Target, o Options) (results.Result, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		return &results.Collect{
-			URL: t.URL, Attempts: attempts, Seconds: time.Since(start).Seconds(),
+			URL: t.URL, Via: via(t), Attempts: attempts, Seconds: time.Since(start).Seconds(),
 			LastConsoleLine: results.LastConsoleLine(t.ConsoleLog), ConsoleLogOnHost: t.ConsoleLog,
 		}
 	}
@@ -74,6 +77,10 @@ func Collect(ctx context.Context, t Target, o Options) (results.Result, error) {
 	client.RetryMax = math.MaxInt32 // the context's deadline is the bound
 	client.RetryWaitMin, client.RetryWaitMax = o.MinWait, o.MaxWait
 	client.HTTPClient.Timeout = o.RequestTimeout
+	if t.SSH != nil {
+		// One SSH connection per attempt, closed with it.
+		client.HTTPClient.Transport = &http.Transport{DialContext: t.SSH.DialContext, DisableKeepAlives: true}
+	}
 	client.RequestLogHook = func(_ retryablehttp.Logger, _ *http.Request, _ int) {
 		mu.Lock()
 		attempts++
@@ -92,7 +99,9 @@ func Collect(ctx context.Context, t Target, o Options) (results.Result, error) {
 		}
 		if err != nil {
 			setLast(&mu, &lastErr, err.Error())
-			return true, nil
+			// A host key that is not the run's is an impostor or a
+			// misconfiguration: waiting does not make it trustworthy.
+			return !errors.Is(err, ErrHostKey), nil
 		}
 		if resp.StatusCode != http.StatusOK {
 			setLast(&mu, &lastErr, resp.Status)
@@ -146,6 +155,13 @@ func Collect(ctx context.Context, t Target, o Options) (results.Result, error) {
 	}
 	r.Collection = rec()
 	return r, nil
+}
+
+func via(t Target) string {
+	if t.SSH == nil {
+		return ""
+	}
+	return t.SSH.String()
 }
 
 func setLast(mu *sync.Mutex, dst *string, v string) {

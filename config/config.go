@@ -59,6 +59,16 @@ const (
 	KeyMemorySizesMiB  = "memorySizesMiB"
 	KeySSHPrivateKey   = "sshPrivateKey"
 	KeyArtifacts       = "artifacts"
+	KeySSHHostKey      = "sshHostKey"
+	KeyCollect         = "collect"
+)
+
+// Collectors are the ways a node's result can be fetched: straight from the
+// agent's HTTP port, or through the guest's SSH server with a pinned host
+// key. "" lets the backend choose (HTTP where the port is reachable).
+const (
+	CollectHTTP = "http"
+	CollectSSH  = "ssh"
 )
 
 // DefaultWorkloadImage is the MySQL the seed deployed: 8.x, here the LTS.
@@ -106,6 +116,14 @@ type Experiment struct {
 	// sshPrivateKey, for debugging; empty when no key is configured.
 	SSHAuthorizedKey string
 	SSHPrivateKey    string
+	// SSHHostKey is the guests' SSH host key (a secret, OpenSSH private key
+	// format, one per run), given to them in user-data so that the collector
+	// pins it; SSHHostPublicKey is its public half, authorized_keys format.
+	SSHHostKey       string
+	SSHHostPublicKey string
+	// Collect is the collector: CollectHTTP, CollectSSH, or "" for the
+	// backend's choice.
+	Collect string
 	// Artifacts names, by profile, a local folder with that profile's
 	// offline install (absolute path): the profile then installs from it,
 	// without any network.
@@ -212,6 +230,19 @@ func Parse(values map[string]string, src Source) (Experiment, error) {
 		return Experiment{}, err
 	}
 	return e, nil
+}
+
+// Set parses one key's raw value into the experiment, as Parse would: for
+// values the runner makes per run (its secrets), after validation.
+func (e *Experiment) Set(key, raw string, src Source) error {
+	p, ok := parsers[key]
+	if !ok {
+		return fmt.Errorf("%s:%s: unknown key", Namespace, key)
+	}
+	if err := p(e, strings.TrimSpace(raw), src); err != nil {
+		return fmt.Errorf("%s:%s: %v", Namespace, key, err)
+	}
+	return nil
 }
 
 func defaults(src Source) Experiment {
@@ -440,6 +471,22 @@ var parsers = map[string]parser{
 			return fmt.Errorf("must be at least 12 letters, digits, '-' or '_' (the runner generates one per run)")
 		}
 		e.MySQLPassword = raw
+		return nil
+	},
+	KeySSHHostKey: func(e *Experiment, raw string, _ Source) error {
+		signer, err := ssh.ParsePrivateKey([]byte(raw))
+		if err != nil || signer.PublicKey().Type() != ssh.KeyAlgoED25519 {
+			return fmt.Errorf("is not an unencrypted OpenSSH ed25519 private key (the runner generates one per run)")
+		}
+		e.SSHHostKey = raw
+		e.SSHHostPublicKey = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
+		return nil
+	},
+	KeyCollect: func(e *Experiment, raw string, _ Source) error {
+		if raw != CollectHTTP && raw != CollectSSH {
+			return fmt.Errorf("%q is not a collector (want %s or %s)", raw, CollectHTTP, CollectSSH)
+		}
+		e.Collect = raw
 		return nil
 	},
 	KeySSHPrivateKey: func(e *Experiment, raw string, _ Source) error {

@@ -28,6 +28,11 @@ const AgentPort = 9779
 // ResultPath is the agent's result document under its HTTP root.
 const ResultPath = "/result.json"
 
+// CollectorUser is the account the SSH collector logs in as: no password,
+// no shell, no sudo; it only forwards a channel to the agent's port, so a
+// collection opens no login session in the guest.
+const CollectorUser = "footprint"
+
 // Node is what the guest needs to know about itself.
 type Node struct {
 	Name       string // also the hostname
@@ -36,8 +41,19 @@ type Node struct {
 	Address    string // the fixed private address the agent listens on
 	MAC        string
 	Agent      AgentSettings
-	// SSHAuthorizedKey, when set, lets the run's key holder log in.
+	// SSHAuthorizedKey, when set, lets the run's key holder log in: as the
+	// image's default user, and as CollectorUser.
 	SSHAuthorizedKey string
+	// SSHHostKey, when set, is the host key the guest's SSH server presents,
+	// so that the collector can pin it instead of trusting a first use.
+	SSHHostKey HostKey
+}
+
+// HostKey is an ed25519 SSH host key pair: the private key in OpenSSH
+// format, the public one in authorized_keys format.
+type HostKey struct {
+	Private string
+	Public  string
 }
 
 // AgentSettings are the measuring parameters; durations in whole seconds.
@@ -104,12 +120,29 @@ type writeFile struct {
 	Content     string `yaml:"content"`
 }
 
+// sshKeys is cloud-init's ssh_keys: given keys replace the generated ones.
+type sshKeys struct {
+	ED25519Private string `yaml:"ed25519_private"`
+	ED25519Public  string `yaml:"ed25519_public"`
+}
+
+// collectorUser is cloud-init's entry for CollectorUser.
+type collectorUser struct {
+	Name              string   `yaml:"name"`
+	Gecos             string   `yaml:"gecos"`
+	Shell             string   `yaml:"shell"`
+	LockPasswd        bool     `yaml:"lock_passwd"`
+	SSHAuthorizedKeys []string `yaml:"ssh_authorized_keys"`
+}
+
 type cloudConfig struct {
 	Hostname          string      `yaml:"hostname"`
 	PreserveHostname  bool        `yaml:"preserve_hostname"`
 	PackageUpdate     bool        `yaml:"package_update"`
 	PackageUpgrade    bool        `yaml:"package_upgrade"`
 	SSHAuthorizedKeys []string    `yaml:"ssh_authorized_keys,omitempty"`
+	Users             []any       `yaml:"users,omitempty"`
+	SSHKeys           *sshKeys    `yaml:"ssh_keys,omitempty"`
 	WriteFiles        []writeFile `yaml:"write_files"`
 	Runcmd            [][]string  `yaml:"runcmd"`
 }
@@ -134,6 +167,15 @@ func userData(n Node) (string, error) {
 	}
 	if n.SSHAuthorizedKey != "" {
 		cc.SSHAuthorizedKeys = []string{n.SSHAuthorizedKey}
+		// "default" keeps the image's own user, which gets the key above.
+		cc.Users = []any{"default", collectorUser{
+			Name: CollectorUser, Gecos: "footprint collector", Shell: "/usr/sbin/nologin",
+			LockPasswd: true, SSHAuthorizedKeys: []string{n.SSHAuthorizedKey},
+		}}
+	}
+	if n.SSHHostKey.Private != "" {
+		// A key file ends in a newline; some OpenSSH versions refuse one without.
+		cc.SSHKeys = &sshKeys{ED25519Private: strings.TrimRight(n.SSHHostKey.Private, "\n") + "\n", ED25519Public: n.SSHHostKey.Public}
 	}
 	body, err := yaml.Marshal(cc)
 	if err != nil {

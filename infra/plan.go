@@ -68,6 +68,7 @@ func Plan(exp config.Experiment, prefix string) ([]machine.Spec, error) {
 					Agent:      agentSettings(exp, p),
 					// for debugging access with the run's key
 					SSHAuthorizedKey: exp.SSHAuthorizedKey,
+					SSHHostKey:       guest.HostKey{Private: exp.SSHHostKey, Public: exp.SSHHostPublicKey},
 				})
 				if err != nil {
 					return nil, err

@@ -16,7 +16,6 @@ import (
 	"github.com/footprint-dev/footprint/artifacts"
 	"github.com/footprint-dev/footprint/collect"
 	"github.com/footprint-dev/footprint/config"
-	"github.com/footprint-dev/footprint/guest"
 	"github.com/footprint-dev/footprint/image"
 	"github.com/footprint-dev/footprint/infra/machine"
 	"github.com/footprint-dev/footprint/names"
@@ -97,6 +96,10 @@ func New(o Options) pulumi.RunFunc {
 		if err := attachArtifacts(exp, specs, artifacts.CacheDir()); err != nil {
 			return err
 		}
+		route, err := newCollector(exp, backend)
+		if err != nil {
+			return err
+		}
 		env := Environment(exp, prefix)
 		env.Image = img
 		machines, err := backend.Provision(ctx, env, specs)
@@ -105,7 +108,7 @@ func New(o Options) pulumi.RunFunc {
 		}
 		out := pulumi.Map{}
 		for _, m := range machines {
-			out[m.Spec.Node] = collectOutput(ctx, o, exp, env, backend.Name(), m)
+			out[m.Spec.Node] = collectOutput(ctx, o, exp, env, route, backend.Name(), m)
 		}
 		ctx.Export(OutputResults, out)
 		if exp.SSHPrivateKey != "" {
@@ -128,8 +131,8 @@ func New(o Options) pulumi.RunFunc {
 // collectOutput waits for the node's agent once its machine exists. A node
 // that never reports still yields an output (status timeout) so that the
 // other nodes' results, and the reason, are never lost.
-func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env machine.Environment, backend string, m machine.Machine) pulumi.Output {
-	return m.Created.ApplyT(func(_ pulumi.ID) (map[string]any, error) {
+func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env machine.Environment, route collector, backend string, m machine.Machine) pulumi.Output {
+	return pulumi.All(m.Created, m.Reach).ApplyT(func(v []any) (map[string]any, error) {
 		if ctx.DryRun() {
 			return nil, nil
 		}
@@ -142,11 +145,7 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env ma
 				_ = ctx.Log.Info(line, &pulumi.LogArgs{Resource: m.Component, Ephemeral: true})
 			}
 		}
-		target := collect.Target{
-			Node:       m.Spec.Node,
-			URL:        fmt.Sprintf("http://%s:%d%s", m.Spec.Address, guest.AgentPort, guest.ResultPath),
-			ConsoleLog: m.ConsoleLog,
-		}
+		target := route.target(m, v[1].(string))
 		stopHost := watchHost(o.Context, m)
 		r, err := o.Collect(o.Context, target, opts)
 		hostView := stopHost()
@@ -168,6 +167,7 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env ma
 		r.Machine = &results.Machine{
 			Name: m.Spec.Name, Address: m.Spec.Address.String(), VCPUs: m.Spec.VCPUs, MemoryMiB: m.Spec.MemoryMiB, Repeat: m.Spec.Repeat, DiskGiB: m.Spec.DiskGiB,
 			Backend: backend, DomainType: m.VirtType, Hypervisor: m.Hypervisor, Image: env.Image.Ref, ImageSHA256: env.Image.SHA256,
+			Region: m.Facts[results.FactRegion], InstanceType: m.Facts[results.FactInstanceType], ImageID: m.Facts[results.FactImageID],
 		}
 		if o.OnResult != nil {
 			o.OnResult(r)

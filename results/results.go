@@ -240,11 +240,24 @@ type Machine struct {
 	Hypervisor  string `json:"hypervisor"`
 	Image       string `json:"image"`
 	ImageSHA256 string `json:"imageSha256"`
+	// Where a cloud ran it: the region, the instance type and the image's id
+	// there (an AMI); empty for a local hypervisor.
+	Region       string `json:"region,omitempty"`
+	InstanceType string `json:"instanceType,omitempty"`
+	ImageID      string `json:"imageId,omitempty"`
 }
+
+// Keys of a backend's facts about a machine (machine.Machine.Facts).
+const (
+	FactRegion       = "region"
+	FactInstanceType = "instanceType"
+	FactImageID      = "imageId"
+)
 
 // Collect is how the host obtained the document.
 type Collect struct {
 	URL              string   `json:"url"`
+	Via              string   `json:"via,omitempty"` // the SSH route to URL, when collected through SSH
 	Attempts         int      `json:"attempts"`
 	Seconds          float64  `json:"seconds"`
 	Error            string   `json:"error,omitempty"`

@@ -118,8 +118,17 @@ func Render(o Options, node string) (about, userData string, err error) {
 	if err != nil {
 		return "", "", err
 	}
-	// A stand-in password, masked below like a real one would be.
-	exp.MySQLPassword = "render-time-stand-in-password"
+	// Stand-ins for the run's secrets, masked below as real ones would be.
+	secrets, err := newRunSecrets("render")
+	if err != nil {
+		return "", "", err
+	}
+	src := infra.Source(names.Project, o.Stack, o.ProjectDir)
+	for k, v := range secrets.byKey() {
+		if err := exp.Set(k, v, src); err != nil {
+			return "", "", err
+		}
+	}
 	specs, err := infra.Plan(exp, names.Prefix(names.Project, o.Stack))
 	if err != nil {
 		return "", "", err
@@ -127,8 +136,8 @@ func Render(o Options, node string) (about, userData string, err error) {
 	var names []string
 	for _, s := range specs {
 		if node == "" || s.Node == node {
-			about = fmt.Sprintf("user-data of node %s (domain %s, address %s)", s.Node, s.Name, s.Address)
-			return about, strings.ReplaceAll(s.CloudInit.UserData, exp.MySQLPassword, guest.MaskedSecret), nil
+			about = fmt.Sprintf("user-data of node %s (machine %s, address %s)", s.Node, s.Name, s.Address)
+			return about, secrets.mask(s.CloudInit.UserData), nil
 		}
 		names = append(names, s.Node)
 	}
@@ -407,6 +416,8 @@ func toolRoots() []string {
 type runSecrets struct {
 	mysqlPassword string
 	sshPrivateKey string
+	// sshHostKey is the guests' host key, which the SSH collector pins.
+	sshHostKey string
 }
 
 func newRunSecrets(runID string) (runSecrets, error) {
@@ -414,19 +425,53 @@ func newRunSecrets(runID string) (runSecrets, error) {
 	if _, err := rand.Read(buf); err != nil {
 		return runSecrets{}, err
 	}
+	client, err := newKey("footprint run " + runID)
+	if err != nil {
+		return runSecrets{}, err
+	}
+	host, err := newKey("footprint guest host key " + runID)
+	if err != nil {
+		return runSecrets{}, err
+	}
+	return runSecrets{mysqlPassword: hex.EncodeToString(buf), sshPrivateKey: client, sshHostKey: host}, nil
+}
+
+// byKey are the secrets by their configuration key.
+func (s runSecrets) byKey() map[string]string {
+	return map[string]string{
+		config.KeyMySQLPassword: s.mysqlPassword,
+		config.KeySSHPrivateKey: s.sshPrivateKey,
+		config.KeySSHHostKey:    s.sshHostKey,
+	}
+}
+
+// mask hides in text every secret a guest is given: the password, and each
+// line of the host key's body, wherever YAML indented it.
+func (s runSecrets) mask(text string) string {
+	text = strings.ReplaceAll(text, s.mysqlPassword, guest.MaskedSecret)
+	for _, line := range strings.Split(s.sshHostKey, "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "-----") {
+			text = strings.ReplaceAll(text, line, guest.MaskedSecret)
+		}
+	}
+	return text
+}
+
+// newKey is a new ed25519 key in OpenSSH's private key format.
+func newKey(comment string) (string, error) {
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
-		return runSecrets{}, err
+		return "", err
 	}
-	block, err := ssh.MarshalPrivateKey(priv, "footprint run "+runID)
+	block, err := ssh.MarshalPrivateKey(priv, comment)
 	if err != nil {
-		return runSecrets{}, err
+		return "", err
 	}
-	return runSecrets{mysqlPassword: hex.EncodeToString(buf), sshPrivateKey: string(pem.EncodeToMemory(block))}, nil
+	return string(pem.EncodeToMemory(block)), nil
 }
 
 // secretKeys are set by the runner for each run, never from a stack file.
-var secretKeys = map[string]bool{config.KeyMySQLPassword: true, config.KeySSHPrivateKey: true}
+var secretKeys = map[string]bool{config.KeyMySQLPassword: true, config.KeySSHPrivateKey: true, config.KeySSHHostKey: true}
 
 func setConfig(ctx context.Context, stack Stack, values map[string]string, secrets runSecrets) error {
 	current, err := stack.GetAllConfig(ctx)
@@ -447,9 +492,9 @@ func setConfig(ctx context.Context, stack Stack, values map[string]string, secre
 			return err
 		}
 	}
-	cm := auto.ConfigMap{
-		config.Namespace + ":" + config.KeyMySQLPassword: auto.ConfigValue{Value: secrets.mysqlPassword, Secret: true},
-		config.Namespace + ":" + config.KeySSHPrivateKey: auto.ConfigValue{Value: secrets.sshPrivateKey, Secret: true},
+	cm := auto.ConfigMap{}
+	for k, v := range secrets.byKey() {
+		cm[config.Namespace+":"+k] = auto.ConfigValue{Value: v, Secret: true}
 	}
 	for k, v := range values {
 		if secretKeys[k] {

@@ -3,12 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
+	"golang.org/x/crypto/ssh"
+
+	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/guest"
 	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/names"
@@ -46,8 +53,39 @@ func runRender(t *testing.T, args ...string) (string, string, error) {
 	return stdout.String(), stderr.String(), err
 }
 
-// wantUserData is what guest.Render produced for the node, the MySQL
-// password masked.
+// newKey is an ed25519 key in OpenSSH's format, and its body's lines.
+func newKey(t *testing.T) (string, []string) {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(pem.EncodeToMemory(block))
+	lines := strings.Split(strings.TrimSpace(text), "\n")
+	return text, lines[1 : len(lines)-1]
+}
+
+// publicKeys are the run's public keys in user-data, which differ per run.
+var publicKeys = regexp.MustCompile(`ssh-ed25519 [A-Za-z0-9+/=]+`)
+
+// maskedLines are the masked lines of a key's body, as many as its length.
+var maskedLines = regexp.MustCompile(`(?m)(^ *\*{8}\n)+`)
+
+// sameButKeys says whether two user-data documents are the same but for
+// the keys each run makes anew: their public halves, their length.
+func sameButKeys(a, b string) bool {
+	norm := func(s string) string {
+		return maskedLines.ReplaceAllString(publicKeys.ReplaceAllString(s, "ssh-ed25519 KEY"), "    ********\n")
+	}
+	return norm(a) == norm(b)
+}
+
+// wantUserData is what guest.Render produced for the node with the run's
+// secrets, the password and the host key's body masked.
 func wantUserData(t *testing.T, dir, node string) string {
 	t.Helper()
 	exp, _, err := runner.Validate(runner.Options{ProjectDir: dir, Stack: "t"})
@@ -55,6 +93,15 @@ func wantUserData(t *testing.T, dir, node string) string {
 		t.Fatal(err)
 	}
 	exp.MySQLPassword = "a-password-only-this-test-uses"
+	client, _ := newKey(t)
+	host, hostLines := newKey(t)
+	src := infra.Source(names.Project, "t", dir)
+	if err := exp.Set(config.KeySSHPrivateKey, client, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := exp.Set(config.KeySSHHostKey, host, src); err != nil {
+		t.Fatal(err)
+	}
 	specs, err := infra.Plan(exp, names.Prefix(names.Project, "t"))
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +111,14 @@ func wantUserData(t *testing.T, dir, node string) string {
 			if !strings.Contains(s.CloudInit.UserData, exp.MySQLPassword) {
 				t.Fatalf("the user-data of %s lacks the password: the masking below proves nothing", node)
 			}
-			return strings.ReplaceAll(s.CloudInit.UserData, exp.MySQLPassword, guest.MaskedSecret)
+			masked := strings.ReplaceAll(s.CloudInit.UserData, exp.MySQLPassword, guest.MaskedSecret)
+			for _, line := range hostLines {
+				if !strings.Contains(masked, line) {
+					t.Fatalf("the user-data of %s lacks the host key: its masking proves nothing", node)
+				}
+				masked = strings.ReplaceAll(masked, line, guest.MaskedSecret)
+			}
+			return masked
 		}
 	}
 	t.Fatalf("no node %s planned", node)
@@ -85,11 +139,17 @@ func TestRenderPrintsExactlyTheUserData(t *testing.T) {
 		if !strings.HasPrefix(stdout, "#cloud-config\n") {
 			t.Errorf("%s: stdout starts with %q, want #cloud-config", tc.node, stdout[:min(len(stdout), 40)])
 		}
-		if want := wantUserData(t, dir, tc.node); stdout != want {
+		if want := wantUserData(t, dir, tc.node); !sameButKeys(stdout, want) {
 			t.Errorf("%s: stdout (%d bytes) is not the user-data guest.Render produced, masked (%d bytes)", tc.node, len(stdout), len(want))
 		}
 		if !strings.Contains(stdout, guest.MaskedSecret) {
 			t.Errorf("%s: the masked secret is missing from the user-data", tc.node)
+		}
+		if strings.Contains(stdout, "PRIVATE KEY-----\n") && strings.Count(stdout, guest.MaskedSecret) < 3 {
+			t.Errorf("%s: the host key's body is not masked", tc.node)
+		}
+		if len(publicKeys.FindAllString(stdout, -1)) != 3 {
+			t.Errorf("%s: want the run's key twice (default user, collector) and the host key once", tc.node)
 		}
 		if !strings.Contains(stderr, "node "+tc.node) || strings.Contains(stderr, "#cloud-config") {
 			t.Errorf("%s: stderr %q, want the node named and no user-data", tc.node, stderr)

@@ -112,6 +112,7 @@ func (b Backend) Provision(ctx *pulumi.Context, env machine.Environment, specs [
 			Spec:       s,
 			Component:  node,
 			Created:    node.Domain.ID(),
+			Reach:      pulumi.String(s.Address.String()).ToStringOutput(),
 			ConsoleLog: ConsoleLogPath(b.URI, s.Name),
 			Hypervisor: "libvirt/" + b.DomainType,
 			VirtType:   b.DomainType,

@@ -47,6 +47,12 @@ type Machine struct {
 	Component pulumi.Resource
 	// Created resolves once the machine exists and is booting.
 	Created pulumi.IDOutput
+	// Reach resolves to the address the runner reaches the machine at: its
+	// fixed private address on a local network, its public one in a cloud.
+	Reach pulumi.StringOutput
+	// Facts are what the backend knows of where the machine runs, for the
+	// record: results.Machine's region, instanceType and imageId.
+	Facts map[string]string
 	// ConsoleLog is the host path of its serial console log, "" when the
 	// hypervisor is not on this host.
 	ConsoleLog string
@@ -91,6 +97,13 @@ type Backend interface {
 	// Sweep removes everything of the stack with this prefix, or with
 	// prefix "" everything footprint left, and names each object removed.
 	Sweep(ctx context.Context, prefix string, log Logf) ([]string, error)
+}
+
+// SSHOnly is the optional capability of a backend whose machines are open
+// to SSH only (a cloud's firewall): the agent's port cannot be reached, so
+// results are collected through the guest's SSH server.
+type SSHOnly interface {
+	SSHOnly()
 }
 
 // Recorder is the optional capability of a backend that keeps, outside the

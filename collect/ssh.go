@@ -1,0 +1,92 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// SSH is the route to an agent through the guest's SSH server, for guests
+// whose agent port is not reachable (a cloud instance open to SSH only). The
+// collector logs in with the run's key, accepts only the host key the run
+// gave the guest, never a first use, and asks the agent over a forwarded
+// channel: no shell and no login session is started in the guest, and every
+// attempt closes its connection, so nothing of the collector stays resident
+// while the guest is measured.
+type SSH struct {
+	Addr    string // host:port of the guest's SSH server, as the runner reaches it
+	User    string
+	Signer  ssh.Signer    // the run's client key
+	HostKey ssh.PublicKey // the host key the guest was given
+	Timeout time.Duration // of the connection and handshake
+}
+
+// ErrHostKey is a host key other than the pinned one: not retried.
+var ErrHostKey = errors.New("ssh: the guest's host key is not the one this run gave it")
+
+// String is how the collection record names the route.
+func (s SSH) String() string { return fmt.Sprintf("ssh://%s@%s", s.User, s.Addr) }
+
+// DialContext connects to addr, as the guest sees it, through the guest's
+// SSH server. Closing the returned connection closes the SSH connection.
+func (s SSH) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	d := net.Dialer{Timeout: timeout}
+	raw, err := d.DialContext(ctx, "tcp", s.Addr)
+	if err != nil {
+		return nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = raw.SetDeadline(dl)
+	} else {
+		_ = raw.SetDeadline(time.Now().Add(timeout))
+	}
+	cfg := &ssh.ClientConfig{
+		User:              s.User,
+		Auth:              []ssh.AuthMethod{ssh.PublicKeys(s.Signer)},
+		HostKeyCallback:   s.checkHostKey,
+		HostKeyAlgorithms: []string{s.HostKey.Type()},
+		Timeout:           timeout,
+	}
+	conn, chans, reqs, err := ssh.NewClientConn(raw, s.Addr, cfg)
+	if err != nil {
+		raw.Close()
+		return nil, fmt.Errorf("ssh to %s: %w", s.Addr, err)
+	}
+	_ = raw.SetDeadline(time.Time{})
+	client := ssh.NewClient(conn, chans, reqs)
+	ch, err := client.DialContext(ctx, network, addr)
+	if err != nil {
+		client.Close()
+		return nil, fmt.Errorf("ssh to %s: forwarding to %s: %w", s.Addr, addr, err)
+	}
+	return tunnel{Conn: ch, client: client}, nil
+}
+
+func (s SSH) checkHostKey(_ string, _ net.Addr, key ssh.PublicKey) error {
+	if err := ssh.FixedHostKey(s.HostKey)(s.Addr, nil, key); err != nil {
+		return fmt.Errorf("%w (offered %s %s)", ErrHostKey, key.Type(), ssh.FingerprintSHA256(key))
+	}
+	return nil
+}
+
+// tunnel is a forwarded channel that takes its SSH connection with it.
+type tunnel struct {
+	net.Conn
+	client *ssh.Client
+}
+
+func (t tunnel) Close() error {
+	err := t.Conn.Close()
+	if cerr := t.client.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

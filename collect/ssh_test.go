@@ -1,0 +1,189 @@
+package collect
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+func newSigner(t *testing.T) ssh.Signer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// sshGuest is a guest's SSH server as the collector meets it: it presents a
+// host key, admits one user with one key, forwards direct-tcpip channels and
+// refuses sessions, counting each so a test can tell none was opened.
+type sshGuest struct {
+	addr       string
+	forwards   atomic.Int32
+	sessions   atomic.Int32
+	authFailed atomic.Int32
+}
+
+func startSSHGuest(t *testing.T, hostKey ssh.Signer, user string, client ssh.PublicKey) *sshGuest {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	g := &sshGuest{addr: ln.Addr().String()}
+	cfg := &ssh.ServerConfig{PublicKeyCallback: func(c ssh.ConnMetadata, k ssh.PublicKey) (*ssh.Permissions, error) {
+		if c.User() == user && bytes.Equal(k.Marshal(), client.Marshal()) {
+			return nil, nil
+		}
+		g.authFailed.Add(1)
+		return nil, errors.New("not authorized")
+	}}
+	cfg.AddHostKey(hostKey)
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go g.serve(conn, cfg)
+		}
+	}()
+	return g
+}
+
+func (g *sshGuest) serve(conn net.Conn, cfg *ssh.ServerConfig) {
+	defer conn.Close()
+	_, chans, reqs, err := ssh.NewServerConn(conn, cfg)
+	if err != nil {
+		return
+	}
+	go ssh.DiscardRequests(reqs)
+	for nc := range chans {
+		if nc.ChannelType() != "direct-tcpip" {
+			g.sessions.Add(1)
+			nc.Reject(ssh.Prohibited, "no sessions here")
+			continue
+		}
+		var dest struct {
+			Host       string
+			Port       uint32
+			OriginHost string
+			OriginPort uint32
+		}
+		if err := ssh.Unmarshal(nc.ExtraData(), &dest); err != nil {
+			nc.Reject(ssh.ConnectionFailed, err.Error())
+			continue
+		}
+		g.forwards.Add(1)
+		target, err := net.Dial("tcp", net.JoinHostPort(dest.Host, strconv.Itoa(int(dest.Port))))
+		if err != nil {
+			nc.Reject(ssh.ConnectionFailed, err.Error())
+			continue
+		}
+		ch, creqs, err := nc.Accept()
+		if err != nil {
+			target.Close()
+			continue
+		}
+		go ssh.DiscardRequests(creqs)
+		go func() { io.Copy(ch, target); ch.CloseWrite(); ch.Close() }()
+		go func() { io.Copy(target, ch); target.Close() }()
+	}
+}
+
+// The agent is reached through the guest's SSH server with the pinned host
+// key: the result arrives, every attempt is a forwarded channel, and no
+// session (no shell, no login) is ever asked for.
+func TestCollectThroughSSHWithThePinnedHostKey(t *testing.T) {
+	var calls atomic.Int32
+	agent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) < 3 {
+			w.Write([]byte(`{"schemaVersion":1,"node":"bare","status":"running","phases":[],"samples":[]}`))
+			return
+		}
+		w.Write([]byte(okDoc))
+	}))
+	defer agent.Close()
+	hostKey, clientKey := newSigner(t), newSigner(t)
+	g := startSSHGuest(t, hostKey, "footprint", clientKey.PublicKey())
+
+	route := &SSH{Addr: g.addr, User: "footprint", Signer: clientKey, HostKey: hostKey.PublicKey()}
+	r, err := Collect(context.Background(), Target{Node: "bare", URL: agent.URL + "/result.json", SSH: route}, fastOptions(5*time.Second))
+	if err != nil {
+		t.Fatalf("Collect: %v", err)
+	}
+	if r.Status != "ok" || r.Collection.Attempts != 3 {
+		t.Fatalf("status %q after %d attempts, want ok after 3", r.Status, r.Collection.Attempts)
+	}
+	if got := g.forwards.Load(); got != 3 {
+		t.Errorf("%d forwarded channels, want one per attempt (3)", got)
+	}
+	if got := g.sessions.Load(); got != 0 {
+		t.Errorf("the collector asked for %d sessions, want none", got)
+	}
+	if want := "ssh://footprint@" + g.addr; r.Collection.Via != want {
+		t.Errorf("collection via %q, want %q", r.Collection.Via, want)
+	}
+}
+
+// A guest that presents another host key is never trusted, and not retried
+// until the deadline either: the first attempt ends the collection.
+func TestCollectThroughSSHRefusesAnotherHostKey(t *testing.T) {
+	agent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(okDoc)) }))
+	defer agent.Close()
+	clientKey := newSigner(t)
+	g := startSSHGuest(t, newSigner(t), "footprint", clientKey.PublicKey())
+
+	route := &SSH{Addr: g.addr, User: "footprint", Signer: clientKey, HostKey: newSigner(t).PublicKey()}
+	start := time.Now()
+	r, err := Collect(context.Background(), Target{Node: "bare", URL: agent.URL, SSH: route}, fastOptions(20*time.Second))
+	if err == nil {
+		t.Fatalf("collected %q from a guest with another host key", r.Status)
+	}
+	if !strings.Contains(err.Error(), "host key is not the one") {
+		t.Errorf("error %q does not say the host key is wrong", err)
+	}
+	if r.Collection.Attempts != 1 || time.Since(start) > 10*time.Second {
+		t.Errorf("%d attempts in %s, want one and no wait for the deadline", r.Collection.Attempts, time.Since(start))
+	}
+	if g.forwards.Load() != 0 {
+		t.Error("a channel was forwarded for an untrusted host")
+	}
+}
+
+// A key the guest does not admit is retried (the guest may not have its
+// user yet) until the deadline, and the error says why.
+func TestCollectThroughSSHWithAKeyTheGuestRefuses(t *testing.T) {
+	agent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(okDoc)) }))
+	defer agent.Close()
+	hostKey := newSigner(t)
+	g := startSSHGuest(t, hostKey, "footprint", newSigner(t).PublicKey())
+
+	route := &SSH{Addr: g.addr, User: "footprint", Signer: newSigner(t), HostKey: hostKey.PublicKey()}
+	_, err := Collect(context.Background(), Target{Node: "bare", URL: agent.URL, SSH: route}, fastOptions(time.Second))
+	if err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
+		t.Fatalf("error %v, want the deadline with the authentication failure", err)
+	}
+	if g.authFailed.Load() < 2 {
+		t.Errorf("%d refused logins, want the collector to retry", g.authFailed.Load())
+	}
+}
