@@ -21,13 +21,15 @@ func ciStack(t *testing.T) string {
 	return string(data)
 }
 
+// The bare node is collected through its SSH server, as a cloud instance is
+// (issue 11): the run's host key pinned, one forwarded channel per attempt.
 func TestRunBareOnARealVM(t *testing.T) {
 	h := newHost(t)
 	dir := project(t, "ci", ciStack(t))
 	cli := footprint(t)
 
 	start := time.Now()
-	out, code := h.exec(dir, nil, cli, "run", "--stack", "ci")
+	out, code := h.exec(dir, nil, cli, "run", "--stack", "ci", "--set", "collect=ssh")
 	t.Logf("footprint run took %s, exit %d", elapsed(start), code)
 	if code != 0 {
 		t.Fatalf("footprint run exited %d:\n%s", code, out)
@@ -60,6 +62,19 @@ func TestRunBareOnARealVM(t *testing.T) {
 	}
 	if !strings.Contains(r.OS.PrettyName, "Debian") || r.OS.Kernel == "" {
 		t.Errorf("os %+v", r.OS)
+	}
+	if c := r.Collection; c == nil || c.Via != "ssh://footprint@"+r.Machine.Address+":22" {
+		t.Errorf("collected %+v, want through ssh://footprint@%s:22", c, r.Machine.Address)
+	} else {
+		t.Logf("collected through %s in %d attempts, %.1f s", c.Via, c.Attempts, c.Seconds)
+	}
+	// Forwarding a channel opens no login session: no user slice, ever.
+	for _, b := range r.Breakdowns {
+		for cg := range b.CgroupsKiB {
+			if strings.Contains(cg, "user-") {
+				t.Errorf("phase %s: cgroup %s: the collector opened a login session", b.Phase, cg)
+			}
+		}
 	}
 	t.Logf("bare: used %.1f MiB of %.1f MiB (free's used %.1f); agent start at %.1f s uptime; up %.1f s, destroy %.1f s",
 		s.UsedMiB, s.MemTotalMiB, s.FreeUsedMiB, phaseEnd(r, "boot"), run.Timings.UpSeconds, run.Timings.DestroySeconds)

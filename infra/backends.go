@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/footprint-dev/footprint/config"
+	"github.com/footprint-dev/footprint/infra/aws"
 	"github.com/footprint-dev/footprint/infra/libvirt"
 	"github.com/footprint-dev/footprint/infra/machine"
 )
@@ -13,6 +14,7 @@ import (
 // the stack has none). Adding a backend is one package and one line here.
 var backends = map[string]func(prefix, section string) (machine.Backend, error){
 	libvirt.Name: func(prefix, section string) (machine.Backend, error) { return libvirt.New(prefix, section) },
+	aws.Name:     func(prefix, section string) (machine.Backend, error) { return aws.New(prefix, section) },
 }
 
 // DefaultBackend is the backend of a stack that names none.

@@ -5,6 +5,7 @@
 package infra
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -89,9 +90,11 @@ func New(o Options) pulumi.RunFunc {
 		if err := artifacts.Check(exp); err != nil {
 			return err
 		}
-		img, err := image.Resolve(o.Context, exp.Image, exp.ImageSHA256, o.ImageCache)
-		if err != nil {
-			return err
+		var img image.Resolved
+		if _, local := backend.(machine.LocalImage); local {
+			if img, err = image.Resolve(o.Context, exp.Image, exp.ImageSHA256, o.ImageCache); err != nil {
+				return err
+			}
 		}
 		if err := attachArtifacts(exp, specs, artifacts.CacheDir()); err != nil {
 			return err
@@ -115,7 +118,7 @@ func New(o Options) pulumi.RunFunc {
 			ctx.Export(OutputSSHKey, pulumi.ToSecret(pulumi.String(exp.SSHPrivateKey)))
 		}
 		ctx.Export(OutputExperiment, pulumi.Map{
-			"image":        pulumi.String(img.Ref),
+			"image":        pulumi.String(cmp.Or(img.Ref, "(the backend's own)")),
 			"imageSha256":  pulumi.String(img.SHA256),
 			"backend":      pulumi.String(backend.Name()),
 			backend.Name(): pulumi.ToStringMap(backend.Describe()),
@@ -166,7 +169,7 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env ma
 		r.Host = hostView
 		r.Machine = &results.Machine{
 			Name: m.Spec.Name, Address: m.Spec.Address.String(), VCPUs: m.Spec.VCPUs, MemoryMiB: m.Spec.MemoryMiB, Repeat: m.Spec.Repeat, DiskGiB: m.Spec.DiskGiB,
-			Backend: backend, DomainType: m.VirtType, Hypervisor: m.Hypervisor, Image: env.Image.Ref, ImageSHA256: env.Image.SHA256,
+			Backend: backend, DomainType: m.VirtType, Hypervisor: m.Hypervisor, Image: cmp.Or(env.Image.Ref, m.Facts[results.FactImage]), ImageSHA256: env.Image.SHA256,
 			Region: m.Facts[results.FactRegion], InstanceType: m.Facts[results.FactInstanceType], ImageID: m.Facts[results.FactImageID],
 		}
 		if o.OnResult != nil {
@@ -241,7 +244,11 @@ func Source(project, stack, projectDir string) config.Source {
 // Environment is what every machine of the stack shares, but the image,
 // which the program resolves.
 func Environment(exp config.Experiment, prefix string) machine.Environment {
-	return machine.Environment{Prefix: prefix, CIDR: exp.NetworkCIDR, Gateway: Gateway(exp.NetworkCIDR)}
+	env := machine.Environment{Prefix: prefix, CIDR: exp.NetworkCIDR, Gateway: Gateway(exp.NetworkCIDR)}
+	for _, size := range exp.Sizes() {
+		env.Sizes = append(env.Sizes, [2]int{exp.VCPUs, size})
+	}
+	return env
 }
 
 // attachArtifacts gives every node of a profile with an offline install the

@@ -2,6 +2,7 @@ package infra
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,8 +23,9 @@ type registered struct {
 }
 
 type mocks struct {
-	mu  sync.Mutex
-	got []registered
+	mu    sync.Mutex
+	got   []registered
+	calls []pulumi.MockCallArgs
 }
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -34,10 +36,30 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		parent = args.RegisterRPC.GetParent()
 	}
 	m.got = append(m.got, registered{typ: args.TypeToken, name: args.Name, parent: parent, inputs: args.Inputs})
-	return args.Name + "-id", args.Inputs, nil
+	outputs := args.Inputs.Copy()
+	if args.TypeToken == "aws:ec2/instance:Instance" {
+		outputs["publicIp"] = resource.NewStringProperty(fmt.Sprintf("198.51.100.%d", len(m.got)))
+	}
+	return args.Name + "-id", outputs, nil
 }
 
+// The AWS data sources the program asks for, as the provider answers them.
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	m.mu.Lock()
+	m.calls = append(m.calls, args)
+	m.mu.Unlock()
+	switch args.Token {
+	case "aws:ec2/getAmi:getAmi":
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"id": "ami-0footprint", "imageId": "ami-0footprint",
+			"name": "ubuntu-minimal/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-minimal-20261101",
+		}), nil
+	case "aws:ec2/getInstanceType:getInstanceType":
+		typ := args.Args["instanceType"].StringValue()
+		return resource.NewPropertyMapFromMap(map[string]any{
+			"instanceType": typ, "hypervisor": "xen", "defaultVcpus": 1, "memorySize": map[string]int{"t2.micro": 1024, "t2.small": 2048}[typ],
+		}), nil
+	}
 	return resource.PropertyMap{}, nil
 }
 

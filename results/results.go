@@ -252,6 +252,7 @@ const (
 	FactRegion       = "region"
 	FactInstanceType = "instanceType"
 	FactImageID      = "imageId"
+	FactImage        = "image" // the image's name, where no local image was booted
 )
 
 // Collect is how the host obtained the document.

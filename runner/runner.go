@@ -154,13 +154,15 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	// Fetch (or find in the cache) and check the image first: a host without
 	// internet learns it here, in one line, before Pulumi or libvirt is asked
 	// for anything. The program finds it in the cache afterwards.
-	if _, err := image.Resolve(ctx, exp.Image, exp.ImageSHA256, image.CacheDir()); err != nil {
-		return Outcome{}, err
-	}
 	prefix := names.Prefix(names.Project, o.Stack)
 	backend := o.backend
 	if backend == nil {
 		backend, _ = infra.NewBackend(exp, prefix) // validated above
+	}
+	if _, local := backend.(machine.LocalImage); local {
+		if _, err := image.Resolve(ctx, exp.Image, exp.ImageSHA256, image.CacheDir()); err != nil {
+			return Outcome{}, err
+		}
 	}
 	if err := backend.Preflight(ctx, infra.Environment(exp, prefix)); err != nil {
 		return Outcome{}, err

@@ -101,6 +101,9 @@ func (s *Settings) set(k, v string) error {
 // Name implements machine.Backend.
 func (Backend) Name() string { return Name }
 
+// LocalImage implements machine.LocalImage: libvirt boots footprint:image.
+func (Backend) LocalImage() {}
+
 // Describe implements machine.Backend.
 func (b Backend) Describe() map[string]string {
 	return map[string]string{"uri": b.URI, "domainType": b.DomainType}

@@ -38,6 +38,8 @@ type Environment struct {
 	CIDR    netip.Prefix
 	Gateway netip.Addr
 	Image   image.Resolved
+	// Sizes are the (vCPUs, MiB of memory) of the stack's nodes.
+	Sizes [][2]int
 }
 
 // Machine is a created virtual machine.
@@ -97,6 +99,12 @@ type Backend interface {
 	// Sweep removes everything of the stack with this prefix, or with
 	// prefix "" everything footprint left, and names each object removed.
 	Sweep(ctx context.Context, prefix string, log Logf) ([]string, error)
+}
+
+// LocalImage is the optional capability of a backend that boots the stack's
+// footprint:image from the runner's disk; a cloud backend finds its own.
+type LocalImage interface {
+	LocalImage()
 }
 
 // SSHOnly is the optional capability of a backend whose machines are open
