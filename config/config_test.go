@@ -283,13 +283,13 @@ func TestReadStackFile(t *testing.T) {
 }
 
 func TestRepositoryStacksAreValid(t *testing.T) {
-	for _, stack := range []string{"local"} { // ci needs the built test image: the e2e tests cover it
+	for _, stack := range []string{"local", "aws"} { // ci needs the built test image: the e2e tests cover it
 		root, _ := filepath.Abs("..")
 		v, err := ReadStackFile(StackFile(root, stack))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Parse(v, Source{Project: "footprint", Stack: stack, ProjectDir: root, Backends: []string{"libvirt"}}); err != nil {
+		if _, err := Parse(v, Source{Project: "footprint", Stack: stack, ProjectDir: root, Backends: []string{"libvirt", "aws"}}); err != nil {
 			t.Errorf("stack %s: %v", stack, err)
 		}
 	}

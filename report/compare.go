@@ -25,6 +25,8 @@ type RunInfo struct {
 	Stack       string    `json:"stack"`
 	StartedAt   time.Time `json:"startedAt"`
 	Hypervisors []string  `json:"hypervisors,omitempty"`
+	// Where names the backend and, for a cloud, the region and instance type.
+	Where  []string `json:"where,omitempty"`
 	Images      []string  `json:"images,omitempty"`
 	OS          []string  `json:"os,omitempty"`
 }
@@ -119,11 +121,28 @@ func delta(a, b *Stat) *float64 {
 	return &d
 }
 
+// Where is the backend a machine ran on and, in a cloud, the instance type
+// and region: "libvirt", "aws t2.micro in eu-west-1".
+func Where(m *results.Machine) string {
+	w := m.Backend
+	if m.InstanceType != "" {
+		w += " " + m.InstanceType
+	}
+	if m.Region != "" {
+		w += " in " + m.Region
+	}
+	return strings.TrimSpace(w)
+}
+
 func info(run Run) RunInfo {
 	out := RunInfo{ID: run.ID, Stack: run.Stack, StartedAt: run.StartedAt}
-	hv, img, oss := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	hv, img, oss, where := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, r := range run.Nodes {
 		if m := r.Machine; m != nil {
+			if w := Where(m); w != "" && !where[w] {
+				where[w] = true
+				out.Where = append(out.Where, w)
+			}
 			h := m.Hypervisor
 			if m.DomainType != "" && !strings.HasSuffix(h, "/"+m.DomainType) {
 				h += " (" + m.DomainType + ")"
@@ -136,6 +155,9 @@ func info(run Run) RunInfo {
 				im := m.Image
 				if m.ImageSHA256 != "" {
 					im += " (sha256 " + short(m.ImageSHA256) + ")"
+				}
+				if m.ImageID != "" {
+					im += " (" + m.ImageID + ")"
 				}
 				if !img[im] {
 					img[im] = true
@@ -175,6 +197,7 @@ func (c Comparison) Markdown() string {
 	fmt.Fprintf(&b, "| Run | %s | %s |\n", orDash(c.A.ID), orDash(c.B.ID))
 	fmt.Fprintf(&b, "| Stack | %s | %s |\n", orDash(c.A.Stack), orDash(c.B.Stack))
 	fmt.Fprintf(&b, "| Started | %s | %s |\n", date(c.A.StartedAt), date(c.B.StartedAt))
+	fmt.Fprintf(&b, "| Where | %s | %s |\n", list(c.A.Where), list(c.B.Where))
 	fmt.Fprintf(&b, "| Hypervisor | %s | %s |\n", list(c.A.Hypervisors), list(c.B.Hypervisors))
 	fmt.Fprintf(&b, "| Image | %s | %s |\n", list(c.A.Images), list(c.B.Images))
 	fmt.Fprintf(&b, "| OS | %s | %s |\n", list(c.A.OS), list(c.B.OS))

@@ -152,3 +152,42 @@ func sameF(a, b *float64) bool {
 	d := *a - *b
 	return d > -0.01 && d < 0.01
 }
+
+// A cloud run beside a local one: each side says where it ran, the AMI
+// beside the local image's digest, and the systems line up by size.
+func TestCompareCloudWithLocal(t *testing.T) {
+	local := makeRun("20261203T090000Z-local",
+		node{name: "bare", profile: "bare", size: 1024, idle: []float64{167}, hypervisor: "libvirt/kvm"},
+		node{name: "docker", profile: "docker", size: 1024, idle: []float64{216}, work: []float64{396}, api: results.APIResponsive, hypervisor: "libvirt/kvm"},
+	)
+	cloud := makeRun("20261203T100000Z-aws",
+		node{name: "bare", profile: "bare", size: 1024, idle: []float64{181}, hypervisor: "aws/xen"},
+		node{name: "docker", profile: "docker", size: 1024, idle: []float64{230}, work: []float64{410}, api: results.APIResponsive, hypervisor: "aws/xen"},
+	)
+	for i := range local.Nodes {
+		local.Nodes[i].Machine.Backend = "libvirt"
+	}
+	for i := range cloud.Nodes {
+		m := cloud.Nodes[i].Machine
+		m.Backend, m.Region, m.InstanceType, m.ImageID, m.DomainType = "aws", "eu-west-1", "t2.micro", "ami-0abc", "xen"
+		m.Image, m.ImageSHA256 = "ubuntu-minimal/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-minimal-20261101", ""
+	}
+	c := Compare(local, cloud)
+	if len(c.A.Where) != 1 || c.A.Where[0] != "libvirt" || len(c.B.Where) != 1 || c.B.Where[0] != "aws t2.micro in eu-west-1" {
+		t.Errorf("where: A %v, B %v", c.A.Where, c.B.Where)
+	}
+	md := c.Markdown()
+	for _, want := range []string{"| Where | libvirt | aws t2.micro in eu-west-1 |", "| Hypervisor | libvirt/kvm | aws/xen |", "(ami-0abc)"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("compare lacks %q:\n%s", want, md)
+		}
+	}
+	for _, r := range c.Rows {
+		if r.A == nil || r.B == nil || r.DeltaIdleMiB == nil {
+			t.Errorf("%s: not side by side: %+v", r.Profile, r)
+		}
+	}
+	if r := c.Rows[0]; r.Profile != "bare" || *r.DeltaIdleMiB != 14 {
+		t.Errorf("bare Δ idle %v, want +14", deref(r.DeltaIdleMiB))
+	}
+}

@@ -18,6 +18,7 @@ var CSVColumns = []string{
 	"status", "system_version", "os", "kernel", "hypervisor", "domain_type", "image", "image_sha256",
 	"oom_kills", "used_mib_p95", "steady_readings", "host_rss_mib", "host_pss_mib",
 	"pcp_free_mib", "used_mib_without_pcp",
+	"backend", "region", "instance_type", "image_id",
 }
 
 // CSV renders results.csv: one tidy row per node and phase that has
@@ -51,6 +52,10 @@ func CSV(run Run) ([]byte, error) {
 				row["domain_type"] = m.DomainType
 				row["image"] = m.Image
 				row["image_sha256"] = m.ImageSHA256
+				row["backend"] = m.Backend
+				row["region"] = m.Region
+				row["instance_type"] = m.InstanceType
+				row["image_id"] = m.ImageID
 			}
 			if s, ok := r.Summarize(phase); ok && phase != "" {
 				row["samples"] = strconv.Itoa(s.Samples)

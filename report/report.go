@@ -151,8 +151,8 @@ func Markdown(run Run) string {
 		if m.DiskGiB > 0 {
 			disk = fmt.Sprintf(", %d GiB disk", m.DiskGiB)
 		}
-		fmt.Fprintf(&b, " Each node: %d vCPU, %s MiB%s, %s; image `%s` (sha256 `%s`).",
-			m.VCPUs, sizeList(sizes), disk, m.Hypervisor, m.Image, short(m.ImageSHA256))
+		fmt.Fprintf(&b, " Each node: %d vCPU, %s MiB%s, %s on %s; image `%s` (%s).",
+			m.VCPUs, sizeList(sizes), disk, m.Hypervisor, orDash(Where(m)), m.Image, imageID(m))
 	}
 	if n := maxRepeats(groups); n > 1 {
 		fmt.Fprintf(&b, " Each system measured %d times per size.", n)
@@ -512,6 +512,14 @@ func topProcs(br results.Breakdown, n int) string {
 		out = append(out, fmt.Sprintf("%s %.0f", p.Name, results.MiB(p.RSSKiB)))
 	}
 	return orDash(strings.Join(out, ", "))
+}
+
+// imageID is how the image is pinned: its digest, or a cloud's image id.
+func imageID(m *results.Machine) string {
+	if m.ImageID != "" {
+		return "`" + m.ImageID + "`"
+	}
+	return "sha256 `" + short(m.ImageSHA256) + "`"
 }
 
 func firstMachine(rs []results.Result) *results.Machine {
