@@ -13,6 +13,7 @@ import (
 
 	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/infra/machine"
+	"github.com/footprint-dev/footprint/logs"
 	"github.com/footprint-dev/footprint/names"
 	"github.com/footprint-dev/footprint/results"
 )
@@ -35,9 +36,7 @@ func Cleanup(ctx context.Context, o CleanupOptions) ([]string, error) {
 		prefix = names.Prefix(names.Project, o.Stack)
 	}
 	backend, _ := stackBackend(o.Options)
-	removed, err := backend.Sweep(ctx, prefix, func(format string, args ...any) {
-		fmt.Fprintf(o.Out, "footprint: "+format+"\n", args...)
-	})
+	removed, err := backend.Sweep(ctx, prefix, logs.Printf(o.Log))
 	if err != nil {
 		return removed, err
 	}
@@ -46,7 +45,7 @@ func Cleanup(ctx context.Context, o CleanupOptions) ([]string, error) {
 		// run starts clean.
 		if stack, err := o.openStack(ctx, o.Options, infra.New(infra.Options{Context: ctx, ProjectDir: o.ProjectDir})); err == nil {
 			if _, err := stack.Refresh(ctx, optrefresh.ProgressStreams(io.Discard)); err != nil {
-				fmt.Fprintf(o.Out, "footprint: the state of stack %s could not be refreshed: %s\n", o.Stack, lastLines(err.Error(), 2))
+				o.Log.Warn(fmt.Sprintf("the state of stack %s could not be refreshed: %s", o.Stack, lastLines(err.Error(), 2)))
 			}
 		}
 	}

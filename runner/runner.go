@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,6 +36,7 @@ import (
 	"github.com/footprint-dev/footprint/image"
 	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/infra/machine"
+	"github.com/footprint-dev/footprint/logs"
 	"github.com/footprint-dev/footprint/names"
 	"github.com/footprint-dev/footprint/profiles"
 	"github.com/footprint-dev/footprint/report"
@@ -50,6 +52,10 @@ type Options struct {
 	Keep       bool     // leave the machines running
 	RunsDir    string   // default: <ProjectDir>/runs
 	Out        io.Writer
+	// Log is where everything the user must read goes, passed down to the
+	// backend; default: logs.New(Out). During a run it goes through the
+	// progress display.
+	Log *slog.Logger
 	// SSHKeyFile, when set, receives the run's private key (mode 0600);
 	// otherwise it exists only as a secret in the encrypted state.
 	SSHKeyFile string
@@ -177,7 +183,8 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 		names[i] = s.Node
 	}
 	track := progress.New(o.Out, o.Progress, names)
-	say := func(format string, args ...any) { track.Note(fmt.Sprintf(format, args...)) }
+	defer logs.Divert(o.Log, track.Note)()
+	say := logs.Printf(o.Log)
 	pulumiLog, err := os.Create(filepath.Join(runDir, "pulumi.log"))
 	if err != nil {
 		return Outcome{}, err
@@ -281,8 +288,7 @@ func Destroy(ctx context.Context, o Options) error {
 		return err
 	}
 	backend, specs := stackBackend(o)
-	say := func(format string, args ...any) { fmt.Fprintf(o.Out, "footprint: "+format+"\n", args...) }
-	if err := destroyWithRetries(ctx, stack, backend, names.Prefix(names.Project, o.Stack), o.Out, say); err != nil {
+	if err := destroyWithRetries(ctx, stack, backend, names.Prefix(names.Project, o.Stack), o.Out, logs.Printf(o.Log)); err != nil {
 		return err
 	}
 	forget(backend, specs)
@@ -300,7 +306,7 @@ func stackBackend(o Options) (machine.Backend, []machine.Spec) {
 		return o.backend, specs
 	}
 	if err != nil {
-		fmt.Fprintf(o.Out, "footprint: stack %s does not validate (%v); using backend %s with its defaults\n", o.Stack, err, infra.DefaultBackend)
+		o.Log.Warn(fmt.Sprintf("stack %s does not validate (%v); using backend %s with its defaults", o.Stack, err, infra.DefaultBackend))
 		b, _ := infra.NewBackend(config.Experiment{}, prefix)
 		return b, nil
 	}
@@ -323,6 +329,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.Out == nil {
 		o.Out = os.Stdout
+	}
+	if o.Log == nil {
+		o.Log = logs.New(o.Out)
 	}
 	if o.openStack == nil {
 		o.openStack = openStack

@@ -10,6 +10,7 @@ import (
 	"github.com/footprint-dev/footprint/artifacts"
 	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/infra"
+	"github.com/footprint-dev/footprint/logs"
 	"github.com/footprint-dev/footprint/names"
 	"github.com/footprint-dev/footprint/profiles"
 	"github.com/footprint-dev/footprint/runner"
@@ -43,7 +44,7 @@ func artifactsFetchCmd(g *globalFlags) *cobra.Command {
 			"e.g. {k3s: " + DefaultArtifactsDir + "/k3s}.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o, err := g.options()
+			o, err := g.options(cmd)
 			if err != nil {
 				return err
 			}
@@ -58,8 +59,7 @@ func artifactsFetchCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := cmd.OutOrStdout()
-			say := func(format string, args ...any) { fmt.Fprintf(w, "footprint: "+format+"\n", args...) }
+			say := logs.Printf(o.Log)
 			var folders []string
 			for _, name := range exp.Profiles {
 				p, _ := profiles.Get(name) // Parse checked that it exists

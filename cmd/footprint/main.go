@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/footprint-dev/footprint/logs"
 	"github.com/footprint-dev/footprint/profiles"
 	"github.com/footprint-dev/footprint/runner"
 	"github.com/footprint-dev/footprint/runner/progress"
@@ -86,7 +87,7 @@ func root(ctx context.Context) *cobra.Command {
 	return cmd
 }
 
-func (g *globalFlags) options() (runner.Options, error) {
+func (g *globalFlags) options(cmd *cobra.Command) (runner.Options, error) {
 	dir := g.projectDir
 	if dir == "" {
 		var err error
@@ -98,7 +99,10 @@ func (g *globalFlags) options() (runner.Options, error) {
 	if err != nil {
 		return runner.Options{}, err
 	}
-	return runner.Options{ProjectDir: abs, Stack: g.stack, Out: os.Stdout}, nil
+	// The one logger of the invocation, passed down to the runner and the
+	// backends.
+	out := cmd.OutOrStdout()
+	return runner.Options{ProjectDir: abs, Stack: g.stack, Out: out, Log: logs.New(out)}, nil
 }
 
 func findProject() (string, error) {
@@ -127,7 +131,7 @@ func runCmd(g *globalFlags) *cobra.Command {
 		Short: "Create the stack's machines, measure them, write a report, and destroy everything",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o, err := g.options()
+			o, err := g.options(cmd)
 			if err != nil {
 				return err
 			}
@@ -135,7 +139,7 @@ func runCmd(g *globalFlags) *cobra.Command {
 			o.Progress = progressMode(quiet, jsonOut)
 			out, err := runner.Run(cmd.Context(), o)
 			if out.RunDir != "" && !jsonOut {
-				fmt.Printf("footprint: report: %s\n", filepath.Join(out.RunDir, "report.md"))
+				o.Log.Info("report: " + filepath.Join(out.RunDir, "report.md"))
 			}
 			if err != nil {
 				return err
@@ -175,7 +179,7 @@ func destroyCmd(g *globalFlags) *cobra.Command {
 		Short: "Remove everything a kept run of the stack left",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o, err := g.options()
+			o, err := g.options(cmd)
 			if err != nil {
 				return err
 			}
@@ -192,7 +196,7 @@ func cleanupCmd(g *globalFlags) *cobra.Command {
 		Short: "Find and remove anything footprint left where the stack's backend creates machines, even without Pulumi state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o, err := g.options()
+			o, err := g.options(cmd)
 			if err != nil {
 				return err
 			}
@@ -202,7 +206,7 @@ func cleanupCmd(g *globalFlags) *cobra.Command {
 			if all {
 				what = "any stack"
 			}
-			fmt.Printf("footprint: cleanup removed %d object(s) of %s\n", len(removed), what)
+			o.Log.Info(fmt.Sprintf("cleanup removed %d object(s) of %s", len(removed), what))
 			return err
 		},
 	}
@@ -215,10 +219,10 @@ func validateCmd(g *globalFlags) *cobra.Command {
 	var set []string
 	cmd := &cobra.Command{
 		Use:   "validate",
-		Short: "Check a stack's configuration without touching libvirt",
+		Short: "Check a stack's configuration without touching any backend",
 		Args:  cobra.NoArgs,
-		RunE: func(_ *cobra.Command, _ []string) error {
-			o, err := g.options()
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o, err := g.options(cmd)
 			if err != nil {
 				return err
 			}
@@ -268,7 +272,7 @@ func renderCmd(g *globalFlags) *cobra.Command {
 			"checks exactly what the node boots with.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o, err := g.options()
+			o, err := g.options(cmd)
 			if err != nil {
 				return err
 			}
