@@ -117,6 +117,29 @@ func Validate(o Options) (config.Experiment, map[string]string, error) {
 	return exp, values, nil
 }
 
+// Where says, for `footprint validate`, which backend the stack runs on with
+// its settings, and the image a local backend boots.
+func Where(exp config.Experiment, stack string) string {
+	b, err := infra.NewBackend(exp, names.Prefix(names.Project, stack))
+	if err != nil {
+		return "backend " + exp.Backend
+	}
+	d := b.Describe()
+	keys := make([]string, 0, len(d))
+	for k := range d {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		keys[i] = k + "=" + d[k]
+	}
+	w := fmt.Sprintf("backend %s (%s)", b.Name(), strings.Join(keys, ", "))
+	if _, local := b.(machine.LocalImage); local {
+		w += ", image " + exp.Image
+	}
+	return w
+}
+
 // Render is `footprint render`: the user-data one node of the stack would
 // get, exactly, with secrets masked, for review; and which node it is.
 func Render(o Options, node string) (about, userData string, err error) {

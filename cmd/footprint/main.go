@@ -231,8 +231,8 @@ func validateCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Printf("stack %s is valid: %d node(s) %v, %d vCPU, %d MiB, backend %s, image %s\n",
-				o.Stack, exp.NodeCount(), exp.Profiles, exp.VCPUs, exp.MemoryMiB, exp.Backend, exp.Image)
+			fmt.Fprintf(cmd.OutOrStdout(), "stack %s is valid: %d node(s) %v, %d vCPU, %d MiB, %s\n",
+				o.Stack, exp.NodeCount(), exp.Profiles, exp.VCPUs, exp.MemoryMiB, runner.Where(exp, o.Stack))
 			return nil
 		},
 	}
