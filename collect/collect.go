@@ -49,6 +49,14 @@ func DefaultOptions(deadline time.Duration) Options {
 	return Options{Deadline: deadline, RequestTimeout: 10 * time.Second, MinWait: time.Second, MaxWait: 2 * time.Second}
 }
 
+// ForSSH spaces the attempts wider for a target reached through SSH: each
+// one costs the guest a connection of its SSH server and a key exchange
+// while it is being measured.
+func (o Options) ForSSH() Options {
+	o.MaxWait = max(o.MaxWait, 5*time.Second)
+	return o
+}
+
 // Collect polls the target until its agent has a final result or the
 // deadline passes. It returns the result with Collection filled in; on error
 // the returned Result still carries the collection record.

@@ -149,6 +149,9 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env ma
 			}
 		}
 		target := route.target(m, v[1].(string))
+		if target.SSH != nil {
+			opts = opts.ForSSH()
+		}
 		stopHost := watchHost(o.Context, m)
 		r, err := o.Collect(o.Context, target, opts)
 		hostView := stopHost()
