@@ -61,6 +61,7 @@ const (
 	KeyArtifacts       = "artifacts"
 	KeySSHHostKey      = "sshHostKey"
 	KeyCollect         = "collect"
+	KeyOnly            = "only"
 )
 
 // Collectors are the ways a node's result can be fetched: straight from the
@@ -124,6 +125,10 @@ type Experiment struct {
 	// Collect is the collector: CollectHTTP, CollectSSH, or "" for the
 	// backend's choice.
 	Collect string
+	// Only, when set, names the nodes of the matrix to create this time (a
+	// wave, the cells a run lacks); the others keep their names and
+	// addresses but are not created.
+	Only []string
 	// Artifacts names, by profile, a local folder with that profile's
 	// offline install (absolute path): the profile then installs from it,
 	// without any network.
@@ -480,6 +485,17 @@ var parsers = map[string]parser{
 		}
 		e.SSHHostKey = raw
 		e.SSHHostPublicKey = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
+		return nil
+	},
+	KeyOnly: func(e *Experiment, raw string, _ Source) error {
+		nodes, err := stringList(raw)
+		if err != nil {
+			return err
+		}
+		if len(nodes) == 0 {
+			return fmt.Errorf("is empty (want at least one node, or leave the key out)")
+		}
+		e.Only = nodes
 		return nil
 	},
 	KeyCollect: func(e *Experiment, raw string, _ Source) error {

@@ -154,12 +154,13 @@ func rowOf(md, node string) string {
 }
 
 // Two repeats of bare in one run: the matrix, the spread and every file of
-// the run folder, from real guests.
+// the run folder, from real guests. The host is limited to one guest at a
+// time (issue 12), so the repeats run in two waves, one after the other.
 func TestRepeatsWriteTheWholeRunFolder(t *testing.T) {
 	h := newHost(t)
 	dir := project(t, "repeats", stackYAML("  footprint:profiles: [bare]\n  footprint:repeats: 2\n  footprint:collectDeadline: 15m\n"))
 	start := time.Now()
-	out, code := h.exec(dir, nil, footprint(t), "run", "--stack", "repeats")
+	out, code := h.exec(dir, nil, footprint(t), "run", "--stack", "repeats", "--set", "libvirt.maxGuests=1")
 	t.Logf("run took %s, exit %d", elapsed(start), code)
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out)
@@ -173,6 +174,12 @@ func TestRepeatsWriteTheWholeRunFolder(t *testing.T) {
 		}
 		s, _ := r.Summarize("idle")
 		used = append(used, s.UsedMiB)
+		if r.Machine.Wave != i+1 || r.Machine.Host != "qemu:///system" {
+			t.Errorf("%s ran in wave %d on %q, want wave %d on qemu:///system", r.Node, r.Machine.Wave, r.Machine.Host, i+1)
+		}
+	}
+	if !strings.Contains(out, "in 2 wave(s)") || !strings.Contains(out, "wave 2 of 2: bare-r2") || strings.Count(out, "destroyed in") != 2 {
+		t.Errorf("the output does not show two waves, each destroyed:\n%s", out)
 	}
 	if len(used) != 2 {
 		t.Fatalf("%d nodes, want 2", len(used))
@@ -191,6 +198,9 @@ func TestRepeatsWriteTheWholeRunFolder(t *testing.T) {
 	md, _ := os.ReadFile(filepath.Join(runDir, "report.md"))
 	if !strings.Contains(string(md), "chart.svg") {
 		t.Errorf("report.md does not link the chart")
+	}
+	if !strings.Contains(string(md), "| 1 | qemu:///system | bare-r1 |") || !strings.Contains(string(md), "| 2 | qemu:///system | bare-r2 |") {
+		t.Errorf("report.md has no table of the waves:\n%s", md)
 	}
 	if os.Getenv("FOOTPRINT_KEEP_RUN") != "" {
 		keep := filepath.Join(repoRoot(t), "build", "e2e-repeats-run")

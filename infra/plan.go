@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/footprint-dev/footprint/artifacts"
@@ -78,7 +79,34 @@ func Plan(exp config.Experiment, prefix string) ([]machine.Spec, error) {
 			}
 		}
 	}
-	return specs, nil
+	return only(specs, exp.Only)
+}
+
+// only keeps the specs of the named nodes, in plan order; a name the plan
+// does not have fails naming footprint:only.
+func only(specs []machine.Spec, nodes []string) ([]machine.Spec, error) {
+	if len(nodes) == 0 {
+		return specs, nil
+	}
+	want := map[string]bool{}
+	for _, n := range nodes {
+		want[n] = true
+	}
+	var kept []machine.Spec
+	var all []string
+	for _, s := range specs {
+		all = append(all, s.Node)
+		if want[s.Node] {
+			kept = append(kept, s)
+			delete(want, s.Node)
+		}
+	}
+	for _, n := range nodes {
+		if want[n] {
+			return nil, fmt.Errorf("%s:%s: the stack has no node %q (it has: %s)", config.Namespace, config.KeyOnly, n, strings.Join(all, ", "))
+		}
+	}
+	return kept, nil
 }
 
 func agentSettings(exp config.Experiment, p profiles.Profile) guest.AgentSettings {

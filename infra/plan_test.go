@@ -2,6 +2,7 @@ package infra
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,5 +78,38 @@ func TestAgentSettingsCarryTheSettleRule(t *testing.T) {
 	a := agentSettings(config.Experiment{Settle: 30 * time.Second, SettleToleranceMiB: 3, SettleWindow: 90 * time.Second, SettleMax: 10 * time.Minute}, p)
 	if a.SettleSeconds != 30 || a.SettleToleranceKiB != 3072 || a.SettleWindowSeconds != 90 || a.SettleMaxSeconds != 600 {
 		t.Errorf("agent settings %+v", a)
+	}
+}
+
+// footprint:only creates some nodes of the matrix, each with the name and
+// address it has in the whole plan.
+func TestPlanOnlySomeNodes(t *testing.T) {
+	exp, err := config.Parse(map[string]string{"profiles": "bare,docker", "repeats": "2", "mysqlPassword": "pw-for-the-tests-0123"},
+		Source("footprint", "t", t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := Plan(exp, "footprint-t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp.Only = []string{"docker-r2", "bare-r1"}
+	some, err := Plan(exp, "footprint-t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(some) != 2 || some[0].Node != "bare-r1" || some[1].Node != "docker-r2" {
+		t.Fatalf("planned %v, want bare-r1 and docker-r2 in plan order", some)
+	}
+	for _, s := range some {
+		for _, a := range all {
+			if a.Node == s.Node && (a.Address != s.Address || a.Name != s.Name || a.MAC != s.MAC) {
+				t.Errorf("%s: %s %s in part, %s %s in the whole", s.Node, s.Name, s.Address, a.Name, a.Address)
+			}
+		}
+	}
+	exp.Only = []string{"k3s"}
+	if _, err := Plan(exp, "footprint-t"); err == nil || !strings.HasPrefix(err.Error(), `footprint:only: the stack has no node "k3s" (it has: bare-r1,`) {
+		t.Errorf("err = %v", err)
 	}
 }

@@ -74,6 +74,10 @@ type Profile struct {
 	// documentation lists them, and where `footprint artifacts fetch` gets
 	// them on a connected machine.
 	Artifacts []Artifact `yaml:"artifacts"`
+	// TypicalSeconds is how long a node of the profile takes from creation
+	// to its result, as measured (where it says), for `footprint plan`'s
+	// estimate; 0 where nobody measured it.
+	TypicalSeconds int `yaml:"typicalSeconds"`
 }
 
 // Kubernetes parameterises the shared Kubernetes hooks for one distribution.

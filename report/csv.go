@@ -18,7 +18,7 @@ var CSVColumns = []string{
 	"status", "system_version", "os", "kernel", "hypervisor", "domain_type", "image", "image_sha256",
 	"oom_kills", "used_mib_p95", "steady_readings", "host_rss_mib", "host_pss_mib",
 	"pcp_free_mib", "used_mib_without_pcp",
-	"backend", "region", "instance_type", "image_id",
+	"backend", "region", "instance_type", "image_id", "wave", "host",
 }
 
 // CSV renders results.csv: one tidy row per node and phase that has
@@ -56,6 +56,10 @@ func CSV(run Run) ([]byte, error) {
 				row["region"] = m.Region
 				row["instance_type"] = m.InstanceType
 				row["image_id"] = m.ImageID
+				row["host"] = m.Host
+				if m.Wave > 0 {
+					row["wave"] = strconv.Itoa(m.Wave)
+				}
 			}
 			if s, ok := r.Summarize(phase); ok && phase != "" {
 				row["samples"] = strconv.Itoa(s.Samples)

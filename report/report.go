@@ -31,6 +31,9 @@ type Run struct {
 	Nodes         []results.Result `json:"nodes"`
 	Timings       Timings          `json:"timings"`
 	Errors        []string         `json:"errors,omitempty"`
+	// NotRun are the planned nodes without a result yet (an interrupted
+	// run, a lost host): `footprint run --resume` runs them.
+	NotRun []string `json:"notRun,omitempty"`
 }
 
 // Timings are the host's view of the run, in seconds.
@@ -227,10 +230,49 @@ func Markdown(run Run) string {
 	for _, e := range run.Errors {
 		problems = append(problems, "- "+e)
 	}
+	if len(run.NotRun) > 0 {
+		problems = append(problems, fmt.Sprintf("- not run: %s (`footprint run --stack %s --resume runs/%s` runs them)",
+			strings.Join(run.NotRun, ", "), run.Stack, run.ID))
+	}
 	if len(problems) > 0 {
 		b.WriteString("\n## Problems\n\n" + strings.Join(problems, "\n") + "\n")
 	}
+	writeWaves(&b, run)
 	return b.String()
+}
+
+// writeWaves is the table of the waves the run was planned in, where it
+// had more than one: which nodes ran together, on which host.
+func writeWaves(b *strings.Builder, run Run) {
+	type key struct {
+		wave int
+		host string
+	}
+	byWave := map[key][]string{}
+	var keys []key
+	for _, r := range run.Nodes {
+		if r.Machine == nil || r.Machine.Wave == 0 {
+			continue
+		}
+		k := key{r.Machine.Wave, r.Machine.Host}
+		if _, ok := byWave[k]; !ok {
+			keys = append(keys, k)
+		}
+		byWave[k] = append(byWave[k], r.Node)
+	}
+	if len(keys) < 2 {
+		return
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].wave != keys[j].wave {
+			return keys[i].wave < keys[j].wave
+		}
+		return keys[i].host < keys[j].host
+	})
+	b.WriteString("\n## Waves\n\nThe machines did not all fit the hosts at once: each wave ran, was recorded and was destroyed before the next.\n\n| Wave | Host | Nodes |\n|---:|---|---|\n")
+	for _, k := range keys {
+		fmt.Fprintf(b, "| %d | %s | %s |\n", k.wave, orDash(k.host), strings.Join(byWave[k], ", "))
+	}
 }
 
 // writeSizeTable is the seed's table for one VM size: per system, used

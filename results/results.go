@@ -245,6 +245,10 @@ type Machine struct {
 	Region       string `json:"region,omitempty"`
 	InstanceType string `json:"instanceType,omitempty"`
 	ImageID      string `json:"imageId,omitempty"`
+	// Wave is the round of the run the node ran in (1-based) and Host the
+	// host it ran on, where the run was planned in waves.
+	Wave int    `json:"wave,omitempty"`
+	Host string `json:"host,omitempty"`
 }
 
 // Keys of a backend's facts about a machine (machine.Machine.Facts).

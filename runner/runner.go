@@ -62,6 +62,9 @@ type Options struct {
 	// Progress is how the run shows what each node does; Pulumi's own
 	// output goes to runs/<run-id>/pulumi.log.
 	Progress progress.Mode
+	// Resume, when set, is the folder of an earlier run of the stack: only
+	// the nodes it lacks are run, into that folder.
+	Resume string
 
 	// Seams for the runner's unit tests: a fake backend and a fake stack in
 	// place of the stack's backend and Pulumi's Automation API.
@@ -173,21 +176,23 @@ func Render(o Options, node string) (about, userData string, err error) {
 	return "", "", fmt.Errorf("--node %s: the stack has no such node (it has: %s)", node, strings.Join(names, ", "))
 }
 
-// Run is `footprint run`: up, record, destroy.
+// Run is `footprint run`: up, record, destroy; wave after wave where the
+// backend's hosts cannot take every machine at once, each wave's results
+// on disk before its machines are destroyed.
 func Run(ctx context.Context, o Options) (Outcome, error) {
 	o = withDefaults(o)
 	exp, values, err := Validate(o)
 	if err != nil {
 		return Outcome{}, err
 	}
-	// Fetch (or find in the cache) and check the image first: a host without
-	// internet learns it here, in one line, before Pulumi or libvirt is asked
-	// for anything. The program finds it in the cache afterwards.
 	prefix := names.Prefix(names.Project, o.Stack)
 	backend := o.backend
 	if backend == nil {
 		backend, _ = infra.NewBackend(exp, prefix) // validated above
 	}
+	// Fetch (or find in the cache) and check the image first: a host without
+	// internet learns it here, in one line, before Pulumi or the backend is
+	// asked for anything. The program finds it in the cache afterwards.
 	if _, local := backend.(machine.LocalImage); local {
 		if _, err := image.Resolve(ctx, exp.Image, exp.ImageSHA256, image.CacheDir()); err != nil {
 			return Outcome{}, err
@@ -196,16 +201,22 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	if err := backend.Preflight(ctx, infra.Environment(exp, prefix)); err != nil {
 		return Outcome{}, err
 	}
-	runID, runDir, err := newRunDir(o.RunsDir, o.Stack)
+	specs, _ := infra.Plan(exp, prefix) // validated above
+	run, runDir, err := openRun(o, specs)
 	if err != nil {
 		return Outcome{}, err
 	}
-	specs, _ := infra.Plan(exp, prefix) // validated above
-	names := make([]string, len(specs))
-	for i, s := range specs {
-		names[i] = s.Node
+	if specs = lacking(specs, run.Nodes); len(specs) == 0 {
+		return Outcome{RunDir: runDir, Run: run, AllOK: allOK(run.Nodes)}, fmt.Errorf("--resume %s: every node of the stack has a result already", runDir)
 	}
-	track := progress.New(o.Out, o.Progress, names)
+	plan, err := planWaves(ctx, backend, specs)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if o.Keep && plan.Rounds > 1 {
+		return Outcome{}, fmt.Errorf("--keep: the stack runs in %d waves, and only one can be kept; keep fewer nodes with --only", plan.Rounds)
+	}
+	track := progress.New(o.Out, o.Progress, nodeNames(specs))
 	defer logs.Divert(o.Log, track.Note)()
 	say := logs.Printf(o.Log)
 	pulumiLog, err := os.Create(filepath.Join(runDir, "pulumi.log"))
@@ -215,9 +226,7 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	defer pulumiLog.Close()
 	stopTicks := ticker(track)
 	defer stopTicks()
-	say("run %s: stack %s, %d node(s); results in %s; Pulumi's log in pulumi.log there", runID, o.Stack, exp.NodeCount(), runDir)
-	run := report.Run{ID: runID, Stack: o.Stack, StartedAt: time.Now().UTC()}
-	out := Outcome{RunDir: runDir}
+	say("run %s: stack %s, %d node(s) in %d wave(s); results in %s; Pulumi's log in pulumi.log there", run.ID, o.Stack, len(specs), plan.Rounds, runDir)
 
 	saveNode := nodeWriter(runDir, say)
 	program := infra.New(infra.Options{
@@ -233,11 +242,12 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 			}
 		},
 	})
+	out := Outcome{RunDir: runDir}
 	stack, err := o.openStack(ctx, o, program)
 	if err != nil {
 		return out, err
 	}
-	secrets, err := newRunSecrets(runID)
+	secrets, err := newRunSecrets(run.ID)
 	if err != nil {
 		return out, err
 	}
@@ -251,47 +261,27 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 		say("the run's SSH private key is in %s (user: the image's default user)", o.SSHKeyFile)
 	}
 
-	// Teardown must survive an interrupted run context.
-	bg := context.WithoutCancel(ctx)
-	start := time.Now()
-	say("creating %d machine(s)", exp.NodeCount())
-	_, upErr := stack.Up(ctx, optup.ProgressStreams(pulumiLog), optup.ContinueOnError(), optup.SuppressOutputs())
-	run.Timings.UpSeconds = time.Since(start).Seconds()
-	if upErr != nil {
-		run.Errors = append(run.Errors, "up: "+lastLines(upErr.Error(), 5))
-		say("up failed: %s", lastLines(upErr.Error(), 3))
-	}
-
-	run.Nodes, run.Experiment = readOutputs(bg, stack, say)
-	run.Nodes = accountForEveryNode(bg, run.Nodes, specs, backend, runDir)
-	run.FinishedAt = time.Now().UTC()
-	// Everything measured is on disk before anything is torn down; a report
-	// that fails to render must not keep the machines alive.
-	if err := report.Write(runDir, run); err != nil {
-		say("writing %s: %v", runDir, err)
-	}
-
-	var destroyErr error
-	if o.Keep {
-		say("--keep: machines left running; remove them with: footprint destroy --stack %s", o.Stack)
-	} else {
-		say("destroying")
-		start = time.Now()
-		destroyErr = destroyWithRetries(bg, stack, backend, prefix, pulumiLog, say)
-		run.Timings.DestroySeconds = time.Since(start).Seconds()
+	w := waveRunner{o: o, stack: stack, backend: backend, prefix: prefix, runDir: runDir, log: pulumiLog, say: say}
+	var upErr, destroyErr error
+	for round := 1; round <= plan.Rounds; round++ {
+		if ctx.Err() != nil {
+			break
+		}
+		upErr, destroyErr = w.wave(ctx, &run, plan, round, specs)
 		if destroyErr != nil {
-			run.Errors = append(run.Errors, "destroy: "+lastLines(destroyErr.Error(), 5))
-		} else {
-			forget(backend, specs)
-			say("destroyed in %.1f s", run.Timings.DestroySeconds)
+			break // the next wave would meet what this one left
 		}
-		run.FinishedAt = time.Now().UTC()
-		if err := report.Write(runDir, run); err != nil {
-			return out, fmt.Errorf("writing %s: %w", runDir, err)
-		}
+	}
+	run.NotRun = nodeNames(lacking(specs, run.Nodes))
+	if len(run.NotRun) > 0 {
+		say("not run: %s; run them with: footprint run --stack %s --resume %s", strings.Join(run.NotRun, ", "), o.Stack, runDir)
+	}
+	run.FinishedAt = time.Now().UTC()
+	if err := report.Write(runDir, run); err != nil {
+		return out, fmt.Errorf("writing %s: %w", runDir, err)
 	}
 	out.Run = run
-	out.AllOK = upErr == nil && destroyErr == nil && allOK(run.Nodes)
+	out.AllOK = upErr == nil && destroyErr == nil && len(run.NotRun) == 0 && allOK(run.Nodes)
 	switch {
 	case destroyErr != nil:
 		return out, fmt.Errorf("destroy of stack %s failed (run `footprint destroy --stack %s`): %w", o.Stack, o.Stack, destroyErr)

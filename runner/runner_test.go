@@ -84,9 +84,14 @@ type fakeStack struct {
 	refreshes     int
 	config        auto.ConfigMap
 	removed       []string
+	events        []string // up(only) and destroy, in order
+	afterDestroy  func()   // called after each destroy
 }
 
 func (s *fakeStack) Up(ctx context.Context, _ ...optup.Option) (auto.UpResult, error) {
+	s.mu.Lock()
+	s.events = append(s.events, "up "+s.config["footprint:only"].Value)
+	s.mu.Unlock()
 	if s.upStarted != nil {
 		close(s.upStarted)
 	}
@@ -100,7 +105,11 @@ func (s *fakeStack) Destroy(ctx context.Context, _ ...optdestroy.Option) (auto.D
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.destroys++
+	s.events = append(s.events, "destroy")
 	s.destroyCtxErr = append(s.destroyCtxErr, ctx.Err())
+	if s.afterDestroy != nil {
+		defer s.afterDestroy()
+	}
 	if s.destroyFails < 0 || s.destroys <= s.destroyFails {
 		return auto.DestroyResult{}, errors.New("error: libvirt: connection refused")
 	}
@@ -110,9 +119,21 @@ func (s *fakeStack) Refresh(context.Context, ...optrefresh.Option) (auto.Refresh
 	s.refreshes++
 	return auto.RefreshResult{}, nil
 }
+
+// Outputs are the results of the nodes the last up created: those of
+// footprint:only.
 func (s *fakeStack) Outputs(context.Context) (auto.OutputMap, error) {
+	out := s.outputs
+	if only := s.config["footprint:only"].Value; only != "" {
+		out = map[string]any{}
+		for node, r := range s.outputs {
+			if strings.Contains(only, `"`+node+`"`) {
+				out[node] = r
+			}
+		}
+	}
 	return auto.OutputMap{
-		infra.OutputResults:    {Value: s.outputs},
+		infra.OutputResults:    {Value: out},
 		infra.OutputExperiment: {Value: map[string]any{"memoryMiB": 1024.0, "backend": "fake"}},
 	}, nil
 }
@@ -161,7 +182,8 @@ func options(dir string, b *fakeBackend, s *fakeStack, out *bytes.Buffer) Option
 }
 
 func okResult(node string) map[string]any {
-	return map[string]any{"schemaVersion": 1.0, "node": node, "profile": "bare", "status": string(results.StatusOK)}
+	return map[string]any{"schemaVersion": 1.0, "node": node, "profile": "bare", "status": string(results.StatusOK),
+		"machine": map[string]any{"name": "footprint-t-" + node, "backend": "fake", "memoryMiB": 1024.0, "vcpus": 1.0}}
 }
 
 func fastRetries(t *testing.T) {

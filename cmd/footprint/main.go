@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -82,7 +83,7 @@ func root(ctx context.Context) *cobra.Command {
 	}
 	cmd.PersistentFlags().StringVar(&g.projectDir, "project-dir", "", "folder holding Pulumi.yaml (default: found from the working directory up)")
 	cmd.PersistentFlags().StringVarP(&g.stack, "stack", "s", "local", "stack to use: stacks/Pulumi.<stack>.yaml")
-	cmd.AddCommand(runCmd(g), destroyCmd(g), cleanupCmd(g), validateCmd(g), profilesCmd(), renderCmd(g), reportCmd(), compareCmd())
+	cmd.AddCommand(runCmd(g), destroyCmd(g), cleanupCmd(g), validateCmd(g), planCmd(g), profilesCmd(), renderCmd(g), reportCmd(), compareCmd())
 	cmd.AddCommand(artifactsCmd(g)) // artifacts_cmd.go
 	return cmd
 }
@@ -125,7 +126,8 @@ func findProject() (string, error) {
 func runCmd(g *globalFlags) *cobra.Command {
 	var keep, quiet, jsonOut bool
 	var set []string
-	var sshKey string
+	var sshKey, resume string
+	var only []string
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Create the stack's machines, measure them, write a report, and destroy everything",
@@ -135,7 +137,11 @@ func runCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			o.Keep, o.Set, o.SSHKeyFile = keep, set, sshKey
+			o.Keep, o.Set, o.SSHKeyFile, o.Resume = keep, set, sshKey, resume
+			if len(only) > 0 {
+				list, _ := json.Marshal(only)
+				o.Set = append(o.Set, "only="+string(list))
+			}
 			o.Progress = progressMode(quiet, jsonOut)
 			out, err := runner.Run(cmd.Context(), o)
 			if out.RunDir != "" && !jsonOut {
@@ -156,6 +162,32 @@ func runCmd(g *globalFlags) *cobra.Command {
 	cmd.MarkFlagsMutuallyExclusive("quiet", "json")
 	cmd.Flags().StringVar(&sshKey, "ssh-key", "", "write the run's SSH private key to this file (mode 0600), for logging in to the nodes")
 	cmd.Flags().StringArrayVar(&set, "set", nil, "override a stack key for this run, as KEY=VALUE (repeatable)")
+	cmd.Flags().StringSliceVar(&only, "only", nil, "create only these nodes of the stack (comma-separated), e.g. the cells a lost host did not finish")
+	cmd.Flags().StringVar(&resume, "resume", "", "run only the nodes the run folder `RUN_DIR` lacks, into that folder")
+	return cmd
+}
+
+func planCmd(g *globalFlags) *cobra.Command {
+	var set []string
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Print the waves a run of the stack would take on its hosts, and an estimate, creating nothing",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o, err := g.options(cmd)
+			if err != nil {
+				return err
+			}
+			o.Set = set
+			text, err := runner.PlanText(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprint(cmd.OutOrStdout(), text)
+			return err
+		},
+	}
+	cmd.Flags().StringArrayVar(&set, "set", nil, "override a stack key, as KEY=VALUE (repeatable)")
 	return cmd
 }
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/footprint-dev/footprint/config"
@@ -23,6 +24,8 @@ type Settings struct {
 	URI        string // libvirt connection URI
 	DomainType string // kvm, or qemu (software emulation) where KVM does not work
 	PoolPath   string // folder of the stack's storage pool
+	// Limits plan the stack in waves that fit the host.
+	Limits
 }
 
 // Backend creates machines on the libvirt host its settings name.
@@ -30,12 +33,12 @@ type Backend struct {
 	Settings
 }
 
-var settingKeys = []string{"domainType", "poolPath", "uri"}
+var settingKeys = []string{"domainType", "guestOverheadMiB", "maxGuests", "memoryShare", "poolPath", "uri", "vcpusPerCore"}
 
 // New reads the footprint:libvirt section (a JSON object, "" for none) of
 // the stack with this prefix; every error names its key.
 func New(prefix, raw string) (Backend, error) {
-	s := Settings{URI: "qemu:///system", DomainType: "kvm", PoolPath: "/var/lib/libvirt/images/" + prefix}
+	s := Settings{URI: "qemu:///system", DomainType: "kvm", PoolPath: "/var/lib/libvirt/images/" + prefix, Limits: defaultLimits()}
 	if strings.TrimSpace(raw) == "" {
 		return Backend{s}, nil
 	}
@@ -50,6 +53,9 @@ func New(prefix, raw string) (Backend, error) {
 	sort.Strings(keys)
 	for _, k := range keys {
 		v, ok := m[k].(string)
+		if f, num := m[k].(float64); num {
+			v, ok = strconv.FormatFloat(f, 'f', -1, 64), true
+		}
 		if !ok {
 			return Backend{}, fmt.Errorf("%s: want a string, not %v", key(k), m[k])
 		}
@@ -92,6 +98,28 @@ func (s *Settings) set(k, v string) error {
 			return fmt.Errorf("%q must be an absolute path below / for the storage pool", v)
 		}
 		s.PoolPath = filepath.Clean(v)
+	case "memoryShare":
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 1 {
+			return fmt.Errorf("%q is not a share of the host's memory (want above 0, at most 1)", v)
+		}
+		s.MemoryShare = f
+	case "vcpusPerCore":
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 64 {
+			return fmt.Errorf("%q is not a number of vCPUs per core (want above 0, at most 64)", v)
+		}
+		s.VCPUsPerCore = f
+	case "maxGuests", "guestOverheadMiB":
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1<<20 {
+			return fmt.Errorf("%q is not a whole number of at least 0", v)
+		}
+		if k == "maxGuests" {
+			s.MaxGuests = n
+		} else {
+			s.GuestOverheadMiB = n
+		}
 	default:
 		return fmt.Errorf("unknown key (known: %s)", strings.Join(settingKeys, ", "))
 	}

@@ -38,8 +38,11 @@ func TestBadSettingsFailWithOneLineNamingTheKey(t *testing.T) {
 		{`{"domainType":"hvf"}`, "footprint:libvirt.domainType", "kvm"},
 		{`{"poolPath":"pools/fp"}`, "footprint:libvirt.poolPath", "absolute"},
 		{`{"poolPath":"/"}`, "footprint:libvirt.poolPath", "absolute"},
-		{`{"domaintype":"qemu"}`, "footprint:libvirt.domaintype", "known: domainType, poolPath, uri"},
-		{`{"domainType":1}`, "footprint:libvirt.domainType", "want a string"},
+		{`{"domaintype":"qemu"}`, "footprint:libvirt.domaintype", "known: domainType, guestOverheadMiB, maxGuests, memoryShare, poolPath, uri, vcpusPerCore"},
+		{`{"domainType":true}`, "footprint:libvirt.domainType", "want a string"},
+		{`{"maxGuests":-1}`, "footprint:libvirt.maxGuests", "not a whole number"},
+		{`{"memoryShare":1.5}`, "footprint:libvirt.memoryShare", "not a share"},
+		{`{"vcpusPerCore":"0"}`, "footprint:libvirt.vcpusPerCore", "not a number of vCPUs"},
 		{`["qemu:///system"]`, "footprint:libvirt", "map of keys"},
 	}
 	for _, c := range cases {
@@ -93,5 +96,26 @@ func TestRecordKeepsWhatTheHostHas(t *testing.T) {
 	b.Forget([]machine.Spec{spec})
 	if _, err := os.Stat(filepath.Join(logs, "footprint-t-bare-console.log")); !os.IsNotExist(err) {
 		t.Errorf("console log not forgotten: %v", err)
+	}
+}
+
+func TestNodeInfoAndLimits(t *testing.T) {
+	out := "CPU model:           x86_64\nCPU(s):              2\nCPU frequency:       2300 MHz\nMemory size:         24683172 KiB\n"
+	mem, cpus, err := parseNodeInfo(out)
+	if err != nil || mem != 24104 || cpus != 2 {
+		t.Fatalf("nodeinfo: %d MiB, %d CPUs, %v", mem, cpus, err)
+	}
+	if _, _, err := parseNodeInfo("error: nothing"); err == nil {
+		t.Error("nodeinfo without figures accepted")
+	}
+	b, err := New("p", `{"domainType":"qemu","maxGuests":1,"memoryShare":"0.5"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.MaxGuests != 1 || b.MemoryShare != 0.5 || b.VCPUsPerCore != 4 || b.overheadMiB() != 512 {
+		t.Errorf("limits %+v, overhead %d", b.Limits, b.overheadMiB())
+	}
+	if k, _ := New("p", `{"guestOverheadMiB":"0"}`); k.overheadMiB() != 0 {
+		t.Errorf("an explicit overhead of 0 became %d", k.overheadMiB())
 	}
 }

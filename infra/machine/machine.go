@@ -12,6 +12,7 @@ import (
 
 	"github.com/footprint-dev/footprint/guest"
 	"github.com/footprint-dev/footprint/image"
+	"github.com/footprint-dev/footprint/waves"
 )
 
 // Spec is one virtual machine to create.
@@ -105,6 +106,14 @@ type Backend interface {
 // footprint:image from the runner's disk; a cloud backend finds its own.
 type LocalImage interface {
 	LocalImage()
+}
+
+// Capacity is the optional capability of a backend whose machines share
+// hosts of bounded size: it reads each host's memory and cores, with the
+// limits the stack set, so that the runner plans the matrix in waves that
+// fit them instead of starting every machine at once.
+type Capacity interface {
+	Hosts(ctx context.Context) ([]waves.Host, error)
 }
 
 // SSHOnly is the optional capability of a backend whose machines are open

@@ -1,0 +1,262 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+
+	"github.com/footprint-dev/footprint/config"
+	"github.com/footprint-dev/footprint/infra"
+	"github.com/footprint-dev/footprint/infra/machine"
+	"github.com/footprint-dev/footprint/names"
+	"github.com/footprint-dev/footprint/profiles"
+	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/results"
+	"github.com/footprint-dev/footprint/waves"
+)
+
+// unmeasuredSeconds is the estimate of a profile without typicalSeconds.
+const unmeasuredSeconds = 600
+
+// PlanText is `footprint plan`: the waves a run of the stack would take on
+// the backend's hosts, read from them, and the estimated duration; nothing
+// is created.
+func PlanText(ctx context.Context, o Options) (string, error) {
+	o = withDefaults(o)
+	exp, _, err := Validate(o)
+	if err != nil {
+		return "", err
+	}
+	prefix := names.Prefix(names.Project, o.Stack)
+	backend := o.backend
+	if backend == nil {
+		backend, _ = infra.NewBackend(exp, prefix)
+	}
+	specs, _ := infra.Plan(exp, prefix)
+	plan, err := planWaves(ctx, backend, specs)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "stack %s: %d node(s) in %d wave(s) on backend %s\n", o.Stack, len(specs), plan.Rounds, backend.Name())
+	secs := map[string]float64{}
+	for _, c := range cells(specs) {
+		secs[c.Node] = c.Seconds
+	}
+	for _, w := range plan.Waves {
+		mem := 0
+		var nodes []string
+		for _, c := range w.Cells {
+			mem += c.MemoryMiB
+			nodes = append(nodes, c.Node)
+		}
+		fmt.Fprintf(&b, "wave %d on %s: %d guest(s), %d MiB: %s\n", w.Round, orHost(w.Host), len(w.Cells), mem, strings.Join(nodes, ", "))
+	}
+	var unmeasured []string
+	for _, s := range specs {
+		if p, ok := profiles.Get(s.Profile); ok && p.TypicalSeconds == 0 && !slices.Contains(unmeasured, s.Profile) {
+			unmeasured = append(unmeasured, s.Profile)
+		}
+	}
+	fmt.Fprintf(&b, "estimated duration: %s", (time.Duration(plan.EstimatedSeconds) * time.Second).String())
+	if len(unmeasured) > 0 {
+		fmt.Fprintf(&b, " (%s unmeasured: assumed %d min each)", strings.Join(unmeasured, ", "), unmeasuredSeconds/60)
+	}
+	b.WriteString("\n")
+	return b.String(), nil
+}
+
+func orHost(h string) string {
+	if h == "" {
+		return "the backend"
+	}
+	return h
+}
+
+// planWaves plans the machines on the backend's hosts; a backend without
+// the Capacity capability gets one wave of everything.
+func planWaves(ctx context.Context, b machine.Backend, specs []machine.Spec) (waves.Plan, error) {
+	c, ok := b.(machine.Capacity)
+	if !ok {
+		return waves.Plan{Waves: []waves.Wave{{Round: 1, Cells: cells(specs)}}, Rounds: 1, EstimatedSeconds: longest(cells(specs))}, nil
+	}
+	hosts, err := c.Hosts(ctx)
+	if err != nil {
+		return waves.Plan{}, err
+	}
+	return waves.Make(cells(specs), hosts)
+}
+
+func cells(specs []machine.Spec) []waves.Cell {
+	out := make([]waves.Cell, len(specs))
+	for i, s := range specs {
+		secs := float64(unmeasuredSeconds)
+		if p, ok := profiles.Get(s.Profile); ok && p.TypicalSeconds > 0 {
+			secs = float64(p.TypicalSeconds)
+		}
+		out[i] = waves.Cell{Node: s.Node, Profile: s.Profile, MemoryMiB: s.MemoryMiB, VCPUs: s.VCPUs, Repeat: s.Repeat, Seconds: secs}
+	}
+	return out
+}
+
+func longest(cs []waves.Cell) float64 {
+	m := 0.0
+	for _, c := range cs {
+		m = max(m, c.Seconds)
+	}
+	return m
+}
+
+func nodeNames(specs []machine.Spec) []string {
+	out := make([]string, len(specs))
+	for i, s := range specs {
+		out[i] = s.Node
+	}
+	return out
+}
+
+// openRun is a new run folder, or with Options.Resume the folder of an
+// earlier run and what it holds.
+func openRun(o Options, specs []machine.Spec) (report.Run, string, error) {
+	if o.Resume == "" {
+		id, dir, err := newRunDir(o.RunsDir, o.Stack)
+		return report.Run{ID: id, Stack: o.Stack, StartedAt: time.Now().UTC()}, dir, err
+	}
+	dir, err := filepath.Abs(o.Resume)
+	if err != nil {
+		return report.Run{}, "", err
+	}
+	prev, err := report.Read(dir)
+	if err != nil {
+		return report.Run{}, "", fmt.Errorf("--resume %s: %w", o.Resume, err)
+	}
+	if prev.Stack != o.Stack {
+		return report.Run{}, "", fmt.Errorf("--resume %s: a run of stack %s, not %s", o.Resume, prev.Stack, o.Stack)
+	}
+	return prev, dir, nil
+}
+
+// lacking are the specs without a final result among nodes: never run, no
+// output, or never answered. A node that failed or went unresponsive has
+// its finding and is not run again.
+func lacking(specs []machine.Spec, nodes []results.Result) []machine.Spec {
+	have := map[string]bool{}
+	for _, r := range nodes {
+		have[r.Node] = r.Final() && r.Status != results.StatusTimeout
+	}
+	var out []machine.Spec
+	for _, s := range specs {
+		if !have[s.Node] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// waveRunner runs one wave after the other on the same stack.
+type waveRunner struct {
+	o       Options
+	stack   Stack
+	backend machine.Backend
+	prefix  string
+	runDir  string
+	log     io.Writer
+	say     func(string, ...any)
+}
+
+// wave creates the machines of one round (footprint:only), records what
+// they measured into run and onto disk, and destroys them.
+func (w waveRunner) wave(ctx context.Context, run *report.Run, plan waves.Plan, round int, all []machine.Spec) (upErr, destroyErr error) {
+	bg := context.WithoutCancel(ctx) // teardown must survive an interrupt
+	specs, hosts := roundSpecs(plan, round, all)
+	only, _ := json.Marshal(nodeNames(specs))
+	if err := w.stack.SetAllConfig(bg, auto.ConfigMap{config.Namespace + ":" + config.KeyOnly: auto.ConfigValue{Value: string(only)}}); err != nil {
+		return err, nil
+	}
+	if plan.Rounds > 1 {
+		w.say("wave %d of %d: %s", round, plan.Rounds, strings.Join(nodeNames(specs), ", "))
+	}
+	start := time.Now()
+	w.say("creating %d machine(s)", len(specs))
+	_, upErr = w.stack.Up(ctx, optup.ProgressStreams(w.log), optup.ContinueOnError(), optup.SuppressOutputs())
+	run.Timings.UpSeconds += time.Since(start).Seconds()
+	if upErr != nil {
+		run.Errors = append(run.Errors, fmt.Sprintf("up (wave %d): %s", round, lastLines(upErr.Error(), 5)))
+		w.say("up failed: %s", lastLines(upErr.Error(), 3))
+	}
+	nodes, exp := readOutputs(bg, w.stack, w.say)
+	nodes = accountForEveryNode(bg, nodes, specs, w.backend, w.runDir)
+	for i := range nodes {
+		if m := nodes[i].Machine; m != nil {
+			m.Wave, m.Host = round, hosts[nodes[i].Node]
+		}
+	}
+	merge(run, nodes)
+	if exp != nil {
+		run.Experiment = exp
+	}
+	run.FinishedAt = time.Now().UTC()
+	// Everything measured is on disk before anything is torn down; a report
+	// that fails to render must not keep the machines alive.
+	if err := report.Write(w.runDir, *run); err != nil {
+		w.say("writing %s: %v", w.runDir, err)
+	}
+	if w.o.Keep {
+		w.say("--keep: machines left running; remove them with: footprint destroy --stack %s", w.o.Stack)
+		return upErr, nil
+	}
+	w.say("destroying")
+	start = time.Now()
+	destroyErr = destroyWithRetries(bg, w.stack, w.backend, w.prefix, w.log, w.say)
+	run.Timings.DestroySeconds += time.Since(start).Seconds()
+	if destroyErr != nil {
+		run.Errors = append(run.Errors, "destroy: "+lastLines(destroyErr.Error(), 5))
+		return upErr, destroyErr
+	}
+	forget(w.backend, specs)
+	w.say("destroyed in %.1f s", time.Since(start).Seconds())
+	return upErr, nil
+}
+
+// roundSpecs are the specs of a round's waves, in plan order, and the host
+// of each node.
+func roundSpecs(plan waves.Plan, round int, all []machine.Spec) ([]machine.Spec, map[string]string) {
+	hosts := map[string]string{}
+	for _, w := range plan.Waves {
+		if w.Round == round {
+			for _, c := range w.Cells {
+				hosts[c.Node] = w.Host
+			}
+		}
+	}
+	var out []machine.Spec
+	for _, s := range all {
+		if _, ok := hosts[s.Node]; ok {
+			out = append(out, s)
+		}
+	}
+	return out, hosts
+}
+
+// merge puts a wave's results into the run, replacing a node's earlier
+// record (a resumed run's timeout) by the new one.
+func merge(run *report.Run, nodes []results.Result) {
+	for _, r := range nodes {
+		i := slices.IndexFunc(run.Nodes, func(o results.Result) bool { return o.Node == r.Node })
+		if i >= 0 {
+			run.Nodes[i] = r
+		} else {
+			run.Nodes = append(run.Nodes, r)
+		}
+	}
+	sort.Slice(run.Nodes, func(i, j int) bool { return run.Nodes[i].Node < run.Nodes[j].Node })
+}

@@ -1,0 +1,135 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+
+	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/results"
+	"github.com/footprint-dev/footprint/waves"
+)
+
+// smallHost is a backend whose one host takes one guest at a time.
+type smallHost struct{ fakeBackend }
+
+func (*smallHost) Hosts(context.Context) ([]waves.Host, error) {
+	return []waves.Host{{Name: "fake-host", MemoryMiB: 4096, Cores: 2, MemoryShare: 0.75, VCPUsPerCore: 4, GuestOverheadMiB: 512, MaxGuests: 1}}, nil
+}
+
+func bothOK() map[string]any {
+	return map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}
+}
+
+// Two nodes on a host that takes one: two waves, each created, recorded and
+// destroyed before the next, every result kept with its wave and host.
+func TestWavesRunOneAfterTheOther(t *testing.T) {
+	dir := testProject(t, "")
+	b := &smallHost{}
+	s := &fakeStack{outputs: bothOK(), config: auto.ConfigMap{}}
+	var out bytes.Buffer
+	o := options(dir, &b.fakeBackend, s, &out)
+	o.backend = b
+	got, err := Run(context.Background(), o)
+	if err != nil || !got.AllOK {
+		t.Fatalf("run: %v (AllOK %v)\n%s", err, got.AllOK, out.String())
+	}
+	if want := `up ["bare-r1"],destroy,up ["bare-r2"],destroy`; strings.Join(s.events, ",") != want {
+		t.Errorf("events %v, want %s", s.events, want)
+	}
+	run, err := report.Read(got.RunDir)
+	if err != nil || len(run.Nodes) != 2 {
+		t.Fatalf("run folder: %v %+v", err, run)
+	}
+	for i, r := range run.Nodes {
+		if r.Status != results.StatusOK || r.Machine == nil || r.Machine.Wave != i+1 || r.Machine.Host != "fake-host" {
+			t.Errorf("%s: status %s machine %+v, want wave %d on fake-host", r.Node, r.Status, r.Machine, i+1)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(got.RunDir, "report.md"))
+	if !strings.Contains(string(md), "| 1 | fake-host | bare-r1 |") || !strings.Contains(string(md), "| 2 | fake-host | bare-r2 |") {
+		t.Errorf("report.md has no waves table:\n%s", md)
+	}
+	if !strings.Contains(out.String(), "in 2 wave(s)") || !strings.Contains(out.String(), "wave 2 of 2: bare-r2") {
+		t.Errorf("output does not say the waves:\n%s", out.String())
+	}
+	o.Keep = true
+	if _, err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "--keep: the stack runs in 2 waves") {
+		t.Errorf("--keep over two waves: %v", err)
+	}
+}
+
+// An interrupt after the first wave keeps its results on disk, runs no
+// other, names what is left; --resume then runs only that, into the same
+// folder.
+func TestInterruptBetweenWavesThenResume(t *testing.T) {
+	dir := testProject(t, "")
+	b := &smallHost{}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &fakeStack{outputs: bothOK(), config: auto.ConfigMap{}, afterDestroy: cancel}
+	var out bytes.Buffer
+	o := options(dir, &b.fakeBackend, s, &out)
+	o.backend = b
+	got, err := Run(ctx, o)
+	if err == nil || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("error %v", err)
+	}
+	run, rerr := report.Read(got.RunDir)
+	if rerr != nil || len(run.Nodes) != 1 || run.Nodes[0].Node != "bare-r1" || run.Nodes[0].Status != results.StatusOK {
+		t.Fatalf("after the interrupt: %v %+v", rerr, run.Nodes)
+	}
+	if strings.Join(run.NotRun, ",") != "bare-r2" || !strings.Contains(out.String(), "not run: bare-r2; run them with: footprint run --stack t --resume "+got.RunDir) {
+		t.Errorf("not run %v; output:\n%s", run.NotRun, out.String())
+	}
+
+	s2 := &fakeStack{outputs: bothOK(), config: auto.ConfigMap{}}
+	out.Reset()
+	o2 := options(dir, &b.fakeBackend, s2, &out)
+	o2.backend, o2.Resume = b, got.RunDir
+	again, err := Run(context.Background(), o2)
+	if err != nil || !again.AllOK || again.RunDir != got.RunDir {
+		t.Fatalf("resume: %v, AllOK %v, folder %s (want %s)\n%s", err, again.AllOK, again.RunDir, got.RunDir, out.String())
+	}
+	if want := `up ["bare-r2"],destroy`; strings.Join(s2.events, ",") != want {
+		t.Errorf("resume ran %v, want only %s", s2.events, want)
+	}
+	run, _ = report.Read(got.RunDir)
+	if len(run.Nodes) != 2 || len(run.NotRun) != 0 || run.ID != got.Run.ID {
+		t.Errorf("resumed run %s: nodes %d, not run %v", run.ID, len(run.Nodes), run.NotRun)
+	}
+	if _, err := Run(context.Background(), o2); err == nil || !strings.Contains(err.Error(), "every node of the stack has a result already") {
+		t.Errorf("a third resume: %v", err)
+	}
+	o2.Resume = filepath.Join(dir, "no-such-run")
+	if _, err := Run(context.Background(), o2); err == nil || !strings.HasPrefix(err.Error(), "--resume ") {
+		t.Errorf("resume of a missing folder: %v", err)
+	}
+}
+
+// footprint plan says the waves, the host and the estimate, creating nothing.
+func TestPlanText(t *testing.T) {
+	dir := testProject(t, "")
+	b := &smallHost{}
+	s := &fakeStack{config: auto.ConfigMap{}}
+	var out bytes.Buffer
+	o := options(dir, &b.fakeBackend, s, &out)
+	o.backend = b
+	text, err := PlanText(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"stack t: 2 node(s) in 2 wave(s) on backend fake\n", "wave 1 on fake-host: 1 guest(s), 1024 MiB: bare-r1\n",
+		"wave 2 on fake-host: 1 guest(s), 1024 MiB: bare-r2\n", "estimated duration: 6m20s\n"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("plan lacks %q:\n%s", want, text)
+		}
+	}
+	if len(s.events) != 0 {
+		t.Errorf("plan touched the stack: %v", s.events)
+	}
+}
