@@ -27,8 +27,8 @@ type RunInfo struct {
 	Hypervisors []string  `json:"hypervisors,omitempty"`
 	// Where names the backend and, for a cloud, the region and instance type.
 	Where  []string `json:"where,omitempty"`
-	Images      []string  `json:"images,omitempty"`
-	OS          []string  `json:"os,omitempty"`
+	Images []string `json:"images,omitempty"`
+	OS     []string `json:"os,omitempty"`
 }
 
 // CompareRow is one system at one VM size; A or B is nil when that run did
