@@ -17,19 +17,35 @@ import (
 // channel: no shell and no login session is started in the guest, and every
 // attempt closes its connection, so nothing of the collector stays resident
 // while the guest is measured.
+//
+// The same route reaches the agents of a remote libvirt host through that
+// host's SSH server (Addr the host, the URL as the host sees the guest),
+// with the user's keys and known_hosts instead of the run's.
 type SSH struct {
-	Addr    string // host:port of the guest's SSH server, as the runner reaches it
+	Addr    string // host:port of the SSH server, as the runner reaches it
 	User    string
-	Signer  ssh.Signer    // the run's client key
-	HostKey ssh.PublicKey // the host key the guest was given
+	Signer  ssh.Signer    // the run's client key; or Auth
+	HostKey ssh.PublicKey // the host key the guest was given; or HostKeys
+	// Auth and HostKeys, when set, replace Signer and HostKey: a host's own
+	// SSH server, checked against the user's known_hosts.
+	Auth     []ssh.AuthMethod
+	HostKeys ssh.HostKeyCallback
+	// Jump, when set, is the SSH server Addr is reached through (the libvirt
+	// host of a guest on its private network).
+	Jump    *SSH
 	Timeout time.Duration // of the connection and handshake
 }
 
-// ErrHostKey is a host key other than the pinned one: not retried.
-var ErrHostKey = errors.New("ssh: the guest's host key is not the one this run gave it")
+// ErrHostKey is a host key that is not trusted: not retried.
+var ErrHostKey = errors.New("ssh: host key not trusted")
 
 // String is how the collection record names the route.
-func (s SSH) String() string { return fmt.Sprintf("ssh://%s@%s", s.User, s.Addr) }
+func (s SSH) String() string {
+	if s.Jump != nil {
+		return s.Jump.String() + " -> " + fmt.Sprintf("ssh://%s@%s", s.User, s.Addr)
+	}
+	return fmt.Sprintf("ssh://%s@%s", s.User, s.Addr)
+}
 
 // DialContext connects to addr, as the guest sees it, through the guest's
 // SSH server. Closing the returned connection closes the SSH connection.
@@ -38,8 +54,14 @@ func (s SSH) DialContext(ctx context.Context, network, addr string) (net.Conn, e
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	d := net.Dialer{Timeout: timeout}
-	raw, err := d.DialContext(ctx, "tcp", s.Addr)
+	var raw net.Conn
+	var err error
+	if s.Jump != nil {
+		raw, err = s.Jump.DialContext(ctx, "tcp", s.Addr)
+	} else {
+		d := net.Dialer{Timeout: timeout}
+		raw, err = d.DialContext(ctx, "tcp", s.Addr)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -48,12 +70,12 @@ func (s SSH) DialContext(ctx context.Context, network, addr string) (net.Conn, e
 	} else {
 		_ = raw.SetDeadline(time.Now().Add(timeout))
 	}
-	cfg := &ssh.ClientConfig{
-		User:              s.User,
-		Auth:              []ssh.AuthMethod{ssh.PublicKeys(s.Signer)},
-		HostKeyCallback:   s.checkHostKey,
-		HostKeyAlgorithms: []string{s.HostKey.Type()},
-		Timeout:           timeout,
+	cfg := &ssh.ClientConfig{User: s.User, Auth: s.Auth, HostKeyCallback: s.checkKnownHost, Timeout: timeout}
+	if s.HostKeys == nil {
+		cfg.HostKeyCallback, cfg.HostKeyAlgorithms = s.checkHostKey, []string{s.HostKey.Type()}
+	}
+	if len(s.Auth) == 0 {
+		cfg.Auth = []ssh.AuthMethod{ssh.PublicKeys(s.Signer)}
 	}
 	conn, chans, reqs, err := ssh.NewClientConn(raw, s.Addr, cfg)
 	if err != nil {
@@ -72,7 +94,14 @@ func (s SSH) DialContext(ctx context.Context, network, addr string) (net.Conn, e
 
 func (s SSH) checkHostKey(_ string, _ net.Addr, key ssh.PublicKey) error {
 	if err := ssh.FixedHostKey(s.HostKey)(s.Addr, nil, key); err != nil {
-		return fmt.Errorf("%w (offered %s %s)", ErrHostKey, key.Type(), ssh.FingerprintSHA256(key))
+		return fmt.Errorf("%w: %s offered %s %s, not the key this run gave the guest", ErrHostKey, s.Addr, key.Type(), ssh.FingerprintSHA256(key))
+	}
+	return nil
+}
+
+func (s SSH) checkKnownHost(host string, remote net.Addr, key ssh.PublicKey) error {
+	if err := s.HostKeys(host, remote, key); err != nil {
+		return fmt.Errorf("%w: %s offered %s %s: %v", ErrHostKey, s.Addr, key.Type(), ssh.FingerprintSHA256(key), err)
 	}
 	return nil
 }

@@ -159,7 +159,7 @@ func TestCollectThroughSSHRefusesAnotherHostKey(t *testing.T) {
 	if err == nil {
 		t.Fatalf("collected %q from a guest with another host key", r.Status)
 	}
-	if !strings.Contains(err.Error(), "host key is not the one") {
+	if !strings.Contains(err.Error(), "host key not trusted") || !strings.Contains(err.Error(), "not the key this run gave the guest") {
 		t.Errorf("error %q does not say the host key is wrong", err)
 	}
 	if r.Collection.Attempts != 1 || time.Since(start) > 10*time.Second {
@@ -185,5 +185,37 @@ func TestCollectThroughSSHWithAKeyTheGuestRefuses(t *testing.T) {
 	}
 	if g.authFailed.Load() < 2 {
 		t.Errorf("%d refused logins, want the collector to retry", g.authFailed.Load())
+	}
+}
+
+// A guest on a remote libvirt host's private network is reached through the
+// host's SSH server, checked against known_hosts, then the guest's with the
+// pinned key: two hops, one forwarded channel each, no session on either.
+func TestCollectThroughAJumpHost(t *testing.T) {
+	agent := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(okDoc)) }))
+	defer agent.Close()
+	hostKey, guestKey, userKey, runKey := newSigner(t), newSigner(t), newSigner(t), newSigner(t)
+	lab := startSSHGuest(t, hostKey, "lab", userKey.PublicKey())
+	guest := startSSHGuest(t, guestKey, "footprint", runKey.PublicKey())
+
+	jump := &SSH{Addr: lab.addr, User: "lab", Auth: []ssh.AuthMethod{ssh.PublicKeys(userKey)}, HostKeys: ssh.FixedHostKey(hostKey.PublicKey())}
+	route := &SSH{Addr: guest.addr, User: "footprint", Signer: runKey, HostKey: guestKey.PublicKey(), Jump: jump}
+	r, err := Collect(context.Background(), Target{Node: "bare", URL: agent.URL, SSH: route}, fastOptions(5*time.Second))
+	if err != nil || r.Status != "ok" {
+		t.Fatalf("Collect: %v (%+v)", err, r.Collection)
+	}
+	if lab.forwards.Load() != 1 || guest.forwards.Load() != 1 || lab.sessions.Load()+guest.sessions.Load() != 0 {
+		t.Errorf("forwards %d (host) %d (guest), sessions %d: want one forward each, no session",
+			lab.forwards.Load(), guest.forwards.Load(), lab.sessions.Load()+guest.sessions.Load())
+	}
+	if want := "ssh://lab@" + lab.addr + " -> ssh://footprint@" + guest.addr; r.Collection.Via != want {
+		t.Errorf("via %q, want %q", r.Collection.Via, want)
+	}
+
+	// A host that is not the known one is refused at once.
+	jump.HostKeys = ssh.FixedHostKey(newSigner(t).PublicKey())
+	_, err = Collect(context.Background(), Target{Node: "bare", URL: agent.URL, SSH: route}, fastOptions(20*time.Second))
+	if err == nil || !strings.Contains(err.Error(), "host key not trusted") || !strings.Contains(err.Error(), lab.addr) {
+		t.Errorf("err = %v, want the jump host's key refused", err)
 	}
 }

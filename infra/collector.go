@@ -56,17 +56,22 @@ func newCollector(exp config.Experiment, b machine.Backend) (collector, error) {
 	return collector{ssh: &collect.SSH{User: guest.CollectorUser, Signer: signer, HostKey: host.PublicKey()}}, nil
 }
 
-// target is the node's agent, reached at the machine's address reach.
+// target is the node's agent, reached at the machine's address reach; on
+// a remote host's private network, through the host's SSH server.
 func (c collector) target(m machine.Machine, reach string) collect.Target {
 	url := fmt.Sprintf("http://%s%s", net.JoinHostPort(m.Spec.Address.String(), strconv.Itoa(guest.AgentPort)), guest.ResultPath)
 	t := collect.Target{Node: m.Spec.Node, URL: url, ConsoleLog: m.ConsoleLog}
-	if c.ssh != nil {
+	switch {
+	case c.ssh != nil:
 		route := *c.ssh
 		route.Addr = net.JoinHostPort(reach, "22")
+		route.Jump = m.Tunnel
 		t.SSH = &route
-		return t
+	case m.Tunnel != nil:
+		t.SSH = m.Tunnel // the URL as the host sees its guest
+	default:
+		// Straight to the port: the URL is the address the runner reaches.
+		t.URL = fmt.Sprintf("http://%s%s", net.JoinHostPort(reach, strconv.Itoa(guest.AgentPort)), guest.ResultPath)
 	}
-	// Straight to the port: the URL is the address the runner reaches.
-	t.URL = fmt.Sprintf("http://%s%s", net.JoinHostPort(reach, strconv.Itoa(guest.AgentPort)), guest.ResultPath)
 	return t
 }

@@ -87,6 +87,9 @@ func (s *Settings) set(k, v string) error {
 		if u.Path != "/system" && u.Path != "/session" {
 			return fmt.Errorf("%q must end in /system or /session", v)
 		}
+		if _, err := parseRemoteSSH(v); err != nil {
+			return err
+		}
 		s.URI = v
 	case "domainType":
 		if v != "kvm" && v != "qemu" {
@@ -137,9 +140,13 @@ func (b Backend) Describe() map[string]string {
 	return map[string]string{"uri": b.URI, "domainType": b.DomainType}
 }
 
-// Preflight implements machine.Backend: the host answers, and the stack's
-// subnet overlaps none of the networks it already has.
+// Preflight implements machine.Backend: a remote host's guests can be
+// reached (its SSH key known, a key to log in with), the host answers, and
+// the stack's subnet overlaps none of the networks it already has.
 func (b Backend) Preflight(ctx context.Context, env machine.Environment) error {
+	if _, err := b.Tunnel(); err != nil {
+		return err
+	}
 	nets, err := b.host().Networks(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: cannot reach libvirt at %s: %w", key("uri"), b.URI, err)

@@ -43,6 +43,7 @@ func TestBadSettingsFailWithOneLineNamingTheKey(t *testing.T) {
 		{`{"maxGuests":-1}`, "footprint:libvirt.maxGuests", "not a whole number"},
 		{`{"memoryShare":1.5}`, "footprint:libvirt.memoryShare", "not a share"},
 		{`{"vcpusPerCore":"0"}`, "footprint:libvirt.vcpusPerCore", "not a number of vCPUs"},
+		{`{"uri":"qemu+ssh://lab/system?no_verify=1"}`, "footprint:libvirt.uri", "no_verify=1 is not supported"},
 		{`["qemu:///system"]`, "footprint:libvirt", "map of keys"},
 	}
 	for _, c := range cases {

@@ -94,6 +94,10 @@ func localPath(uri, system, sessionBase, session, file string) string {
 
 // Provision implements machine.Backend.
 func (b Backend) Provision(ctx *pulumi.Context, env machine.Environment, specs []machine.Spec) ([]machine.Machine, error) {
+	tunnel, err := b.Tunnel()
+	if err != nil {
+		return nil, err
+	}
 	provider, err := lv.NewProvider(ctx, env.Prefix, &lv.ProviderArgs{Uri: pulumi.String(b.URI)})
 	if err != nil {
 		return nil, err
@@ -113,6 +117,7 @@ func (b Backend) Provision(ctx *pulumi.Context, env machine.Environment, specs [
 			Component:  node,
 			Created:    node.Domain.ID(),
 			Reach:      pulumi.String(s.Address.String()).ToStringOutput(),
+			Tunnel:     tunnel,
 			ConsoleLog: ConsoleLogPath(b.URI, s.Name),
 			Hypervisor: "libvirt/" + b.DomainType,
 			VirtType:   b.DomainType,

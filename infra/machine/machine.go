@@ -10,6 +10,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/footprint-dev/footprint/collect"
 	"github.com/footprint-dev/footprint/guest"
 	"github.com/footprint-dev/footprint/image"
 	"github.com/footprint-dev/footprint/waves"
@@ -53,6 +54,9 @@ type Machine struct {
 	// Reach resolves to the address the runner reaches the machine at: its
 	// fixed private address on a local network, its public one in a cloud.
 	Reach pulumi.StringOutput
+	// Tunnel, when set, is the SSH route the runner reaches the machine's
+	// private network through (a remote libvirt host's own SSH server).
+	Tunnel *collect.SSH
 	// Facts are what the backend knows of where the machine runs, for the
 	// record: results.Machine's region, instanceType and imageId.
 	Facts map[string]string
