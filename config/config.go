@@ -62,6 +62,7 @@ const (
 	KeySSHHostKey      = "sshHostKey"
 	KeyCollect         = "collect"
 	KeyOnly            = "only"
+	KeyPlacement       = "placement"
 )
 
 // Collectors are the ways a node's result can be fetched: straight from the
@@ -129,6 +130,9 @@ type Experiment struct {
 	// wave, the cells a run lacks); the others keep their names and
 	// addresses but are not created.
 	Only []string
+	// Placement names, by node, the host of a backend with several that it
+	// goes to; the runner's waves set it, one round at a time.
+	Placement map[string]string
 	// Artifacts names, by profile, a local folder with that profile's
 	// offline install (absolute path): the profile then installs from it,
 	// without any network.
@@ -496,6 +500,14 @@ var parsers = map[string]parser{
 			return fmt.Errorf("is empty (want at least one node, or leave the key out)")
 		}
 		e.Only = nodes
+		return nil
+	},
+	KeyPlacement: func(e *Experiment, raw string, _ Source) error {
+		m, err := stringMap(raw)
+		if err != nil {
+			return err
+		}
+		e.Placement = m
 		return nil
 	},
 	KeyCollect: func(e *Experiment, raw string, _ Source) error {

@@ -13,7 +13,7 @@ import (
 // from the stack's prefix and the backend's section of keys (JSON, "" when
 // the stack has none). Adding a backend is one package and one line here.
 var backends = map[string]func(prefix, section string) (machine.Backend, error){
-	libvirt.Name: func(prefix, section string) (machine.Backend, error) { return libvirt.New(prefix, section) },
+	libvirt.Name: libvirt.Open,
 	aws.Name:     func(prefix, section string) (machine.Backend, error) { return aws.New(prefix, section) },
 }
 

@@ -58,6 +58,7 @@ func Plan(exp config.Experiment, prefix string) ([]machine.Spec, error) {
 					DiskGiB:   exp.DiskGiB,
 					Address:   NodeAddress(exp.NetworkCIDR, i),
 					MAC:       NodeMAC(prefix, node),
+					Host:      exp.Placement[node],
 				}
 				i++
 				rendered, err := guest.Render(guest.Node{

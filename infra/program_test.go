@@ -18,8 +18,8 @@ import (
 )
 
 type registered struct {
-	typ, name, parent string
-	inputs            resource.PropertyMap
+	typ, name, parent, provider string
+	inputs                      resource.PropertyMap
 }
 
 type mocks struct {
@@ -35,7 +35,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	if args.RegisterRPC != nil {
 		parent = args.RegisterRPC.GetParent()
 	}
-	m.got = append(m.got, registered{typ: args.TypeToken, name: args.Name, parent: parent, inputs: args.Inputs})
+	m.got = append(m.got, registered{typ: args.TypeToken, name: args.Name, parent: parent, provider: args.Provider, inputs: args.Inputs})
 	outputs := args.Inputs.Copy()
 	if args.TypeToken == "aws:ec2/instance:Instance" {
 		outputs["publicIp"] = resource.NewStringProperty(fmt.Sprintf("198.51.100.%d", len(m.got)))

@@ -179,7 +179,11 @@ func (w waveRunner) wave(ctx context.Context, run *report.Run, plan waves.Plan, 
 	bg := context.WithoutCancel(ctx) // teardown must survive an interrupt
 	specs, hosts := roundSpecs(plan, round, all)
 	only, _ := json.Marshal(nodeNames(specs))
-	if err := w.stack.SetAllConfig(bg, auto.ConfigMap{config.Namespace + ":" + config.KeyOnly: auto.ConfigValue{Value: string(only)}}); err != nil {
+	placement, _ := json.Marshal(hosts)
+	if err := w.stack.SetAllConfig(bg, auto.ConfigMap{
+		config.Namespace + ":" + config.KeyOnly:      auto.ConfigValue{Value: string(only)},
+		config.Namespace + ":" + config.KeyPlacement: auto.ConfigValue{Value: string(placement)},
+	}); err != nil {
 		return err, nil
 	}
 	if plan.Rounds > 1 {

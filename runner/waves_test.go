@@ -133,3 +133,46 @@ func TestPlanText(t *testing.T) {
 		t.Errorf("plan touched the stack: %v", s.events)
 	}
 }
+
+// twoHosts is a backend of two hosts, each taking one guest at a time.
+type twoHosts struct{ fakeBackend }
+
+func (*twoHosts) Hosts(context.Context) ([]waves.Host, error) {
+	h := waves.Host{MemoryMiB: 4096, Cores: 2, MemoryShare: 0.75, VCPUsPerCore: 4, GuestOverheadMiB: 512, MaxGuests: 1}
+	a, b := h, h
+	a.Name, b.Name = "qemu:///system", "qemu+ssh://lab2/system"
+	return []waves.Host{a, b}, nil
+}
+
+// Four nodes on two hosts of one guest each: two waves, each placing one
+// node on each host through footprint:placement; the host of every figure
+// is recorded.
+func TestWavesAcrossTwoHosts(t *testing.T) {
+	dir := testProject(t, "")
+	must(t, os.WriteFile(filepath.Join(dir, "stacks", "Pulumi.t.yaml"),
+		[]byte("config:\n  footprint:image: test.img\n  footprint:profiles: [bare]\n  footprint:repeats: 4\n"), 0o644))
+	b := &twoHosts{}
+	outs := map[string]any{}
+	for _, n := range []string{"bare-r1", "bare-r2", "bare-r3", "bare-r4"} {
+		outs[n] = okResult(n)
+	}
+	var placements []string
+	s := &fakeStack{outputs: outs, config: auto.ConfigMap{}}
+	s.afterDestroy = func() { placements = append(placements, s.config["footprint:placement"].Value) }
+	var out bytes.Buffer
+	o := options(dir, &b.fakeBackend, s, &out)
+	o.backend = b
+	got, err := Run(context.Background(), o)
+	if err != nil || !got.AllOK {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	want := []string{`{"bare-r1":"qemu:///system","bare-r2":"qemu+ssh://lab2/system"}`, `{"bare-r3":"qemu:///system","bare-r4":"qemu+ssh://lab2/system"}`}
+	if strings.Join(placements, " ") != strings.Join(want, " ") {
+		t.Errorf("placements %v, want %v", placements, want)
+	}
+	for _, r := range got.Run.Nodes {
+		if r.Machine == nil || r.Machine.Host == "" || r.Machine.Wave == 0 {
+			t.Errorf("%s: machine %+v without its host and wave", r.Node, r.Machine)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -31,21 +32,83 @@ type Settings struct {
 // Backend creates machines on the libvirt host its settings name.
 type Backend struct {
 	Settings
+	suffix string // of its Pulumi resource names, where a stack has several hosts
 }
 
-var settingKeys = []string{"domainType", "guestOverheadMiB", "maxGuests", "memoryShare", "poolPath", "uri", "vcpusPerCore"}
+var settingKeys = []string{"domainType", "guestOverheadMiB", "hosts", "maxGuests", "memoryShare", "poolPath", "uri", "vcpusPerCore"}
 
 // New reads the footprint:libvirt section (a JSON object, "" for none) of
-// the stack with this prefix; every error names its key.
+// the stack with this prefix, for one host; every error names its key.
 func New(prefix, raw string) (Backend, error) {
-	s := Settings{URI: "qemu:///system", DomainType: "kvm", PoolPath: "/var/lib/libvirt/images/" + prefix, Limits: defaultLimits()}
+	b, hosts, err := parse(prefix, raw)
+	if err == nil && hosts != nil {
+		err = fmt.Errorf("%s: several hosts need libvirt.Open", key("hosts"))
+	}
+	return b, err
+}
+
+// Open reads the section as New does, and with the key hosts (a list of
+// maps of the same keys, each with its uri) gives a Fleet of those hosts,
+// each inheriting the section's other keys.
+func Open(prefix, raw string) (machine.Backend, error) {
+	b, hosts, err := parse(prefix, raw)
+	if err != nil || hosts == nil {
+		return b, err
+	}
+	var f Fleet
+	for i, h := range hosts {
+		m, ok := h.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%s: want a map of keys with a uri, not %v", key(fmt.Sprintf("hosts[%d]", i)), h)
+		}
+		hb := Backend{Settings: b.Settings, suffix: fmt.Sprintf("-h%d", i)}
+		if i == 0 {
+			hb.suffix = "" // the first host's resources keep a single host's names
+		}
+		if _, ok := m["uri"]; !ok {
+			return nil, fmt.Errorf("%s: not set", key(fmt.Sprintf("hosts[%d].uri", i)))
+		}
+		if err := hb.apply(m, fmt.Sprintf("hosts[%d].", i)); err != nil {
+			return nil, err
+		}
+		if slices.ContainsFunc(f, func(o Backend) bool { return o.URI == hb.URI }) {
+			return nil, fmt.Errorf("%s: %s is listed twice", key(fmt.Sprintf("hosts[%d].uri", i)), hb.URI)
+		}
+		f = append(f, hb)
+	}
+	if len(f) == 0 {
+		return nil, fmt.Errorf("%s: is empty (want at least one host, or leave the key out)", key("hosts"))
+	}
+	return f, nil
+}
+
+// parse reads the section's keys but hosts, which it returns as given.
+func parse(prefix, raw string) (Backend, []any, error) {
+	b := Backend{Settings: Settings{URI: "qemu:///system", DomainType: "kvm", PoolPath: "/var/lib/libvirt/images/" + prefix, Limits: defaultLimits()}}
 	if strings.TrimSpace(raw) == "" {
-		return Backend{s}, nil
+		return b, nil, nil
 	}
 	var m map[string]any
 	if err := json.Unmarshal([]byte(raw), &m); err != nil {
-		return Backend{}, fmt.Errorf("%s: want a map of keys (%s), not %q", key(""), strings.Join(settingKeys, ", "), raw)
+		return Backend{}, nil, fmt.Errorf("%s: want a map of keys (%s), not %q", key(""), strings.Join(settingKeys, ", "), raw)
 	}
+	hosts, has := m["hosts"]
+	delete(m, "hosts")
+	if err := b.apply(m, ""); err != nil {
+		return Backend{}, nil, err
+	}
+	if !has {
+		return b, nil, nil
+	}
+	list, ok := hosts.([]any)
+	if !ok || len(list) == 0 {
+		return Backend{}, nil, fmt.Errorf("%s: want a list of hosts, each a map with a uri, not %v", key("hosts"), hosts)
+	}
+	return b, list, nil
+}
+
+// apply sets the keys of m, in sorted order; errors name them after at.
+func (b *Backend) apply(m map[string]any, at string) error {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -57,13 +120,13 @@ func New(prefix, raw string) (Backend, error) {
 			v, ok = strconv.FormatFloat(f, 'f', -1, 64), true
 		}
 		if !ok {
-			return Backend{}, fmt.Errorf("%s: want a string, not %v", key(k), m[k])
+			return fmt.Errorf("%s: want a string, not %v", key(at+k), m[k])
 		}
-		if err := s.set(k, strings.TrimSpace(v)); err != nil {
-			return Backend{}, fmt.Errorf("%s: %w", key(k), err)
+		if err := b.set(k, strings.TrimSpace(v)); err != nil {
+			return fmt.Errorf("%s: %w", key(at+k), err)
 		}
 	}
-	return Backend{s}, nil
+	return nil
 }
 
 // key is the full name of one of the section's keys, as errors name it.

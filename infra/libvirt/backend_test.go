@@ -38,7 +38,7 @@ func TestBadSettingsFailWithOneLineNamingTheKey(t *testing.T) {
 		{`{"domainType":"hvf"}`, "footprint:libvirt.domainType", "kvm"},
 		{`{"poolPath":"pools/fp"}`, "footprint:libvirt.poolPath", "absolute"},
 		{`{"poolPath":"/"}`, "footprint:libvirt.poolPath", "absolute"},
-		{`{"domaintype":"qemu"}`, "footprint:libvirt.domaintype", "known: domainType, guestOverheadMiB, maxGuests, memoryShare, poolPath, uri, vcpusPerCore"},
+		{`{"domaintype":"qemu"}`, "footprint:libvirt.domaintype", "known: domainType, guestOverheadMiB, hosts, maxGuests, memoryShare, poolPath, uri, vcpusPerCore"},
 		{`{"domainType":true}`, "footprint:libvirt.domainType", "want a string"},
 		{`{"maxGuests":-1}`, "footprint:libvirt.maxGuests", "not a whole number"},
 		{`{"memoryShare":1.5}`, "footprint:libvirt.memoryShare", "not a share"},
@@ -118,5 +118,40 @@ func TestNodeInfoAndLimits(t *testing.T) {
 	}
 	if k, _ := New("p", `{"guestOverheadMiB":"0"}`); k.overheadMiB() != 0 {
 		t.Errorf("an explicit overhead of 0 became %d", k.overheadMiB())
+	}
+}
+
+// Several hosts: each inherits the section's keys and may set its own,
+// every error names the host's key.
+func TestOpenSeveralHosts(t *testing.T) {
+	b, err := Open("p", `{"domainType":"qemu","maxGuests":2,"hosts":[{"uri":"qemu:///system"},{"uri":"qemu+tcp://lab2/system","maxGuests":"1","poolPath":"/srv/fp"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, ok := b.(Fleet)
+	if !ok || len(f) != 2 {
+		t.Fatalf("%T %+v, want a fleet of two", b, b)
+	}
+	if f[0].URI != "qemu:///system" || f[0].MaxGuests != 2 || f[0].DomainType != "qemu" || f[0].suffix != "" ||
+		f[1].URI != "qemu+tcp://lab2/system" || f[1].MaxGuests != 1 || f[1].PoolPath != "/srv/fp" || f[1].DomainType != "qemu" || f[1].suffix != "-h1" {
+		t.Errorf("hosts %+v", f)
+	}
+	if single, err := Open("p", `{"uri":"qemu:///system"}`); err != nil {
+		t.Error(err)
+	} else if _, ok := single.(Backend); !ok {
+		t.Errorf("one host opened as %T", single)
+	}
+	for section, want := range map[string]string{
+		`{"hosts":[{"uri":"qemu:///system"},{"maxGuests":"1"}]}`:        "footprint:libvirt.hosts[1].uri: not set",
+		`{"hosts":[{"uri":"qemu:///system"},{"uri":"xen:///system"}]}`:  "footprint:libvirt.hosts[1].uri: scheme",
+		`{"hosts":[{"uri":"qemu:///system"},{"uri":"qemu:///system"}]}`: "footprint:libvirt.hosts[1].uri: qemu:///system is listed twice",
+		`{"hosts":[{"uri":"qemu:///system","memoryShare":"2"}]}`:        "footprint:libvirt.hosts[0].memoryShare",
+		`{"hosts":[]}`:                 "footprint:libvirt.hosts: want a list",
+		`{"hosts":["qemu:///system"]}`: "footprint:libvirt.hosts[0]: want a map",
+		`{"hosts":[{"uri":"qemu:///system","hosts":[{"uri":"qemu:///x"}]}]}`: "footprint:libvirt.hosts[0].hosts: want a string",
+	} {
+		if _, err := Open("p", section); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", section, err, want)
+		}
 	}
 }

@@ -98,7 +98,7 @@ func (b Backend) Provision(ctx *pulumi.Context, env machine.Environment, specs [
 	if err != nil {
 		return nil, err
 	}
-	provider, err := lv.NewProvider(ctx, env.Prefix, &lv.ProviderArgs{Uri: pulumi.String(b.URI)})
+	provider, err := lv.NewProvider(ctx, b.resource(env.Prefix), &lv.ProviderArgs{Uri: pulumi.String(b.URI)})
 	if err != nil {
 		return nil, err
 	}
@@ -131,14 +131,19 @@ func (b Backend) Provision(ctx *pulumi.Context, env machine.Environment, specs [
 	return out, nil
 }
 
+// resource is the Pulumi name of one of the stack's shared resources on
+// this host: the libvirt name, made unique in the stack where several
+// hosts each have their own (the objects' names on each host are the same).
+func (b Backend) resource(name string) string { return name + b.suffix }
+
 func (b Backend) newCluster(ctx *pulumi.Context, env machine.Environment, specs []machine.Spec, opts ...pulumi.ResourceOption) (*Cluster, error) {
 	c := &Cluster{Artifacts: map[string]*lv.Volume{}}
-	if err := ctx.RegisterComponentResource("footprint:libvirt:Cluster", env.Prefix, c, opts...); err != nil {
+	if err := ctx.RegisterComponentResource("footprint:libvirt:Cluster", b.resource(env.Prefix), c, opts...); err != nil {
 		return nil, err
 	}
 	parent := pulumi.Parent(c)
 	var err error
-	c.Pool, err = lv.NewPool(ctx, env.Prefix, &lv.PoolArgs{
+	c.Pool, err = lv.NewPool(ctx, b.resource(env.Prefix), &lv.PoolArgs{
 		Name:   pulumi.String(PoolName(env.Prefix)),
 		Type:   pulumi.String("dir"),
 		Target: &lv.PoolTargetArgs{Path: pulumi.String(b.PoolPath)},
@@ -146,7 +151,7 @@ func (b Backend) newCluster(ctx *pulumi.Context, env machine.Environment, specs 
 	if err != nil {
 		return nil, err
 	}
-	c.Network, err = lv.NewNetwork(ctx, env.Prefix, &lv.NetworkArgs{
+	c.Network, err = lv.NewNetwork(ctx, b.resource(env.Prefix), &lv.NetworkArgs{
 		Name:      pulumi.String(NetworkName(env.Prefix)),
 		Mode:      pulumi.String("nat"),
 		Bridge:    pulumi.String(BridgeName(env.Prefix)),
@@ -159,7 +164,7 @@ func (b Backend) newCluster(ctx *pulumi.Context, env machine.Environment, specs 
 		return nil, err
 	}
 	// One upload of the image per stack; every node is a copy-on-write layer.
-	c.Base, err = lv.NewVolume(ctx, env.Prefix+"-base", &lv.VolumeArgs{
+	c.Base, err = lv.NewVolume(ctx, b.resource(env.Prefix)+"-base", &lv.VolumeArgs{
 		Name:   pulumi.String(BaseVolumeName(env.Prefix)),
 		Pool:   c.Pool.Name,
 		Source: pulumi.String(env.Image.Path),
@@ -175,7 +180,7 @@ func (b Backend) newCluster(ctx *pulumi.Context, env machine.Environment, specs 
 			continue
 		}
 		name := ArtifactsVolumeName(env.Prefix, s.Profile)
-		c.Artifacts[s.Profile], err = lv.NewVolume(ctx, name, &lv.VolumeArgs{
+		c.Artifacts[s.Profile], err = lv.NewVolume(ctx, b.resource(name), &lv.VolumeArgs{
 			Name:   pulumi.String(name),
 			Pool:   c.Pool.Name,
 			Source: pulumi.String(s.Artifacts),

@@ -31,6 +31,10 @@ type Spec struct {
 	// Artifacts is the host path of a read-only disk image holding the
 	// profile's offline install, attached beside the boot disk; "" for none.
 	Artifacts string
+	// Host names the host of a backend with several that the machine goes
+	// to (footprint:placement, which the runner's waves set); "" for the
+	// backend's first.
+	Host string
 }
 
 // Environment is what every machine of one stack shares, whatever the
