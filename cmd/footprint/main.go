@@ -50,12 +50,16 @@ type exitError struct {
 
 func (e exitError) Error() string { return e.msg }
 
-// interruptible cancels the context on the first SIGINT or SIGTERM, so that
-// the run tears down; a second one leaves at once and says what may be left.
+// interruptible cancels the context on the first SIGINT, SIGTERM or SIGHUP
+// (a closed terminal), so that the run tears down; a second one leaves at
+// once and says what may be left. A reader of the output that went away
+// (`footprint run | head`, a CI log pipe) must not kill a run before its
+// teardown either: with SIGPIPE ignored, such writes only fail.
 func interruptible() (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
+	signal.Ignore(syscall.SIGPIPE)
 	sig := make(chan os.Signal, 2)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		<-sig
 		fmt.Fprintln(os.Stderr, "footprint: interrupted: tearing down (interrupt again to leave at once)")
