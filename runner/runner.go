@@ -202,7 +202,7 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 		return Outcome{}, err
 	}
 	specs, _ := infra.Plan(exp, prefix) // validated above
-	run, runDir, err := openRun(o, specs)
+	run, runDir, err := openRun(o)
 	if err != nil {
 		return Outcome{}, err
 	}

@@ -126,7 +126,7 @@ func nodeNames(specs []machine.Spec) []string {
 
 // openRun is a new run folder, or with Options.Resume the folder of an
 // earlier run and what it holds.
-func openRun(o Options, specs []machine.Spec) (report.Run, string, error) {
+func openRun(o Options) (report.Run, string, error) {
 	if o.Resume == "" {
 		id, dir, err := newRunDir(o.RunsDir, o.Stack)
 		return report.Run{ID: id, Stack: o.Stack, StartedAt: time.Now().UTC()}, dir, err
