@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -194,8 +195,14 @@ func (w waveRunner) wave(ctx context.Context, run *report.Run, plan waves.Plan, 
 	_, upErr = w.stack.Up(ctx, optup.ProgressStreams(w.log), optup.ContinueOnError(), optup.SuppressOutputs())
 	run.Timings.UpSeconds += time.Since(start).Seconds()
 	if upErr != nil {
-		run.Errors = append(run.Errors, fmt.Sprintf("up (wave %d): %s", round, lastLines(upErr.Error(), 5)))
-		w.say("up failed: %s", lastLines(upErr.Error(), 3))
+		// The CLI's own error ends in its empty stderr: the cause is among
+		// the diagnostics it wrote to pulumi.log.
+		why := strings.Join(diagnostics(filepath.Join(w.runDir, "pulumi.log"), 5), " | ")
+		if why == "" {
+			why = lastLines(upErr.Error(), 5)
+		}
+		run.Errors = append(run.Errors, fmt.Sprintf("up (wave %d): %s", round, why))
+		w.say("up failed: %s", why)
 	}
 	nodes, exp := readOutputs(bg, w.stack, w.say)
 	nodes = accountForEveryNode(bg, nodes, specs, w.backend, w.runDir)
@@ -263,4 +270,38 @@ func merge(run *report.Run, nodes []results.Result) {
 		}
 	}
 	sort.Slice(run.Nodes, func(i, j int) bool { return run.Nodes[i].Node < run.Nodes[j].Node })
+}
+
+// diagnostics are the last n distinct errors Pulumi wrote to its log, each
+// an "error:" line with the "* cause" lines under it.
+func diagnostics(path string, n int) []string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	cur := ""
+	flush := func() {
+		if cur != "" && !slices.Contains(out, cur) {
+			out = append(out, cur)
+		}
+		cur = ""
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "error: "):
+			flush()
+			cur = line
+		case cur != "" && strings.HasPrefix(line, "* "):
+			cur += " " + line
+		default:
+			flush()
+		}
+	}
+	flush()
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out
 }

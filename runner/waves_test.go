@@ -3,12 +3,14 @@ package runner
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/footprint-dev/footprint/report"
 	"github.com/footprint-dev/footprint/results"
@@ -174,5 +176,31 @@ func TestWavesAcrossTwoHosts(t *testing.T) {
 		if r.Machine == nil || r.Machine.Host == "" || r.Machine.Wave == 0 {
 			t.Errorf("%s: machine %+v without its host and wave", r.Node, r.Machine)
 		}
+	}
+}
+
+// A failed up says why: the error lines Pulumi wrote to its log, not the
+// CLI's empty stderr.
+func TestUpFailureSaysWhatPulumiSaid(t *testing.T) {
+	dir := testProject(t, "")
+	b := &fakeBackend{}
+	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1")}, config: auto.ConfigMap{},
+		upErr: errors.New("failed to run update: exit status 255\ncode: 255\nstdout: \nstderr: \n")}
+	var out bytes.Buffer
+	o := options(dir, b, s, &out)
+	o.openStack = func(ctx context.Context, o Options, p pulumi.RunFunc) (Stack, error) {
+		runs, _ := filepath.Glob(filepath.Join(o.RunsDir, "*"))
+		for _, r := range runs {
+			os.WriteFile(filepath.Join(r, "pulumi.log"), []byte("  +  libvirt:index:Domain footprint-t-bare-r2 creating (0s)\n"+
+				"    error: 1 error occurred:\n    error: 1 error occurred:\n    * Error creating libvirt domain: virError(Code=1)\n"), 0o644)
+		}
+		return s, nil
+	}
+	got, err := Run(context.Background(), o)
+	if err == nil {
+		t.Fatal("a failed up passed")
+	}
+	if len(got.Run.Errors) == 0 || got.Run.Errors[0] != "up (wave 1): error: 1 error occurred: | error: 1 error occurred: * Error creating libvirt domain: virError(Code=1)" {
+		t.Errorf("errors %q, want Pulumi's diagnostic", got.Run.Errors)
 	}
 }
