@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"os"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/footprint-dev/footprint/config"
@@ -72,19 +71,8 @@ func New(prefix, raw string) (*Backend, error) {
 		if err := json.Unmarshal([]byte(raw), &m); err != nil {
 			return nil, fmt.Errorf("%s: want a map of keys (%s), not %q", key(""), strings.Join(settingKeys, ", "), raw)
 		}
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			v, ok := m[k].(string)
-			if !ok {
-				return nil, fmt.Errorf("%s: want a string, not %v", key(k), m[k])
-			}
-			if err := s.set(k, strings.TrimSpace(v)); err != nil {
-				return nil, fmt.Errorf("%s: %w", key(k), err)
-			}
+		if err := config.ApplySection(m, key, s.set); err != nil {
+			return nil, err
 		}
 	}
 	if s.Region == "" {

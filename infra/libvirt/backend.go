@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -107,26 +106,9 @@ func parse(prefix, raw string) (Backend, []any, error) {
 	return b, list, nil
 }
 
-// apply sets the keys of m, in sorted order; errors name them after at.
+// apply sets the keys of m; errors name them after at.
 func (b *Backend) apply(m map[string]any, at string) error {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v, ok := m[k].(string)
-		if f, num := m[k].(float64); num {
-			v, ok = strconv.FormatFloat(f, 'f', -1, 64), true
-		}
-		if !ok {
-			return fmt.Errorf("%s: want a string, not %v", key(at+k), m[k])
-		}
-		if err := b.set(k, strings.TrimSpace(v)); err != nil {
-			return fmt.Errorf("%s: %w", key(at+k), err)
-		}
-	}
-	return nil
+	return config.ApplySection(m, func(k string) string { return key(at + k) }, b.set)
 }
 
 // key is the full name of one of the section's keys, as errors name it.
