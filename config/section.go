@@ -7,6 +7,15 @@ import (
 	"strings"
 )
 
+// SectionKey is the full name of a key of a backend's section, as errors
+// name it: footprint:libvirt.uri, or footprint:libvirt for k "".
+func SectionKey(section, k string) string {
+	if k == "" {
+		return Namespace + ":" + section
+	}
+	return Namespace + ":" + section + "." + k
+}
+
 // ApplySection gives a backend's section, parsed from JSON, to set one key
 // at a time in sorted order, each value as a trimmed string (a number as
 // written); a value that is neither fails with name(key), as every error

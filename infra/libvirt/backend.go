@@ -112,12 +112,7 @@ func (b *Backend) apply(m map[string]any, at string) error {
 }
 
 // key is the full name of one of the section's keys, as errors name it.
-func key(k string) string {
-	if k == "" {
-		return config.Namespace + ":" + Name
-	}
-	return config.Namespace + ":" + Name + "." + k
-}
+func key(k string) string { return config.SectionKey(Name, k) }
 
 func (s *Settings) set(k, v string) error {
 	switch k {
