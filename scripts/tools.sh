@@ -16,7 +16,12 @@ set -o pipefail
 
 APT_PACKAGES="qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients
 mmdebstrap fdisk genisoimage cloud-image-utils shellcheck cloud-init iproute2
-iptables dnsmasq-base xsltproc librsvg2-bin libseccomp-dev pkg-config"
+iptables dnsmasq-base xsltproc librsvg2-bin libseccomp-dev pkg-config
+openssh-server"
+
+# Packages whose own service must stay off: the tests start sshd only inside
+# a network namespace of their own, as a second libvirt host's SSH server.
+QUIET_SERVICES="openssh-server:ssh.service,ssh.socket"
 
 PULUMI_VERSION=v3.274.1
 ACTIONLINT_VERSION=v1.7.10
@@ -77,9 +82,39 @@ install_apt_packages() {
 	fi
 	log "installing apt packages:$missing"
 	apt_update
-	# shellcheck disable=SC2086 # word splitting of the package list is intended
-	apt_get install $missing
+	without_service_starts install_missing
+	keep_services_off "$missing"
 	summary "apt packages" "${missing# } (installed)"
+}
+
+# shellcheck disable=SC2086 # word splitting of the package list is intended
+install_missing() { apt_get install $missing; }
+
+# without_service_starts runs a command while Debian's invoke-rc.d policy
+# (policy-rc.d, exit 101) forbids packages to start their services, unless
+# the machine has a policy of its own already.
+without_service_starts() {
+	policy=/usr/sbin/policy-rc.d
+	if [ -e "$policy" ]; then
+		"$@"
+		return
+	fi
+	as_root sh -c "printf '#!/bin/sh\nexit 101\n' >$policy && chmod 755 $policy"
+	rc=0
+	"$@" || rc=$?
+	as_root rm -f "$policy"
+	return "$rc"
+}
+
+# keep_services_off disables, under systemd, the services of the packages
+# just installed that footprint needs as programs only.
+keep_services_off() {
+	[ -d /run/systemd/system ] || return 0
+	for entry in $QUIET_SERVICES; do
+		case " $1 " in *" ${entry%%:*} "*) ;; *) continue ;; esac
+		# shellcheck disable=SC2046 # one unit per word
+		as_root systemctl disable --now $(echo "${entry#*:}" | tr ',' ' ') >/dev/null 2>&1 || true
+	done
 }
 
 find_go() {
