@@ -32,9 +32,12 @@ type host struct {
 	script string
 }
 
-func newHost(t *testing.T) *host {
+func newHost(t *testing.T) *host { return newNamedHost(t, "") }
+
+// newNamedHost is a second (third...) private libvirtd beside newHost's.
+func newNamedHost(t *testing.T, suffix string) *host {
 	t.Helper()
-	lh, err := labhost.Up(repoRoot(t), fmt.Sprintf("fpe2e%d", os.Getpid()%100000))
+	lh, err := labhost.Up(repoRoot(t), fmt.Sprintf("fpe2e%d%s", os.Getpid()%100000, suffix))
 	if err != nil {
 		t.Fatal(err)
 	}
