@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+
 	"github.com/footprint-dev/footprint/infra/machine"
 )
 
@@ -153,5 +155,27 @@ func TestOpenSeveralHosts(t *testing.T) {
 		if _, err := Open("p", section); err == nil || !strings.HasPrefix(err.Error(), want) {
 			t.Errorf("%s: err = %v, want %q", section, err, want)
 		}
+	}
+}
+
+// A lost host's resources are found by its provider, whose uri input is
+// the host; the fleet without it keeps the others in order.
+func TestFleetWithoutALostHost(t *testing.T) {
+	b, err := Open("p", `{"hosts":[{"uri":"qemu:///system"},{"uri":"qemu+ssh://lab2/system"},{"uri":"qemu+ssh://lab3/system"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := b.(Fleet)
+	provider := apitype.ResourceV3{Type: providerType, Inputs: map[string]any{"uri": "qemu+ssh://lab2/system", "version": "0.5.4"}}
+	domain := apitype.ResourceV3{Type: "libvirt:index/domain:Domain", Inputs: map[string]any{"uri": "qemu+ssh://lab2/system"}}
+	if !f.Holds("qemu+ssh://lab2/system", provider) || f.Holds("qemu:///system", provider) || f.Holds("qemu+ssh://lab2/system", domain) {
+		t.Error("Holds does not pick exactly the host's provider")
+	}
+	rest, ok := f.Only([]string{"qemu+ssh://lab3/system", "qemu:///system"}).(Fleet)
+	if !ok || len(rest) != 2 || rest[0].URI != "qemu:///system" || rest[1].URI != "qemu+ssh://lab3/system" || rest[1].suffix != "-h2" {
+		t.Errorf("only two hosts: %+v", rest)
+	}
+	if err := f.Answers(context.Background(), "qemu+tcp://127.0.0.1:1/system"); err == nil {
+		t.Error("a host with nothing listening answers")
 	}
 }

@@ -3,8 +3,11 @@ package libvirt
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/footprint-dev/footprint/infra/machine"
@@ -22,7 +25,15 @@ var (
 	_ machine.Recorder   = Fleet{}
 	_ machine.Capacity   = Fleet{}
 	_ machine.LocalImage = Fleet{}
+	_ machine.HostLoss   = Fleet{}
 )
+
+// answerWithin bounds the question whether a host answers: a host that
+// dropped off the network may not even refuse.
+const answerWithin = 20 * time.Second
+
+// providerType is the Pulumi type of a host's provider in the state.
+const providerType = "pulumi:providers:libvirt"
 
 // Name implements machine.Backend.
 func (Fleet) Name() string { return Name }
@@ -129,4 +140,29 @@ func (f Fleet) Forget(specs []machine.Spec) {
 			f[i].Forget([]machine.Spec{s})
 		}
 	}
+}
+
+// Answers implements machine.HostLoss: libvirt on the host answers.
+func (Fleet) Answers(ctx context.Context, host string) error {
+	ctx, cancel := context.WithTimeout(ctx, answerWithin)
+	defer cancel()
+	_, err := Host{URI: host}.virsh(ctx, "version")
+	return err
+}
+
+// Holds implements machine.HostLoss: the host's provider, the root of
+// everything the stack has on it.
+func (Fleet) Holds(host string, r apitype.ResourceV3) bool {
+	return string(r.Type) == providerType && r.Inputs["uri"] == host
+}
+
+// Only implements machine.HostLoss.
+func (f Fleet) Only(hosts []string) machine.Backend {
+	var out Fleet
+	for _, b := range f {
+		if slices.Contains(hosts, b.URI) {
+			out = append(out, b)
+		}
+	}
+	return out
 }

@@ -32,6 +32,9 @@ func parseRemoteSSH(uri string) (*remoteSSH, error) {
 		return nil, errors.New("no_verify=1 is not supported: footprint checks the host's key against known_hosts")
 	}
 	r := &remoteSSH{addr: net.JoinHostPort(u.Hostname(), "22"), user: u.User.Username(), keyfile: q.Get("keyfile"), knownHosts: q.Get("known_hosts")}
+	if r.knownHosts == "" {
+		r.knownHosts = q.Get("knownhosts") // the Pulumi provider's spelling
+	}
 	if p := u.Port(); p != "" {
 		r.addr = net.JoinHostPort(u.Hostname(), p)
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"net/netip"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/footprint-dev/footprint/collect"
@@ -141,4 +142,21 @@ type Recorder interface {
 	Record(ctx context.Context, s Spec, dir string) (console string)
 	// Forget removes the host's files of destroyed machines.
 	Forget(specs []Spec)
+}
+
+// HostLoss is the optional capability of a backend spread over several
+// hosts that can go on without one of them. When a wave's machines cannot
+// be destroyed, the runner asks which hosts still answer, forgets the
+// resources of those that do not (they stay on their host until it is back
+// and a resume or `footprint cleanup` removes them) and runs the rest of
+// the experiment on the others.
+type HostLoss interface {
+	// Answers is nil when the host answers now.
+	Answers(ctx context.Context, host string) error
+	// Holds reports whether a resource of the stack's Pulumi state is the
+	// root of what lives on host (its provider); the runner adds whatever
+	// depends on it.
+	Holds(host string, r apitype.ResourceV3) bool
+	// Only is the backend reduced to the given hosts, in its own order.
+	Only(hosts []string) Backend
 }
