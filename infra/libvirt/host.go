@@ -44,18 +44,25 @@ func (h Host) virsh(ctx context.Context, args ...string) (string, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("virsh %s: %s", strings.Join(args, " "), strings.TrimSpace(firstLine(stderr.String(), err)))
+		return "", fmt.Errorf("virsh %s: %s", strings.Join(args, " "), strings.TrimSpace(errorLines(stderr.String(), err)))
 	}
 	return stdout.String(), nil
 }
 
-func firstLine(out string, err error) string {
-	out = strings.TrimSpace(out)
-	if out == "" {
+// errorLines is virsh's error on one line: its first two lines, as the
+// first is often only "failed to connect to the hypervisor" and the
+// second says why.
+func errorLines(out string, err error) string {
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if l = strings.TrimSpace(l); l != "" && len(lines) < 2 {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) == 0 {
 		return err.Error()
 	}
-	line, _, _ := strings.Cut(out, "\n")
-	return line
+	return strings.Join(lines, ": ")
 }
 
 func (h Host) names(ctx context.Context, args ...string) ([]string, error) {
