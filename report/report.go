@@ -34,6 +34,18 @@ type Run struct {
 	// NotRun are the planned nodes without a result yet (an interrupted
 	// run, a lost host): `footprint run --resume` runs them.
 	NotRun []string `json:"notRun,omitempty"`
+	// Lost are the hosts that stopped answering during the run; what the
+	// stack had on them stayed there.
+	Lost []LostHost `json:"lost,omitempty"`
+}
+
+// LostHost is a host that stopped answering in a wave: its machines could
+// not be destroyed, its cells of that wave and of later ones did not run.
+type LostHost struct {
+	Host  string   `json:"host"`
+	Wave  int      `json:"wave"`
+	Error string   `json:"error"`
+	Left  []string `json:"left,omitempty"` // the stack's resources forgotten on it
 }
 
 // Timings are the host's view of the run, in seconds.
@@ -229,6 +241,10 @@ func Markdown(run Run) string {
 	}
 	for _, e := range run.Errors {
 		problems = append(problems, "- "+e)
+	}
+	for _, l := range run.Lost {
+		problems = append(problems, fmt.Sprintf("- host %s lost in wave %d (%s): %d of the stack's resources stayed on it; `--resume` removes them once it answers",
+			l.Host, l.Wave, l.Error, len(l.Left)))
 	}
 	if len(run.NotRun) > 0 {
 		problems = append(problems, fmt.Sprintf("- not run: %s (`footprint run --stack %s --resume runs/%s` runs them)",

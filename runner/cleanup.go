@@ -65,20 +65,59 @@ var destroyWaits = []time.Duration{0, 5 * time.Second, 15 * time.Second, 30 * ti
 // the stack's objects are removed by name and the state refreshed, so that
 // nothing is left either way.
 func destroyWithRetries(ctx context.Context, stack Stack, backend machine.Backend, prefix string, log io.Writer, say func(string, ...any)) error {
+	err := retryDestroy(ctx, stack, log, say)
+	if err == nil {
+		return nil
+	}
+	return sweepInstead(ctx, stack, backend, prefix, say, err)
+}
+
+// retryDestroy is Pulumi's destroy, attempted after each of destroyWaits.
+func retryDestroy(ctx context.Context, stack Stack, log io.Writer, say func(string, ...any)) error {
 	var err error
+	why := ""
 	for _, wait := range destroyWaits {
 		if wait > 0 {
-			say("destroy failed (%s); retrying in %s", lastLines(err.Error(), 1), wait)
+			say("destroy failed (%s); retrying in %s", why, wait)
 			select {
 			case <-time.After(wait):
 			case <-ctx.Done():
 				return ctx.Err()
 			}
 		}
+		from := logSize(log)
 		if err = destroy(ctx, stack, log); err == nil {
 			return nil
 		}
+		why = failure(err, log, from)
 	}
+	return err
+}
+
+// logSize is how much Pulumi's log holds so far, where it is a file.
+func logSize(log io.Writer) int64 {
+	if f, ok := log.(*os.File); ok {
+		if info, err := f.Stat(); err == nil {
+			return info.Size()
+		}
+	}
+	return 0
+}
+
+// failure is why a Pulumi command failed: the error it wrote to its log
+// after from, the CLI's own error ending in its empty stderr otherwise.
+func failure(err error, log io.Writer, from int64) string {
+	if f, ok := log.(*os.File); ok {
+		if d := diagnosticsFrom(f.Name(), from, 1); len(d) > 0 {
+			return d[0]
+		}
+	}
+	return lastLines(err.Error(), 1)
+}
+
+// sweepInstead removes the stack's objects by name where Pulumi could not
+// destroy them (err), then lets Pulumi's state catch up.
+func sweepInstead(ctx context.Context, stack Stack, backend machine.Backend, prefix string, say func(string, ...any), err error) error {
 	say("destroy kept failing; sweeping the stack's objects from backend %s", backend.Name())
 	if _, cerr := backend.Sweep(ctx, prefix, say); cerr != nil {
 		return fmt.Errorf("%w; cleanup by name also failed: %v", err, cerr)

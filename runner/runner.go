@@ -27,6 +27,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"golang.org/x/crypto/ssh"
 
@@ -81,6 +82,8 @@ type Stack interface {
 	GetAllConfig(ctx context.Context) (auto.ConfigMap, error)
 	SetAllConfig(ctx context.Context, config auto.ConfigMap) error
 	RemoveAllConfig(ctx context.Context, keys []string) error
+	Export(ctx context.Context) (apitype.UntypedDeployment, error)
+	Import(ctx context.Context, state apitype.UntypedDeployment) error
 }
 
 // Outcome is what a run produced.
@@ -261,7 +264,11 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 		say("the run's SSH private key is in %s (user: the image's default user)", o.SSHKeyFile)
 	}
 
-	w := waveRunner{o: o, stack: stack, backend: backend, prefix: prefix, runDir: runDir, log: pulumiLog, say: say}
+	if err := sweepLostHosts(ctx, backend, prefix, run.Lost, say); err != nil {
+		return out, err
+	}
+	run.Lost = nil // removed: the hosts are back
+	w := &waveRunner{o: o, stack: stack, backend: backend, prefix: prefix, runDir: runDir, log: pulumiLog, say: say, live: planHosts(plan)}
 	var upErr, destroyErr error
 	for round := 1; round <= plan.Rounds; round++ {
 		if ctx.Err() != nil {

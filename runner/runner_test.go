@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/footprint-dev/footprint/infra"
@@ -34,6 +36,7 @@ type fakeBackend struct {
 	swept        []string // prefixes swept
 	forgotten    []string
 	consoles     map[string]string // node -> console text the host kept
+	recordedOn   map[string]string // node -> the spec's host at Record
 }
 
 func (b *fakeBackend) Name() string                { return "fake" }
@@ -54,6 +57,12 @@ func (b *fakeBackend) Sweep(_ context.Context, prefix string, log machine.Logf) 
 	return b.leftovers, b.sweepErr
 }
 func (b *fakeBackend) Record(_ context.Context, s machine.Spec, dir string) string {
+	b.mu.Lock()
+	if b.recordedOn == nil {
+		b.recordedOn = map[string]string{}
+	}
+	b.recordedOn[s.Node] = s.Host
+	b.mu.Unlock()
 	text, ok := b.consoles[s.Node]
 	if !ok {
 		return ""
@@ -86,6 +95,25 @@ type fakeStack struct {
 	removed       []string
 	events        []string // up(only) and destroy, in order
 	afterDestroy  func()   // called after each destroy
+	afterUp       func()   // called after each up
+	state         []apitype.ResourceV3
+	// destroyFailsOn fails a destroy while the state holds a resource
+	// whose provider is one of these
+	destroyFailsOn func(provider string) bool
+}
+
+func (s *fakeStack) Export(context.Context) (apitype.UntypedDeployment, error) {
+	raw, err := json.Marshal(apitype.DeploymentV3{Resources: s.state})
+	return apitype.UntypedDeployment{Version: 3, Deployment: raw}, err
+}
+func (s *fakeStack) Import(_ context.Context, d apitype.UntypedDeployment) error {
+	var v3 apitype.DeploymentV3
+	if err := json.Unmarshal(d.Deployment, &v3); err != nil {
+		return err
+	}
+	s.state = v3.Resources
+	s.events = append(s.events, "import")
+	return nil
 }
 
 func (s *fakeStack) Up(ctx context.Context, _ ...optup.Option) (auto.UpResult, error) {
@@ -98,6 +126,9 @@ func (s *fakeStack) Up(ctx context.Context, _ ...optup.Option) (auto.UpResult, e
 	if s.blockUp {
 		<-ctx.Done()
 		return auto.UpResult{}, ctx.Err()
+	}
+	if s.afterUp != nil {
+		s.afterUp()
 	}
 	return auto.UpResult{}, s.upErr
 }
@@ -113,6 +144,12 @@ func (s *fakeStack) Destroy(ctx context.Context, _ ...optdestroy.Option) (auto.D
 	if s.destroyFails < 0 || s.destroys <= s.destroyFails {
 		return auto.DestroyResult{}, errors.New("error: libvirt: connection refused")
 	}
+	for _, r := range s.state {
+		if s.destroyFailsOn != nil && s.destroyFailsOn(r.Provider) {
+			return auto.DestroyResult{}, errors.New("error: " + r.Provider + ": no route to host")
+		}
+	}
+	s.state = nil
 	return auto.DestroyResult{}, nil
 }
 func (s *fakeStack) Refresh(context.Context, ...optrefresh.Option) (auto.RefreshResult, error) {

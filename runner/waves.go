@@ -167,18 +167,23 @@ func lacking(specs []machine.Spec, nodes []results.Result) []machine.Spec {
 type waveRunner struct {
 	o       Options
 	stack   Stack
-	backend machine.Backend
+	backend machine.Backend // without the hosts lost so far
 	prefix  string
 	runDir  string
 	log     io.Writer
 	say     func(string, ...any)
+	live    []string // the plan's hosts that still answer
 }
 
 // wave creates the machines of one round (footprint:only), records what
 // they measured into run and onto disk, and destroys them.
-func (w waveRunner) wave(ctx context.Context, run *report.Run, plan waves.Plan, round int, all []machine.Spec) (upErr, destroyErr error) {
+func (w *waveRunner) wave(ctx context.Context, run *report.Run, plan waves.Plan, round int, all []machine.Spec) (upErr, destroyErr error) {
 	bg := context.WithoutCancel(ctx) // teardown must survive an interrupt
-	specs, hosts := roundSpecs(plan, round, all)
+	specs, hosts := roundSpecs(plan, round, all, w.live)
+	if len(specs) == 0 {
+		w.say("wave %d of %d: nothing to run, its hosts are lost", round, plan.Rounds)
+		return nil, nil
+	}
 	only, _ := json.Marshal(nodeNames(specs))
 	placement, _ := json.Marshal(hosts)
 	if err := w.stack.SetAllConfig(bg, auto.ConfigMap{
@@ -192,12 +197,13 @@ func (w waveRunner) wave(ctx context.Context, run *report.Run, plan waves.Plan, 
 	}
 	start := time.Now()
 	w.say("creating %d machine(s)", len(specs))
+	from := logSize(w.log)
 	_, upErr = w.stack.Up(ctx, optup.ProgressStreams(w.log), optup.ContinueOnError(), optup.SuppressOutputs())
 	run.Timings.UpSeconds += time.Since(start).Seconds()
 	if upErr != nil {
 		// The CLI's own error ends in its empty stderr: the cause is among
 		// the diagnostics it wrote to pulumi.log.
-		why := strings.Join(diagnostics(filepath.Join(w.runDir, "pulumi.log"), 5), " | ")
+		why := strings.Join(diagnosticsFrom(filepath.Join(w.runDir, "pulumi.log"), from, 5), " | ")
 		if why == "" {
 			why = lastLines(upErr.Error(), 5)
 		}
@@ -227,7 +233,7 @@ func (w waveRunner) wave(ctx context.Context, run *report.Run, plan waves.Plan, 
 	}
 	w.say("destroying")
 	start = time.Now()
-	destroyErr = destroyWithRetries(bg, w.stack, w.backend, w.prefix, w.log, w.say)
+	destroyErr = w.teardown(bg, run, round, hosts)
 	run.Timings.DestroySeconds += time.Since(start).Seconds()
 	if destroyErr != nil {
 		run.Errors = append(run.Errors, "destroy: "+lastLines(destroyErr.Error(), 5))
@@ -238,12 +244,56 @@ func (w waveRunner) wave(ctx context.Context, run *report.Run, plan waves.Plan, 
 	return upErr, nil
 }
 
-// roundSpecs are the specs of a round's waves, in plan order, and the host
-// of each node.
-func roundSpecs(plan waves.Plan, round int, all []machine.Spec) ([]machine.Spec, map[string]string) {
+// teardown destroys a wave's machines. Where that keeps failing and some
+// of the wave's hosts no longer answer while others do, the stack forgets
+// what it has on the lost ones, destroys the rest and goes on without them.
+func (w *waveRunner) teardown(ctx context.Context, run *report.Run, round int, placement map[string]string) error {
+	err := retryDestroy(ctx, w.stack, w.log, w.say)
+	if err == nil {
+		return nil
+	}
+	if hl, ok := w.backend.(machine.HostLoss); ok {
+		lost := lostHosts(ctx, hl, distinctHosts(placement))
+		if len(lost) > 0 && len(lost) < len(w.live) {
+			if ferr := w.abandon(ctx, run, round, hl, lost); ferr != nil {
+				return fmt.Errorf("%w; %v", err, ferr)
+			}
+			if err = destroy(ctx, w.stack, w.log); err == nil {
+				return nil
+			}
+		}
+	}
+	return sweepInstead(ctx, w.stack, w.backend, w.prefix, w.say, err)
+}
+
+// abandon forgets the lost hosts: their resources leave the stack's state,
+// they leave the backend, and their cells of later waves are not run.
+func (w *waveRunner) abandon(ctx context.Context, run *report.Run, round int, hl machine.HostLoss, lost map[string]error) error {
+	var hosts []string
+	for h := range lost {
+		hosts = append(hosts, h)
+	}
+	slices.Sort(hosts)
+	for _, h := range hosts {
+		dropped, err := forgetHosts(ctx, w.stack, hl, []string{h})
+		if err != nil {
+			return err
+		}
+		why := lastLines(lost[h].Error(), 1)
+		w.say("host %s does not answer (%s): lost in wave %d; the stack forgets its %d resource(s) there and goes on without it", h, why, round, len(dropped))
+		run.Lost = append(run.Lost, report.LostHost{Host: h, Wave: round, Error: why, Left: dropped})
+		w.live = slices.DeleteFunc(w.live, func(l string) bool { return l == h })
+	}
+	w.backend = hl.Only(w.live)
+	return nil
+}
+
+// roundSpecs are the specs of a round's waves on the live hosts, in plan
+// order, and the host of each node.
+func roundSpecs(plan waves.Plan, round int, all []machine.Spec, live []string) ([]machine.Spec, map[string]string) {
 	hosts := map[string]string{}
 	for _, w := range plan.Waves {
-		if w.Round == round {
+		if w.Round == round && (w.Host == "" || slices.Contains(live, w.Host)) {
 			for _, c := range w.Cells {
 				hosts[c.Node] = w.Host
 			}
@@ -251,7 +301,8 @@ func roundSpecs(plan waves.Plan, round int, all []machine.Spec) ([]machine.Spec,
 	}
 	var out []machine.Spec
 	for _, s := range all {
-		if _, ok := hosts[s.Node]; ok {
+		if h, ok := hosts[s.Node]; ok {
+			s.Host = h // where the backend finds what it kept of the machine
 			out = append(out, s)
 		}
 	}
@@ -272,13 +323,15 @@ func merge(run *report.Run, nodes []results.Result) {
 	sort.Slice(run.Nodes, func(i, j int) bool { return run.Nodes[i].Node < run.Nodes[j].Node })
 }
 
-// diagnostics are the last n distinct errors Pulumi wrote to its log, each
-// an "error:" line with the "* cause" lines under it.
-func diagnostics(path string, n int) []string {
+// diagnosticsFrom are the last n distinct errors Pulumi wrote to its log
+// after offset from, each an "error:" line with the "* cause" lines under
+// it.
+func diagnosticsFrom(path string, from int64, n int) []string {
 	data, err := os.ReadFile(path)
-	if err != nil {
+	if err != nil || from > int64(len(data)) {
 		return nil
 	}
+	data = data[from:]
 	var out []string
 	cur := ""
 	flush := func() {

@@ -175,6 +175,8 @@ func TestWavesAcrossTwoHosts(t *testing.T) {
 	for _, r := range got.Run.Nodes {
 		if r.Machine == nil || r.Machine.Host == "" || r.Machine.Wave == 0 {
 			t.Errorf("%s: machine %+v without its host and wave", r.Node, r.Machine)
+		} else if b.recordedOn[r.Node] != r.Machine.Host {
+			t.Errorf("%s ran on %s but its evidence was asked of %q", r.Node, r.Machine.Host, b.recordedOn[r.Node])
 		}
 	}
 }
@@ -190,9 +192,16 @@ func TestUpFailureSaysWhatPulumiSaid(t *testing.T) {
 	o := options(dir, b, s, &out)
 	o.openStack = func(ctx context.Context, o Options, p pulumi.RunFunc) (Stack, error) {
 		runs, _ := filepath.Glob(filepath.Join(o.RunsDir, "*"))
+		// Pulumi writes its errors while up runs, after an earlier one's.
 		for _, r := range runs {
-			os.WriteFile(filepath.Join(r, "pulumi.log"), []byte("  +  libvirt:index:Domain footprint-t-bare-r2 creating (0s)\n"+
-				"    error: 1 error occurred:\n    error: 1 error occurred:\n    * Error creating libvirt domain: virError(Code=1)\n"), 0o644)
+			log := filepath.Join(r, "pulumi.log")
+			os.WriteFile(log, []byte("error: an earlier command's\n"), 0o644)
+			s.afterUp = func() {
+				f, _ := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+				defer f.Close()
+				f.WriteString("  +  libvirt:index:Domain footprint-t-bare-r2 creating (0s)\n" +
+					"    error: 1 error occurred:\n    error: 1 error occurred:\n    * Error creating libvirt domain: virError(Code=1)\n")
+			}
 		}
 		return s, nil
 	}
