@@ -179,6 +179,10 @@ func TestALostHostLosesOnlyItsCells(t *testing.T) {
 			t.Errorf("%s without its host", n.Node)
 		}
 	}
+	// The plan places the one cell left on the first host with room.
+	if r4 := final.Nodes[3].Machine; r4.Wave != 3 || r4.Host != hostA {
+		t.Errorf("bare-r4 resumed in wave %d on %s, want wave 3 (after the run's two) on %s", r4.Wave, r4.Host, hostA)
+	}
 }
 
 // Where every host of the wave is lost, nothing is forgotten: the destroy

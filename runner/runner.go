@@ -268,7 +268,7 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 		return out, err
 	}
 	run.Lost = nil // removed: the hosts are back
-	w := &waveRunner{o: o, stack: stack, backend: backend, prefix: prefix, runDir: runDir, log: pulumiLog, say: say, live: planHosts(plan)}
+	w := &waveRunner{o: o, stack: stack, backend: backend, prefix: prefix, runDir: runDir, log: pulumiLog, say: say, live: planHosts(plan), wavesBefore: lastWave(run.Nodes)}
 	var upErr, destroyErr error
 	for round := 1; round <= plan.Rounds; round++ {
 		if ctx.Err() != nil {

@@ -173,6 +173,9 @@ type waveRunner struct {
 	log     io.Writer
 	say     func(string, ...any)
 	live    []string // the plan's hosts that still answer
+	// wavesBefore is the last wave of the run being resumed: a resume's
+	// waves follow it, so a wave's number names one set of machines.
+	wavesBefore int
 }
 
 // wave creates the machines of one round (footprint:only), records what
@@ -214,7 +217,7 @@ func (w *waveRunner) wave(ctx context.Context, run *report.Run, plan waves.Plan,
 	nodes = accountForEveryNode(bg, nodes, specs, w.backend, w.runDir)
 	for i := range nodes {
 		if m := nodes[i].Machine; m != nil {
-			m.Wave, m.Host = round, hosts[nodes[i].Node]
+			m.Wave, m.Host = w.wavesBefore+round, hosts[nodes[i].Node]
 		}
 	}
 	merge(run, nodes)
@@ -307,6 +310,17 @@ func roundSpecs(plan waves.Plan, round int, all []machine.Spec, live []string) (
 		}
 	}
 	return out, hosts
+}
+
+// lastWave is the highest wave among nodes, 0 for none.
+func lastWave(nodes []results.Result) int {
+	last := 0
+	for _, n := range nodes {
+		if n.Machine != nil {
+			last = max(last, n.Machine.Wave)
+		}
+	}
+	return last
 }
 
 // merge puts a wave's results into the run, replacing a node's earlier
