@@ -5,7 +5,6 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -151,63 +150,4 @@ func rowOf(md, node string) string {
 		}
 	}
 	return ""
-}
-
-// Two repeats of bare in one run: the matrix, the spread and every file of
-// the run folder, from real guests. The host is limited to one guest at a
-// time (issue 12), so the repeats run in two waves, one after the other.
-func TestRepeatsWriteTheWholeRunFolder(t *testing.T) {
-	h := newHost(t)
-	dir := project(t, "repeats", stackYAML("  footprint:profiles: [bare]\n  footprint:repeats: 2\n  footprint:collectDeadline: 15m\n"))
-	start := time.Now()
-	out, code := h.exec(dir, nil, footprint(t), "run", "--stack", "repeats", "--set", "libvirt.maxGuests=1")
-	t.Logf("run took %s, exit %d", elapsed(start), code)
-	if code != 0 {
-		t.Fatalf("exit %d:\n%s", code, out)
-	}
-	runDir, run := onlyRun(t, dir)
-	var used []float64
-	for i, r := range run.Nodes {
-		want := fmt.Sprintf("bare-r%d", i+1)
-		if r.Node != want || r.Profile != "bare" || r.Machine == nil || r.Machine.Repeat != i+1 || r.Status != results.StatusOK {
-			t.Fatalf("node %d: %s/%s status %s, want %s", i, r.Node, r.Profile, r.Status, want)
-		}
-		s, _ := r.Summarize("idle")
-		used = append(used, s.UsedMiB)
-		if r.Machine.Wave != i+1 || r.Machine.Host != "qemu:///system" {
-			t.Errorf("%s ran in wave %d on %q, want wave %d on qemu:///system", r.Node, r.Machine.Wave, r.Machine.Host, i+1)
-		}
-	}
-	if !strings.Contains(out, "in 2 wave(s)") || !strings.Contains(out, "wave 2 of 2: bare-r2") || strings.Count(out, "destroyed in") != 2 {
-		t.Errorf("the output does not show two waves, each destroyed:\n%s", out)
-	}
-	if len(used) != 2 {
-		t.Fatalf("%d nodes, want 2", len(used))
-	}
-	t.Logf("repeats: used %.1f and %.1f MiB", used[0], used[1])
-	for _, f := range []string{"results.json", "report.md", "results.csv", "chart.svg"} {
-		info, err := os.Stat(filepath.Join(runDir, f))
-		if err != nil || info.Size() == 0 {
-			t.Errorf("%s missing or empty: %v", f, err)
-		}
-	}
-	csv, _ := os.ReadFile(filepath.Join(runDir, "results.csv"))
-	if strings.Count(string(csv), "bare-r") < 2 {
-		t.Errorf("results.csv lacks a row per repeat:\n%s", csv)
-	}
-	md, _ := os.ReadFile(filepath.Join(runDir, "report.md"))
-	if !strings.Contains(string(md), "chart.svg") {
-		t.Errorf("report.md does not link the chart")
-	}
-	if !strings.Contains(string(md), "| 1 | qemu:///system | bare-r1 |") || !strings.Contains(string(md), "| 2 | qemu:///system | bare-r2 |") {
-		t.Errorf("report.md has no table of the waves:\n%s", md)
-	}
-	if os.Getenv("FOOTPRINT_KEEP_RUN") != "" {
-		keep := filepath.Join(repoRoot(t), "build", "e2e-repeats-run")
-		os.RemoveAll(keep)
-		if err := exec.Command("cp", "-r", runDir, keep).Run(); err == nil {
-			t.Logf("run folder kept in %s", keep)
-		}
-	}
-	noLeftovers(t, h, "footprint-repeats")
 }
