@@ -94,21 +94,31 @@ func retryDestroy(ctx context.Context, stack Stack, log io.Writer, say func(stri
 	return err
 }
 
-// logSize is how much Pulumi's log holds so far, where it is a file.
-func logSize(log io.Writer) int64 {
+// logFile is the path of Pulumi's log where it is a regular file (a run's
+// pulumi.log), "" where it is a terminal or a pipe, which cannot be read
+// back.
+func logFile(log io.Writer) string {
 	if f, ok := log.(*os.File); ok {
-		if info, err := f.Stat(); err == nil {
-			return info.Size()
+		if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
+			return f.Name()
 		}
+	}
+	return ""
+}
+
+// logSize is how much Pulumi's log file holds so far.
+func logSize(log io.Writer) int64 {
+	if info, err := os.Stat(logFile(log)); err == nil {
+		return info.Size()
 	}
 	return 0
 }
 
 // failure is why a Pulumi command failed: the error it wrote to its log
-// after from, the CLI's own error ending in its empty stderr otherwise.
+// file after from, the CLI's own error ending in its empty stderr otherwise.
 func failure(err error, log io.Writer, from int64) string {
-	if f, ok := log.(*os.File); ok {
-		if d := diagnosticsFrom(f.Name(), from, 1); len(d) > 0 {
+	if path := logFile(log); path != "" {
+		if d := diagnosticsFrom(path, from, 1); len(d) > 0 {
 			return d[0]
 		}
 	}

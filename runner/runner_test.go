@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -371,5 +372,37 @@ func TestCleanupSweepsByPrefix(t *testing.T) {
 		if err != nil || len(removed) != 1 || len(b.swept) != 1 || b.swept[0] != want || !strings.Contains(out.String(), "footprint: removed pool footprint-t") {
 			t.Errorf("all=%v: removed %v, swept %q, err %v, output %q", all, removed, b.swept, err, out.String())
 		}
+	}
+}
+
+// `footprint destroy` writes Pulumi's progress to its standard output, a
+// pipe under CI: a failed attempt must not try to read its error back
+// from there (reading a pipe's other end blocks for ever).
+func TestDestroyRetriesWhenTheLogIsAPipe(t *testing.T) {
+	fastRetries(t)
+	r, pw, err := os.Pipe()
+	must(t, err)
+	defer r.Close()
+	defer pw.Close()
+	// Named as os.Stdout is, by a path that opens the pipe again.
+	w, err := os.OpenFile(fmt.Sprintf("/proc/self/fd/%d", pw.Fd()), os.O_WRONLY, 0)
+	must(t, err)
+	defer w.Close()
+	s := &fakeStack{destroyFails: 1, config: auto.ConfigMap{}}
+	var said []string
+	done := make(chan error, 1)
+	go func() {
+		done <- retryDestroy(context.Background(), s, w, func(f string, a ...any) { said = append(said, fmt.Sprintf(f, a...)) })
+	}()
+	select {
+	case err := <-done:
+		if err != nil || s.destroys != 2 {
+			t.Errorf("retryDestroy: %v after %d destroys, want success on the second", err, s.destroys)
+		}
+		if len(said) != 1 || !strings.Contains(said[0], "connection refused") {
+			t.Errorf("said %q, want the CLI's error", said)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("retryDestroy blocked on its log")
 	}
 }
