@@ -24,9 +24,9 @@ test: tools test-inputs lint unit e2e
 test-inputs: tools
 	$(MAKE) -j2 --output-sync=target test-image test-artifacts
 
-## bench: footprint's own cost and repeatability, measured on the test image (prints a table)
+## bench: footprint's own cost and repeatability, measured on the test image (prints a table; BENCH=hosts: the two-host rows only)
 bench: tools test-image
-	$(GO) run ./bench
+	BENCH=$(BENCH) $(GO) run ./bench
 
 ## tools: installs only what is missing (apt packages, Pulumi CLI, libvirt plugin)
 tools:

@@ -88,6 +88,12 @@ func twoHostRun(root, work, cli, image string) (twoHosts, error) {
 	if err != nil {
 		return twoHosts{}, err
 	}
+	runDir := filepath.Join(dir, "runs", entries[0].Name())
+	for _, node := range []string{"bare-r2", "bare-r4"} { // on the remote host
+		if _, err := os.Stat(filepath.Join(runDir, node+".domain.xml")); err != nil {
+			return twoHosts{}, fmt.Errorf("the remote machine's definition was not saved: %w", err)
+		}
+	}
 	m := twoHosts{wall: wall, peakMiB: top - before}
 	perRound := map[int]float64{}
 	for _, n := range r.Nodes {

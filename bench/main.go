@@ -17,6 +17,8 @@
 //     concurrency goal), and the machine's peak memory during it against what
 //     the plan promised for one round (goal: at most the promise).
 //
+// BENCH=hosts runs the one-node run and the two-host rows only.
+//
 // These are goals for a benchmark, never assertions in a test: the figures
 // depend on the machine.
 package main
@@ -84,23 +86,47 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	two, err := footprintRun(h, root, work, cli, image, "two", 2)
-	if err != nil {
-		return err
-	}
-	three, err := footprintRun(h, root, work, cli, image, "three", 3)
-	if err != nil {
-		return err
-	}
-	raw, rawNet, err := rawBoots(h, work, image, 3)
-	if err != nil {
-		return err
+	var rows []row
+	if os.Getenv("BENCH") != "hosts" {
+		if rows, err = agentRows(h, root, work, cli, image, one); err != nil {
+			return err
+		}
 	}
 	hosts, err := twoHostRun(root, work, cli, image)
 	if err != nil {
 		return err
 	}
+	hr := hosts.wall / one.wall
+	rows = append(rows, row{"two hosts", fmt.Sprintf("%.2fx", hr), "<= 2.6x", verdict(hr <= 2.6),
+		fmt.Sprintf("four nodes on two hosts of one guest each in %d waves %.1f s, one node %.1f s", hosts.waves, hosts.wall, one.wall)})
+	rows = append(rows, row{"two hosts' peak memory", fmt.Sprintf("%.0f MiB", hosts.peakMiB), fmt.Sprintf("<= %.0f MiB", hosts.promisedMiB),
+		verdict(hosts.peakMiB <= hosts.promisedMiB),
+		fmt.Sprintf("the machine's used memory above its level before the run, against the plan's largest round (guests' memory + %d MiB each)", guestOverheadMiB)})
 
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "\nfootprint benchmarks, %s, %d cores, libvirt type qemu (TCG), offline Debian test image\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU())
+	fmt.Fprintln(w, "FIGURE\tMEASURED\tGOAL\tMET\tDETAIL")
+	for _, r := range rows {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.name, r.figure, r.goal, r.verdict, r.detail)
+	}
+	return w.Flush()
+}
+
+// agentRows are the figures of the agent and the harness on one host: two
+// and three nodes beside the one-node run, and raw boots without the agent.
+func agentRows(h *labhost.Host, root, work, cli, image string, one measured) ([]row, error) {
+	two, err := footprintRun(h, root, work, cli, image, "two", 2)
+	if err != nil {
+		return nil, err
+	}
+	three, err := footprintRun(h, root, work, cli, image, "three", 3)
+	if err != nil {
+		return nil, err
+	}
+	raw, rawNet, err := rawBoots(h, work, image, 3)
+	if err != nil {
+		return nil, err
+	}
 	var rows []row
 	fpUsed := append(append([]float64{}, one.used...), three.used...)
 	// A guest's "used" swings by ~45 MiB from boot to boot, with or without
@@ -137,20 +163,7 @@ func run() error {
 			fmt.Sprintf("three repeats %s MiB", list(three.net))})
 	}
 
-	hr := hosts.wall / one.wall
-	rows = append(rows, row{"two hosts", fmt.Sprintf("%.2fx", hr), "<= 2.6x", verdict(hr <= 2.6),
-		fmt.Sprintf("four nodes on two hosts of one guest each in %d waves %.1f s, one node %.1f s", hosts.waves, hosts.wall, one.wall)})
-	rows = append(rows, row{"two hosts' peak memory", fmt.Sprintf("%.0f MiB", hosts.peakMiB), fmt.Sprintf("<= %.0f MiB", hosts.promisedMiB),
-		verdict(hosts.peakMiB <= hosts.promisedMiB),
-		fmt.Sprintf("the machine's used memory above its level before the run, against the plan's largest round (guests' memory + %d MiB each)", guestOverheadMiB)})
-
-	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(w, "\nfootprint benchmarks, %s, %d cores, libvirt type qemu (TCG), offline Debian test image\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU())
-	fmt.Fprintln(w, "FIGURE\tMEASURED\tGOAL\tMET\tDETAIL")
-	for _, r := range rows {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.name, r.figure, r.goal, r.verdict, r.detail)
-	}
-	return w.Flush()
+	return rows, nil
 }
 
 func verdict(ok bool) string {

@@ -130,11 +130,14 @@ func TestALostHostThenResume(t *testing.T) {
 	noLeftovers(t, b, "footprint-lost")
 }
 
-// checkRunFolder checks the files of a two-host run: each rendered from
-// every node, the remote machine's definition fetched from its host.
+// checkRunFolder checks the files of a two-host run, each rendered from
+// every node.
 func checkRunFolder(t *testing.T, runDir, remoteURI string) {
 	t.Helper()
-	for _, f := range []string{"results.json", "report.md", "results.csv", "chart.svg", "bare-r2.domain.xml"} {
+	// (The remote machine's domain XML is not among them: the host was cut
+	// before it could be fetched; the run without the loss, make bench's,
+	// fetches it.)
+	for _, f := range []string{"results.json", "report.md", "results.csv", "chart.svg"} {
 		if info, err := os.Stat(filepath.Join(runDir, f)); err != nil || info.Size() == 0 {
 			t.Errorf("%s missing or empty: %v", f, err)
 		}
