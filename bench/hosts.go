@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/footprint-dev/footprint/internal/labhost"
-	"github.com/footprint-dev/footprint/report"
 )
 
 // guestOverheadMiB is what the planner counts per guest beyond its memory
@@ -80,15 +79,10 @@ func twoHostRun(root, work, cli, image string) (twoHosts, error) {
 	if err != nil || code != 0 {
 		return twoHosts{}, fmt.Errorf("footprint run (two hosts) exited %d: %v\n%s", code, err, out)
 	}
-	entries, _ := os.ReadDir(filepath.Join(dir, "runs"))
-	if len(entries) != 1 {
-		return twoHosts{}, fmt.Errorf("no run folder")
-	}
-	r, err := report.Read(filepath.Join(dir, "runs", entries[0].Name()))
+	runDir, r, err := onlyRun(dir)
 	if err != nil {
 		return twoHosts{}, err
 	}
-	runDir := filepath.Join(dir, "runs", entries[0].Name())
 	for _, node := range []string{"bare-r2", "bare-r4"} { // on the remote host
 		if _, err := os.Stat(filepath.Join(runDir, node+".domain.xml")); err != nil {
 			return twoHosts{}, fmt.Errorf("the remote machine's definition was not saved: %w", err)

@@ -166,6 +166,17 @@ func agentRows(h *labhost.Host, root, work, cli, image string, one measured) ([]
 	return rows, nil
 }
 
+// onlyRun is the one run folder a project's run made, and its record.
+func onlyRun(dir string) (string, report.Run, error) {
+	entries, _ := os.ReadDir(filepath.Join(dir, "runs"))
+	if len(entries) != 1 {
+		return "", report.Run{}, fmt.Errorf("want one run folder in %s, found %d", dir, len(entries))
+	}
+	runDir := filepath.Join(dir, "runs", entries[0].Name())
+	r, err := report.Read(runDir)
+	return runDir, r, err
+}
+
 func verdict(ok bool) string {
 	if ok {
 		return "yes"
@@ -203,11 +214,7 @@ func footprintRun(h *labhost.Host, root, work, cli, image, stack string, repeats
 	if err != nil || code != 0 {
 		return measured{}, fmt.Errorf("footprint run (%d nodes) exited %d: %v\n%s", repeats, code, err, out)
 	}
-	entries, _ := os.ReadDir(filepath.Join(dir, "runs"))
-	if len(entries) != 1 {
-		return measured{}, fmt.Errorf("no run folder")
-	}
-	r, err := report.Read(filepath.Join(dir, "runs", entries[0].Name()))
+	_, r, err := onlyRun(dir)
 	if err != nil {
 		return measured{}, err
 	}

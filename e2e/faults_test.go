@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -107,13 +106,8 @@ func TestFaultyNodesAreRecordedAndNothingLeaks(t *testing.T) {
 func TestInterruptDuringUpTearsDown(t *testing.T) {
 	h := newHost(t)
 	dir := project(t, "sigint", stackYAML("  footprint:profiles: [bare]\n  footprint:collectDeadline: 10m\n"))
-	cmd := h.Command(dir, nil, footprint(t), "run", "--stack", "sigint")
-	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
 	start := time.Now()
-	must(t, cmd.Start())
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	cmd, buf, done := h.background(dir, nil, footprint(t), "run", "--stack", "sigint")
 
 	// Interrupt once the domain exists, while the guest is still booting.
 	deadline := time.Now().Add(3 * time.Minute)

@@ -6,8 +6,10 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -77,6 +79,19 @@ func (h *host) leftovers(prefix string) []string {
 		h.t.Fatal(err)
 	}
 	return left
+}
+
+// background starts a command inside the host's namespaces; its combined
+// output goes to the buffer and its end to the channel.
+func (h *host) background(dir string, env []string, args ...string) (*exec.Cmd, *bytes.Buffer, chan error) {
+	h.t.Helper()
+	cmd := h.Command(dir, env, args...)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	must(h.t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	return cmd, &buf, done
 }
 
 // project is a throwaway footprint project folder with the test image.

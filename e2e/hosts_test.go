@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -61,13 +60,8 @@ func TestALostHostThenResume(t *testing.T) {
 	a, b, remote := twoHosts(t)
 	dir := project(t, "lost", twoHostStack(remote.URI))
 	env := []string{"HOME=" + remote.Home}
-	cmd := a.Command(dir, env, footprint(t), "run", "--stack", "lost")
-	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
 	start := time.Now()
-	must(t, cmd.Start())
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	cmd, buf, done := a.background(dir, env, footprint(t), "run", "--stack", "lost")
 	cut := cutOnceSaved(t, dir, "bare-r2", remote, done)
 	var err error
 	select {

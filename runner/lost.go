@@ -34,11 +34,14 @@ func lostHosts(ctx context.Context, hl machine.HostLoss, placed []string) map[st
 
 // planHosts are the hosts a plan places cells on, sorted.
 func planHosts(plan waves.Plan) []string {
-	placement := map[string]string{}
+	var out []string
 	for _, w := range plan.Waves {
-		placement[w.Host] = w.Host
+		if w.Host != "" && !slices.Contains(out, w.Host) {
+			out = append(out, w.Host)
+		}
 	}
-	return distinctHosts(placement)
+	slices.Sort(out)
+	return out
 }
 
 // distinctHosts are the hosts of a placement, sorted.
