@@ -40,7 +40,10 @@ func TestBadSettingsFailWithOneLineNamingTheKey(t *testing.T) {
 		{`{"domainType":"hvf"}`, "footprint:libvirt.domainType", "kvm"},
 		{`{"poolPath":"pools/fp"}`, "footprint:libvirt.poolPath", "absolute"},
 		{`{"poolPath":"/"}`, "footprint:libvirt.poolPath", "absolute"},
-		{`{"domaintype":"qemu"}`, "footprint:libvirt.domaintype", "known: domainType, guestOverheadMiB, hosts, maxGuests, memoryShare, poolPath, uri, vcpusPerCore"},
+		{`{"domaintype":"qemu"}`, "footprint:libvirt.domaintype", "known: domainType, guestOverheadMiB, hosts, maxGuests, memoryShare, poolPath, tbCacheMiB, uri, vcpusPerCore"},
+		{`{"domainType":"qemu","tbCacheMiB":"1G"}`, "footprint:libvirt.tbCacheMiB", "size in MiB"},
+		{`{"domainType":"qemu","tbCacheMiB":3072}`, "footprint:libvirt.tbCacheMiB", "2048"},
+		{`{"tbCacheMiB":2048}`, "footprint:libvirt.tbCacheMiB", "software emulation only"},
 		{`{"domainType":true}`, "footprint:libvirt.domainType", "want a string"},
 		{`{"maxGuests":-1}`, "footprint:libvirt.maxGuests", "not a whole number"},
 		{`{"memoryShare":1.5}`, "footprint:libvirt.memoryShare", "not a share"},
@@ -117,6 +120,15 @@ func TestNodeInfoAndLimits(t *testing.T) {
 	}
 	if b.MaxGuests != 1 || b.MemoryShare != 0.5 || b.VCPUsPerCore != 4 || b.overheadMiB() != 512 {
 		t.Errorf("limits %+v, overhead %d", b.Limits, b.overheadMiB())
+	}
+	// A translation cache above QEMU's 1 GiB is QEMU's overhead too; a host of
+	// a fleet that uses KVM may not have one.
+	if q, _ := New("p", `{"domainType":"qemu","tbCacheMiB":2048}`); q.overheadMiB() != 1536 || q.Describe()["tbCacheMiB"] != "2048" {
+		t.Errorf("a 2 GiB translation cache: overhead %d, described %v", q.overheadMiB(), q.Describe())
+	}
+	_, err = Open("p", `{"domainType":"qemu","tbCacheMiB":2048,"hosts":[{"uri":"qemu:///system"},{"uri":"qemu+tcp://lab2/system","domainType":"kvm"}]}`)
+	if err == nil || !strings.HasPrefix(err.Error(), "footprint:libvirt.hosts[1].tbCacheMiB: ") {
+		t.Errorf("a KVM host with a translation cache: %v", err)
 	}
 	if k, _ := New("p", `{"guestOverheadMiB":"0"}`); k.overheadMiB() != 0 {
 		t.Errorf("an explicit overhead of 0 became %d", k.overheadMiB())

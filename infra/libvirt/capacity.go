@@ -26,13 +26,14 @@ func defaultLimits() Limits {
 
 // overheadMiB is what QEMU holds per guest beyond its memory: under
 // software emulation mostly the translation cache (a 1 GiB guest's QEMU
-// measured 1.45 to 1.5 GiB resident here, docs/baseline.md).
+// measured 1.45 to 1.5 GiB resident here, docs/baseline.md), so a cache
+// larger than QEMU's 1 GiB adds what it adds.
 func (b Backend) overheadMiB() int {
 	if b.GuestOverheadMiB >= 0 {
 		return b.GuestOverheadMiB
 	}
 	if b.DomainType == "qemu" {
-		return 512
+		return 512 + max(0, b.TBCacheMiB-1024)
 	}
 	return 128
 }

@@ -244,7 +244,7 @@ func (b Backend) newNode(ctx *pulumi.Context, env machine.Environment, c *Cluste
 		Consoles: lv.DomainConsoleArray{&lv.DomainConsoleArgs{
 			Type: pulumi.String("pty"), TargetType: pulumi.String("serial"), TargetPort: pulumi.String("0"),
 		}},
-		Xml: &lv.DomainXmlArgs{Xslt: pulumi.String(domainXSLT(ConsoleLogPath(b.URI, s.Name)))},
+		Xml: &lv.DomainXmlArgs{Xslt: pulumi.String(domainXSLT(ConsoleLogPath(b.URI, s.Name), b.TBCacheMiB))},
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -268,11 +268,16 @@ func disks(n *Node, c *Cluster, s machine.Spec) lv.DomainDiskArray {
 // the fallback when the network fails), the SPICE display the provider adds
 // by default is dropped, since nobody looks at it and it costs host CPU, and
 // the artifacts disk of an offline install is read-only, so that nodes can
-// share it and no guest can change what the next one installs.
-func domainXSLT(consoleLog string) string {
-	logElem := ""
+// share it and no guest can change what the next one installs, and under
+// software emulation the translation cache has the size asked for (0:
+// QEMU's own).
+func domainXSLT(consoleLog string, tbCacheMiB int) string {
+	logElem, tcgElem := "", ""
 	if consoleLog != "" {
 		logElem = fmt.Sprintf(`<log file=%q append="off"/>`, consoleLog)
+	}
+	if tbCacheMiB > 0 {
+		tcgElem = fmt.Sprintf(`<tcg><tb-cache unit="MiB">%d</tb-cache></tcg>`, tbCacheMiB)
 	}
 	return strings.TrimSpace(`
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
@@ -285,6 +290,12 @@ func domainXSLT(consoleLog string) string {
     <xsl:copy>
       <xsl:apply-templates select="@*|node()"/>
       <readonly/>
+    </xsl:copy>
+  </xsl:template>
+  <xsl:template match="/domain[@type='qemu']/features">
+    <xsl:copy>
+      <xsl:apply-templates select="@*|node()"/>
+      ` + tcgElem + `
     </xsl:copy>
   </xsl:template>
   <xsl:template match="/domain/devices/console[target/@type='serial']">
