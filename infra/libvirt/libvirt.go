@@ -272,12 +272,13 @@ func disks(n *Node, c *Cluster, s machine.Spec) lv.DomainDiskArray {
 // software emulation the translation cache has the size asked for (0:
 // QEMU's own).
 func domainXSLT(consoleLog string, tbCacheMiB int) string {
-	logElem, tcgElem := "", ""
-	if consoleLog != "" {
-		logElem = fmt.Sprintf(`<log file=%q append="off"/>`, consoleLog)
-	}
+	artifactsDisk := `/domain/devices/disk[contains(source/@volume, '` + artifactsMark + `') or contains(source/@file, '` + artifactsMark + `')]`
+	templates := appendChild(artifactsDisk, "<readonly/>")
 	if tbCacheMiB > 0 {
-		tcgElem = fmt.Sprintf(`<tcg><tb-cache unit="MiB">%d</tb-cache></tcg>`, tbCacheMiB)
+		templates += appendChild("/domain[@type='qemu']/features", fmt.Sprintf(`<tcg><tb-cache unit="MiB">%d</tb-cache></tcg>`, tbCacheMiB))
+	}
+	if consoleLog != "" {
+		templates += appendChild("/domain/devices/console[target/@type='serial']", fmt.Sprintf(`<log file=%q append="off"/>`, consoleLog))
 	}
 	return strings.TrimSpace(`
 <xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
@@ -285,24 +286,18 @@ func domainXSLT(consoleLog string, tbCacheMiB int) string {
   <xsl:template match="@*|node()">
     <xsl:copy><xsl:apply-templates select="@*|node()"/></xsl:copy>
   </xsl:template>
-  <xsl:template match="/domain/devices/graphics"/>
-  <xsl:template match="/domain/devices/disk[contains(source/@volume, '` + artifactsMark + `') or contains(source/@file, '` + artifactsMark + `')]">
-    <xsl:copy>
-      <xsl:apply-templates select="@*|node()"/>
-      <readonly/>
-    </xsl:copy>
-  </xsl:template>
-  <xsl:template match="/domain[@type='qemu']/features">
-    <xsl:copy>
-      <xsl:apply-templates select="@*|node()"/>
-      ` + tcgElem + `
-    </xsl:copy>
-  </xsl:template>
-  <xsl:template match="/domain/devices/console[target/@type='serial']">
-    <xsl:copy>
-      <xsl:apply-templates select="@*|node()"/>
-      ` + logElem + `
-    </xsl:copy>
-  </xsl:template>
+  <xsl:template match="/domain/devices/graphics"/>` + templates + `
 </xsl:stylesheet>`)
+}
+
+// appendChild is a template that copies what match selects with child added
+// as its last element.
+func appendChild(match, child string) string {
+	return `
+  <xsl:template match="` + match + `">
+    <xsl:copy>
+      <xsl:apply-templates select="@*|node()"/>
+      ` + child + `
+    </xsl:copy>
+  </xsl:template>`
 }
