@@ -597,6 +597,11 @@ func stringMap(raw string) (map[string]string, error) {
 			return nil, fmt.Errorf("%q is not a map of profile to version", raw)
 		}
 		for k, v := range m {
+			// YAML reads 27.0 as 27 and 1.30 as 1.3: by the time a number
+			// is JSON, what was written is lost, so only a string is taken.
+			if f, num := v.(float64); num {
+				return nil, fmt.Errorf("%s: %s is a number, which YAML may have changed (27.0 reads as 27, 1.30 as 1.3); quote it in the stack file", k, strconv.FormatFloat(f, 'f', -1, 64))
+			}
 			out[k] = fmt.Sprint(v)
 		}
 		return out, nil

@@ -282,6 +282,46 @@ func TestReadStackFile(t *testing.T) {
 	}
 }
 
+// A version written as a YAML number is refused where its literal is still
+// known, naming the key; quoted, it reaches the guest as written.
+func TestReadStackFileRefusesVersionsWrittenAsNumbers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "Pulumi.v.yaml")
+	for _, c := range []struct{ versions, want string }{
+		{"{docker: 27.0}", `footprint:versions.docker: 27.0 is a YAML number; quote it ("27.0")`},
+		{"\n    bare: \"\"\n    microk8s: 1.30", `footprint:versions.microk8s: 1.30 is a YAML number; quote it ("1.30")`},
+		{"{docker: 29}", `footprint:versions.docker: 29 is a YAML number; quote it ("29")`},
+	} {
+		if err := os.WriteFile(path, []byte("config:\n  footprint:versions: "+c.versions+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadStackFile(path); err == nil || err.Error() != c.want {
+			t.Errorf("versions %s: err = %v, want %s", c.versions, err, c.want)
+		}
+	}
+	if err := os.WriteFile(path, []byte("config:\n  footprint:versions: {docker: \"27.0\", microk8s: '1.30'}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	v, err := ReadStackFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := testSource(t)
+	src.ProfileExists = func(string) bool { return true }
+	e, err := Parse(v, src)
+	if err != nil || e.Version("docker", "") != "27.0" || e.Version("microk8s", "") != "1.30" {
+		t.Errorf("quoted versions: %v, %v", e.Versions, err)
+	}
+}
+
+// Under plain pulumi up the CLI hands the map over as JSON, the literal
+// already lost: a number is refused there too, never rewritten.
+func TestVersionAsAJSONNumberIsRefused(t *testing.T) {
+	_, err := Parse(map[string]string{"versions": `{"docker":27}`}, testSource(t))
+	if err == nil || !strings.HasPrefix(err.Error(), "footprint:versions: docker: 27 is a number") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("err = %v", err)
+	}
+}
+
 func TestRepositoryStacksAreValid(t *testing.T) {
 	for _, stack := range []string{"local", "aws"} { // ci needs the built test image: the e2e tests cover it
 		root, _ := filepath.Abs("..")

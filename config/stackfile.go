@@ -33,6 +33,9 @@ func ReadStackFile(path string) (map[string]string, error) {
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %v", path, firstLine(err.Error()))
 	}
+	if err := quotedVersions(data); err != nil {
+		return nil, err
+	}
 	out := map[string]string{}
 	for k, v := range doc.Config {
 		ns, key, ok := strings.Cut(k, ":")
@@ -52,6 +55,33 @@ func ReadStackFile(path string) (map[string]string, error) {
 		out[key] = s
 	}
 	return out, nil
+}
+
+// quotedVersions refuses a version written as a YAML number: YAML reads
+// 27.0 as 27 and 1.30 as 1.3, so the guest would install another version
+// than the one written, silently. Only the YAML node still knows the
+// literal (a JSON number has lost it), so this is the one place to tell.
+func quotedVersions(data []byte) error {
+	var doc struct {
+		Config map[string]yaml.Node `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return fmt.Errorf("%s:%s: %w", Namespace, KeyVersions, err)
+	}
+	n, ok := doc.Config[Namespace+":"+KeyVersions]
+	if !ok || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		name, v := n.Content[i].Value, n.Content[i+1]
+		if v.Kind == yaml.AliasNode {
+			v = v.Alias
+		}
+		if v.Kind == yaml.ScalarNode && (v.ShortTag() == "!!int" || v.ShortTag() == "!!float") {
+			return fmt.Errorf("%s: %s is a YAML number; quote it (%q)", SectionKey(KeyVersions, name), v.Value, v.Value)
+		}
+	}
+	return nil
 }
 
 // ParseOverrides reads KEY=VALUE pairs from the command line on top of a
