@@ -92,8 +92,8 @@ func TestOfflineProfileGetsItsReadOnlyArtifactsDisk(t *testing.T) {
 			t.Errorf("%s: second disk %v is not the artifacts volume", d.name, disks[1])
 		}
 		xslt := d.inputs["xml"].ObjectValue()["xslt"].StringValue()
-		if !strings.Contains(xslt, "contains(source/@file, '-artifacts-')") || !strings.Contains(xslt, "<readonly/>") {
-			t.Errorf("%s: the domain XSLT does not make the artifacts disk read-only:\n%s", d.name, xslt)
+		if offline != strings.Contains(xslt, "<readonly/>") || offline != strings.Contains(xslt, "'/"+disk.name+"'") {
+			t.Errorf("%s: the domain XSLT does not make the artifacts disk alone read-only:\n%s", d.name, xslt)
 		}
 	}
 	for _, ci := range m.ofType("libvirt:index/cloudInitDisk:CloudInitDisk") {
@@ -103,6 +103,37 @@ func TestOfflineProfileGetsItsReadOnlyArtifactsDisk(t *testing.T) {
 		}
 		if !strings.Contains(str(ci, "userData"), label) {
 			t.Errorf("%s: user-data lacks %s", ci.name, label)
+		}
+	}
+}
+
+// A stack whose name holds "-artifacts-" keeps its boot disks writable: the
+// domain XSLT names the artifacts volume of the node, or none.
+func TestStackNamedArtifactsKeepsBootDisksWritable(t *testing.T) {
+	t.Setenv("FOOTPRINT_CACHE", t.TempDir())
+	m, _ := runProgram(t, "my-artifacts-lab", map[string]string{
+		"footprint:profiles":      `["bare","kubeadm"]`,
+		"footprint:artifacts":     fmt.Sprintf(`{"kubeadm":%q}`, kubeadmFolder(t)),
+		"footprint:mysqlPassword": "a-test-password-1234",
+	})
+	domains := m.ofType("libvirt:index/domain:Domain")
+	if len(domains) != 2 {
+		t.Fatalf("%d domains, want 2", len(domains))
+	}
+	for _, d := range domains {
+		xslt := d.inputs["xml"].ObjectValue()["xslt"].StringValue()
+		readonly := strings.Count(xslt, "<readonly/>")
+		switch d.name {
+		case "footprint-my-artifacts-lab-bare":
+			if readonly != 0 {
+				t.Errorf("%s has no artifacts disk, yet its XSLT makes a disk read-only:\n%s", d.name, xslt)
+			}
+		case "footprint-my-artifacts-lab-kubeadm":
+			if readonly != 1 || !strings.Contains(xslt, "@volume = 'footprint-my-artifacts-lab-artifacts-kubeadm.iso'") {
+				t.Errorf("%s: the XSLT does not single out its artifacts volume:\n%s", d.name, xslt)
+			}
+		default:
+			t.Errorf("unexpected domain %s", d.name)
 		}
 	}
 }

@@ -50,8 +50,9 @@ func ArtifactsVolumeName(prefix, profile string) string {
 	return prefix + artifactsMark + profile + ".iso"
 }
 
-// artifactsMark is in every artifacts volume's name: the domain XSLT finds
-// those disks by it to make them read-only.
+// artifactsMark is in every artifacts volume's name. The domain XSLT finds
+// that disk by its exact name, never by the mark: a stack, profile or node
+// may be called "artifacts" too, and its boot disk must stay writable.
 const artifactsMark = "-artifacts-"
 
 // BridgeName fits Linux's 15-character limit and is unique per prefix.
@@ -244,7 +245,7 @@ func (b Backend) newNode(ctx *pulumi.Context, env machine.Environment, c *Cluste
 		Consoles: lv.DomainConsoleArray{&lv.DomainConsoleArgs{
 			Type: pulumi.String("pty"), TargetType: pulumi.String("serial"), TargetPort: pulumi.String("0"),
 		}},
-		Xml: &lv.DomainXmlArgs{Xslt: pulumi.String(domainXSLT(ConsoleLogPath(b.URI, s.Name), b.TBCacheMiB))},
+		Xml: &lv.DomainXmlArgs{Xslt: pulumi.String(domainXSLT(ConsoleLogPath(b.URI, s.Name), b.TBCacheMiB, artifactsVolume(c, s, env.Prefix)))},
 	}, parent)
 	if err != nil {
 		return nil, err
@@ -263,6 +264,14 @@ func disks(n *Node, c *Cluster, s machine.Spec) lv.DomainDiskArray {
 	return out
 }
 
+// artifactsVolume is the name of the node's artifacts disk, "" for none.
+func artifactsVolume(c *Cluster, s machine.Spec, prefix string) string {
+	if c.Artifacts[s.Profile] == nil || s.Artifacts == "" {
+		return ""
+	}
+	return ArtifactsVolumeName(prefix, s.Profile)
+}
+
 // domainXSLT adapts the provider's domain XML where its schema has no field:
 // the serial console also goes to a log file through virtlogd (progress and
 // the fallback when the network fails), the SPICE display the provider adds
@@ -270,10 +279,12 @@ func disks(n *Node, c *Cluster, s machine.Spec) lv.DomainDiskArray {
 // the artifacts disk of an offline install is read-only, so that nodes can
 // share it and no guest can change what the next one installs, and under
 // software emulation the translation cache has the size asked for (0:
-// QEMU's own).
-func domainXSLT(consoleLog string, tbCacheMiB int) string {
-	artifactsDisk := `/domain/devices/disk[contains(source/@volume, '` + artifactsMark + `') or contains(source/@file, '` + artifactsMark + `')]`
-	templates := appendChild(artifactsDisk, "<readonly/>")
+// QEMU's own). artifacts is the artifacts volume's name, "" for none.
+func domainXSLT(consoleLog string, tbCacheMiB int, artifacts string) string {
+	templates := ""
+	if artifacts != "" {
+		templates += appendChild(volumeDisk(artifacts), "<readonly/>")
+	}
 	if tbCacheMiB > 0 {
 		templates += appendChild("/domain[@type='qemu']/features", fmt.Sprintf(`<tcg><tb-cache unit="MiB">%d</tb-cache></tcg>`, tbCacheMiB))
 	}
@@ -290,11 +301,36 @@ func domainXSLT(consoleLog string, tbCacheMiB int) string {
 </xsl:stylesheet>`)
 }
 
+// volumeDisk selects the disk of the volume with exactly this name, as the
+// provider writes it: by pool and name, or by its path in the pool's folder.
+// A path is matched on its end, "/" and the name, since XPath 1.0 has no
+// ends-with; a substring would also match a boot disk of a similar name.
+func volumeDisk(name string) string {
+	file := xpathString("/" + name)
+	return fmt.Sprintf("/domain/devices/disk[source/@volume = %s or substring(source/@file, string-length(source/@file) - string-length(%s) + 1) = %s]",
+		xpathString(name), file, file)
+}
+
+// xpathString is s as an XPath 1.0 string literal, which has no escapes: a
+// string with both kinds of quote is spelled with concat().
+func xpathString(s string) string {
+	switch {
+	case !strings.Contains(s, "'"):
+		return "'" + s + "'"
+	case !strings.Contains(s, `"`):
+		return `"` + s + `"`
+	}
+	return "concat('" + strings.ReplaceAll(s, "'", `', "'", '`) + "')"
+}
+
+// attrEscaper makes an XPath fit in a double-quoted XML attribute.
+var attrEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", `"`, "&quot;")
+
 // appendChild is a template that copies what match selects with child added
 // as its last element.
 func appendChild(match, child string) string {
 	return `
-  <xsl:template match="` + match + `">
+  <xsl:template match="` + attrEscaper.Replace(match) + `">
     <xsl:copy>
       <xsl:apply-templates select="@*|node()"/>
       ` + child + `
