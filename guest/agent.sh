@@ -66,6 +66,7 @@ detail=""
 system_version=""
 agent_rss=""
 timeline_json=""
+answers_json=""
 timeline_pid=""
 up=0
 
@@ -100,6 +101,7 @@ write_result() {
 		[ -z "$agent_rss" ] || printf ',"agentRssKiB":%s' "$agent_rss"
 		[ -z "$api_json" ] || printf ',"api":%s' "$api_json"
 		facts_json
+		[ -z "$answers_json" ] || printf ',"apiAnswers":[%s]' "$answers_json"
 		[ -z "$timeline_json" ] || printf ',"timeline":%s' "$timeline_json"
 		printf ',"phases":[%s],"samples":[%s],"breakdowns":[%s]}\n' "$phases" "$samples" "$breakdowns"
 	} >"$tmp" && mv -f "$tmp" "$result"
@@ -122,12 +124,44 @@ facts_json() {
 	printf '}'
 }
 
+# api_answers: the first and last answer the profile's hooks kept of each
+# API path (profiles/lib/kubernetes.sh, k8s_keep_answer), raw, for the
+# result: what the real server wrote is what the test stub answers with.
+api_answers() {
+	for f in "$RUN_DIR"/k8s-api/answers/*.path; do
+		[ -r "$f" ] || continue
+		read -r path <"$f"
+		for which in first last; do
+			http=${f%.path}.$which.http
+			[ -r "$http" ] || continue
+			printf '{"path":"%s","which":"%s","http":"%s"}\n' "$(json_escape "$path")" "$which" "$(json_escape "$(cat "$http")")"
+		done
+	done | paste -sd, -
+}
+
 # phase NAME STATUS STARTED: records a finished phase the moment it ends.
+# Facts the hooks wrote since the last phase go to the console too, so that
+# a result rebuilt from it keeps them.
 phase() {
 	read_uptime
 	phases="${phases:+$phases,}{\"name\":\"$1\",\"status\":\"$2\",\"startedAt\":$3,\"endedAt\":$up}"
 	say "phase=$1 status=$2 uptime=$up"
+	say_facts
 	write_result
+}
+
+# say_facts: each fact line not said yet, as "fact KEY=VALUE".
+facts_said=0
+say_facts() {
+	[ -s "$FACTS" ] || return 0
+	n=0
+	while IFS= read -r line; do
+		n=$((n + 1))
+		[ "$n" -gt "$facts_said" ] || continue
+		case ${line%%=*} in '' | *[!A-Za-z0-9_.-]*) continue ;; esac
+		say "fact $line"
+	done <"$FACTS"
+	facts_said=$n
 }
 
 has_hook() {
@@ -535,6 +569,7 @@ measure() {
 	take_samples workload
 	breakdown workload
 	api_probe
+	answers_json=$(api_answers)
 }
 
 mkdir -p "$www"

@@ -245,7 +245,7 @@ func TestAgentInstallsOfflineFromTheArtifactsDiskAndRecordsFacts(t *testing.T) {
 		}
 	}
 	a.env = append(a.env, "FOOTPRINT_ARTIFACTS="+arts)
-	r, _ := a.run(t)
+	r, console := a.run(t)
 	if got, want := r.PhaseList(), "boot=ok install=ok ready=skipped settle=ok idle=ok"; got != want || r.Status != results.StatusOK {
 		t.Fatalf("status %s phases %q, want %q (detail %s)", r.Status, got, want, r.Detail)
 	}
@@ -259,9 +259,18 @@ func TestAgentInstallsOfflineFromTheArtifactsDiskAndRecordsFacts(t *testing.T) {
 	if len(r.Facts) != len(want) {
 		t.Errorf("facts %v, want %v", r.Facts, want)
 	}
+	// A result rebuilt from the serial console keeps the same facts.
+	log := filepath.Join(t.TempDir(), "console.log")
+	if err := os.WriteFile(log, []byte(console), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rebuilt, ok := results.FromConsole(log, r.Node)
 	for k, v := range want {
 		if r.Facts[k] != v {
 			t.Errorf("fact %s = %q, want %q (all: %v)", k, r.Facts[k], v, r.Facts)
+		}
+		if !ok || rebuilt.Facts[k] != v {
+			t.Errorf("console fact %s = %q, want %q (all: %v)", k, rebuilt.Facts[k], v, rebuilt.Facts)
 		}
 	}
 }

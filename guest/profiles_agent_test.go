@@ -60,7 +60,11 @@ func stubbed(t *testing.T, name string, env ...string) (*agentRun, string) {
 	// the workload's password lives in the root-only file
 	write("secret.env", SecretEnv(Node{Agent: AgentSettings{MySQLPassword: testPassword}}))
 	log := filepath.Join(a.dir, "stub.log")
-	a.env = append(a.env, "STUB_LOG="+log, "FOOTPRINT_SECRET_CONF="+filepath.Join(a.dir, "secret.env"))
+	fixtures, err := filepath.Abs("testdata/k8s-api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.env = append(a.env, "STUB_LOG="+log, "STUB_FIXTURES="+fixtures, "FOOTPRINT_SECRET_CONF="+filepath.Join(a.dir, "secret.env"))
 	a.env = append(a.env, env...)
 	return a, log
 }
@@ -135,6 +139,9 @@ func TestEveryProfileHappyPath(t *testing.T) {
 			}
 			if want, ok := stubSystemVersion[name]; ok && r.SystemVersion != want {
 				t.Errorf("system version %q, want %q", r.SystemVersion, want)
+			}
+			if p.Kubernetes != nil {
+				checkAPIAnswers(t, r)
 			}
 			if _, ok := documentedInstall[name]; !ok {
 				t.Errorf("no documented install commands listed for %s", name)
@@ -297,5 +304,21 @@ func TestReadyWithAnEmptyKubeSystem(t *testing.T) {
 				t.Errorf("ready %q with no kube-system pods, want %q (phases %s)", got, wantReady, r.PhaseList())
 			}
 		})
+	}
+}
+
+// checkAPIAnswers: a Kubernetes profile's result carries the API server's
+// answers it read, as the stub gave them from the recorded fixtures.
+func checkAPIAnswers(t *testing.T, r results.Result) {
+	t.Helper()
+	got := map[string]string{}
+	for _, a := range r.APIAnswers {
+		got[a.Path+" "+a.Which] = a.HTTP
+	}
+	for _, want := range []string{"/readyz last", "/apis/apps/v1/namespaces/default/deployments/footprint-mysql last"} {
+		http, ok := got[want]
+		if !ok || !strings.HasPrefix(http, "HTTP/") || !strings.Contains(http, "\n\n") {
+			t.Errorf("answer %q: %q (all: %v)", want, http, got)
+		}
 	}
 }

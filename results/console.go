@@ -84,7 +84,7 @@ func ConsoleTail(path string, n int) []string {
 
 // FromConsole rebuilds what it can of a node's result from the agent's lines
 // on the serial console: the phases it finished, the samples' used and total
-// memory, the API verdict and OOM counts. It is the fallback for a guest whose
+// memory, the API verdict, OOM counts and the hooks' facts. It is the fallback for a guest whose
 // result never arrived over the network (thrashing, or its network gone), so
 // the status is always unresponsive. ok is false when the agent never spoke.
 func FromConsole(path, node string) (Result, bool) {
@@ -103,8 +103,17 @@ func FromConsole(path, node string) (Result, bool) {
 			return
 		}
 		spoke = true
-		kind, fields := parseFields(strings.TrimSpace(line[i+len(prefix):]))
+		rest := strings.TrimSpace(line[i+len(prefix):])
+		kind, fields := parseFields(rest)
 		switch kind {
+		case "fact":
+			// "fact KEY=VALUE", the value to the end of the line (it may hold blanks).
+			if k, v, ok := strings.Cut(strings.TrimPrefix(rest, "fact "), "="); ok && k != "" {
+				if r.Facts == nil {
+					r.Facts = map[string]string{}
+				}
+				r.Facts[k] = v
+			}
 		case "phase":
 			if fields["status"] == "started" || fields["phase"] == "agent" || fields["phase"] == "done" {
 				return

@@ -30,6 +30,9 @@ func TestFromConsoleRebuildsWhatTheAgentSaid(t *testing.T) {
 		"footprint: node=k3s phase=agent status=started uptime=59.00\r\n" +
 		"footprint: node=k3s phase=install status=started uptime=60.20\r\n" +
 		"footprint: node=k3s phase=install status=ok uptime=200.50\r\n" +
+		"footprint: node=k3s fact install=offline\r\n" +
+		"footprint: node=k3s fact podNetwork=cni bridge (no add-on images offline)\r\n" +
+		"footprint: node=other fact install=online\r\n" +
 		"footprint: node=k3s sample phase=idle uptime=300.00 usedKiB=768000 memTotalKiB=996000\r\n" +
 		"footprint: node=other sample phase=idle uptime=300.00 usedKiB=1 memTotalKiB=2\r\n" +
 		"footprint: node=k3s sample phase=idle uptime=305.00 usedKiB=770048 memTotalKiB=996000\r\n" +
@@ -60,6 +63,9 @@ func TestFromConsoleRebuildsWhatTheAgentSaid(t *testing.T) {
 	}
 	if b, ok := r.BreakdownOf("workload"); !ok || b.OOMKills != 2 {
 		t.Errorf("breakdown %+v", b)
+	}
+	if r.Facts["install"] != "offline" || r.Facts["podNetwork"] != "cni bridge (no add-on images offline)" || len(r.Facts) != 2 {
+		t.Errorf("facts %v", r.Facts)
 	}
 	if _, ok := FromConsole(filepath.Join(t.TempDir(), "none"), "k3s"); ok {
 		t.Error("a missing log yielded a result")

@@ -56,6 +56,11 @@ type Result struct {
 	// kubeadm install that skipped checks a 1 vCPU / 1 GiB VM fails. Absent
 	// from older documents, which read the same.
 	Facts map[string]string `json:"facts,omitempty"`
+	// APIAnswers are the Kubernetes API server's own answers to the hooks'
+	// requests, the first and the last to each path, as it wrote them
+	// (headers and body): the evidence behind a readiness verdict, and the
+	// fixtures the test stub answers with.
+	APIAnswers []APIAnswer `json:"apiAnswers,omitempty"`
 	// Timeline is used and available memory from the agent's start to its
 	// result, beside the phase samples.
 	Timeline *Timeline `json:"timeline,omitempty"`
@@ -66,6 +71,15 @@ type Result struct {
 	// Host is the hypervisor's view of the node at each of the guest's
 	// samples, where the backend can see its process.
 	Host []HostSample `json:"hostView,omitempty"`
+}
+
+// APIAnswer is one answer of a Kubernetes API server: the request's path,
+// whether it was the first or the last answer to it, and the raw HTTP answer
+// (status line, headers, a blank line, the body; line ends as LF).
+type APIAnswer struct {
+	Path  string `json:"path"`
+	Which string `json:"which"`
+	HTTP  string `json:"http"`
 }
 
 // Timeline is the agent's time series of memory: points of guest uptime

@@ -3,8 +3,10 @@
 # guest (k3s, k0s, microk8s, kubesolo, kubectl, containerd, docker, curl, systemctl, snap,
 # apt-get, dmesg, and the few that would write to the host's /etc). It logs
 # each call to $STUB_LOG and answers as a healthy system would, unless told
-# otherwise:
-#   STUB_MYSQL=down   MySQL never becomes ready (ping, Deployment status)
+# otherwise. Kubernetes API requests get the answers a real API server gave
+# (STUB_FIXTURES, testdata/k8s-api), byte for byte:
+#   STUB_MYSQL=down   MySQL never becomes ready (ping; the Deployment's first
+#                     recorded status, not ready, instead of its last)
 #   STUB_API=down     the API never answers
 #   STUB_DMESG=FILE   the kernel log to print
 #   STUB_PODS=none    kube-system has no pods (as after MicroK8s' HA reset)
@@ -17,27 +19,67 @@ ready_lines() {
 	[ "${STUB_PODS:-some}" = none ] || printf 'Pod|Running|True|ReplicaSet\nPod|Succeeded||Job\n'
 }
 
+# answer PATH WHICH OUT HEADERS: the API server's recorded answer to PATH
+# (testdata/k8s-api/NAME.WHICH.http, recorded by the real-cluster test),
+# its body to OUT and headers to HEADERS; prints the status code. A request
+# with no recorded answer fails loudly: the stub never answers what the
+# real server was not seen to answer.
+answer() {
+	name=$(printf '%s' "${1#/}" | tr -c 'A-Za-z0-9._\n' '-')
+	f=${STUB_FIXTURES:?}/$name.$2.http
+	if [ ! -r "$f" ]; then
+		echo "stub: no recorded answer for $1 ($f)" >&2
+		exit 2
+	fi
+	sed '1,/^\r\{0,1\}$/d' "$f" >"$3"
+	[ -z "$4" ] || sed '/^\r\{0,1\}$/q' "$f" >"$4"
+	awk 'NR == 1 { print $2; exit }' "$f"
+}
+
 case $me in
 curl)
 	case "$*" in
-	*/deployments/footprint-mysql*) # the MySQL Deployment's status
-		out=/dev/null
-		prev=
-		for a in "$@"; do
-			[ "$prev" = -o ] && out=$a
-			prev=$a
-		done
-		ready=
-		[ "${STUB_MYSQL:-up}" = up ] && ready=',"readyReplicas":1,"availableReplicas":1'
-		printf '{"kind":"Deployment","status":{"observedGeneration":1,"replicas":1%s}}' "$ready" >"$out"
-		printf '200 0.020'
-		;;
-	*http_code*) # the API probe (readiness checks ask without -w)
+	*--unix-socket*) # Docker's engine API: its probe asks for the code
+		case "$*" in *http_code*) ;; *) exit 0 ;; esac
 		if [ "${STUB_API:-up}" = down ]; then
 			printf '000 %s' "${API_TIMEOUT:-1}"
 			exit 28
 		fi
 		printf '200 0.012'
+		;;
+	*http_code*) # a request to the Kubernetes API (k8s_request)
+		out=/dev/null hdr='' url='' prev=''
+		for a in "$@"; do
+			case $prev in
+			-o) out=$a ;;
+			-D) hdr=$a ;;
+			-A | --user-agent | -H)
+				# The server pretty-prints for curl's own user agent only.
+				case $prev$a in -H*[Uu]ser-[Aa]gent* | -A* | --user-agent*)
+					echo "stub: no recorded answer for a user agent of $a" >&2
+					exit 2
+					;;
+				esac
+				;;
+			esac
+			case $a in https://* | http://*) url=$a ;; esac
+			prev=$a
+		done
+		if [ "${STUB_API:-up}" = down ]; then
+			printf '000 %s' "${API_TIMEOUT:-1}"
+			exit 28
+		fi
+		path=/${url#*://*/}
+		case $path in
+		*\?*)
+			echo "stub: no recorded answer for a query ($path)" >&2
+			exit 2
+			;;
+		*/deployments/footprint-mysql) which=last && [ "${STUB_MYSQL:-up}" = up ] || which=first ;;
+		*) which=last ;;
+		esac
+		code=$(answer "$path" "$which" "$out" "$hdr") || exit 2
+		printf '%s 0.020' "$code"
 		;;
 	esac
 	exit 0 # downloads of install scripts: nothing, as if already cached

@@ -83,9 +83,13 @@ EOF
 # (kubectl, the API server, the kubelet and runc, every few seconds) costs
 # the CPU a MySQL pod, BestEffort at the lowest weight, needs for its first
 # start on one slow vCPU.
+#
+# The API server pretty-prints JSON for curl's user agent ("readyReplicas": 1,
+# its isPrettyPrint) and writes it compact for others: the match allows any
+# blanks around the colon, so the check holds for either.
 k8s_workload_ready() {
 	k8s_request /apis/apps/v1/namespaces/default/deployments/footprint-mysql "$RUN_DIR/k8s-api/mysql.json" >/dev/null &&
-		grep -q '"readyReplicas":[1-9]' "$RUN_DIR/k8s-api/mysql.json"
+		grep -Eq '"readyReplicas"[[:space:]]*:[[:space:]]*[1-9]' "$RUN_DIR/k8s-api/mysql.json"
 }
 
 # k8s_kubeconfig_field NAME: the first value of a kubeconfig field.
@@ -110,9 +114,11 @@ k8s_credential() {
 # 1 GiB guest), the body written to OUT. Credentials are re-extracted on
 # every call with sed and base64 only, outside the timed request: an x509
 # client certificate, or a static token (old MicroK8s releases). Prints
-# "<http code> <seconds>"; succeeds on 200 only.
+# "<http code> <seconds>"; succeeds on 200 only. The first and the last
+# answer to each path are kept as the API server wrote them (headers and
+# body), for the result: they are the fixtures the test stub answers with.
 k8s_request() {
-	url="$K8S_API$1" out=$2
+	path=$1 url="$K8S_API$1" out=$2
 	d="$RUN_DIR/k8s-api"
 	umask 077
 	mkdir -p "$d"
@@ -126,11 +132,27 @@ k8s_request() {
 		printf 'Authorization: Bearer %s\n' "$(k8s_kubeconfig_field token)" >"$d/auth.header"
 		set -- -H "@$d/auth.header"
 	fi
-	code=$(curl -s -o "$out" -w '%{http_code} %{time_total}' --max-time "$API_TIMEOUT" \
+	rm -f "$d/body" "$d/headers"
+	code=$(curl -s -o "$d/body" -D "$d/headers" -w '%{http_code} %{time_total}' --max-time "$API_TIMEOUT" \
 		--cacert "$d/ca.crt" "$@" "$url")
 	[ -n "$code" ] || code="000 0"
+	[ "$out" = /dev/null ] || cp "$d/body" "$out" 2>/dev/null || :
+	k8s_keep_answer "$path"
 	echo "$code"
 	[ "${code%% *}" = 200 ]
+}
+
+# k8s_keep_answer PATH: the answer just read, headers then body, as
+# answers/NAME.first.http (once) and NAME.last.http, NAME the path with its
+# slashes as dashes; PATH itself goes beside it. Nothing when no answer came.
+k8s_keep_answer() {
+	[ -s "$RUN_DIR/k8s-api/headers" ] || return 0
+	a="$RUN_DIR/k8s-api/answers"
+	name=$(printf '%s' "${1#/}" | tr -c 'A-Za-z0-9._\n' '-')
+	mkdir -p "$a"
+	cat "$RUN_DIR/k8s-api/headers" "$RUN_DIR/k8s-api/body" >"$a/$name.last.http" 2>/dev/null
+	[ -e "$a/$name.first.http" ] || cp "$a/$name.last.http" "$a/$name.first.http"
+	printf '%s\n' "$1" >"$a/$name.path"
 }
 
 # k8s_api: /readyz, as the API probe asks it. Prints "<http code> <seconds>".

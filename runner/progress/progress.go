@@ -204,6 +204,8 @@ func parse(line string) (phase, status, detail string) {
 		}
 	}
 	switch {
+	case len(words) > 1 && words[1] == "fact":
+		return "", "", ""
 	case len(words) > 1 && words[1] == "sample":
 		return fields["phase"], "sampling", ""
 	case len(words) > 1 && words[1] == "api":
