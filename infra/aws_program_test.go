@@ -1,10 +1,15 @@
 package infra
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,6 +20,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/footprint-dev/footprint/profiles"
 	"github.com/footprint-dev/footprint/results"
 )
 
@@ -187,7 +193,8 @@ func TestAWSProgramResourceGraph(t *testing.T) {
 	}
 }
 
-// The same stack on libvirt and on AWS gives every node the same user-data.
+// The same stack on libvirt and on AWS gives every node the same user-data:
+// as text on libvirt's disk, compressed to EC2.
 func TestAWSAndLibvirtGiveTheSameUserData(t *testing.T) {
 	cfg := awsStack(t, map[string]string{"footprint:profiles": `["bare","k3s"]`, "footprint:mysqlPassword": "pw-for-the-mocks-0123456789"})
 	cloud, _, _, err := runWith(t, "same", cfg)
@@ -210,17 +217,81 @@ func TestAWSAndLibvirtGiveTheSameUserData(t *testing.T) {
 		t.Fatalf("%d instances and %d cloud-init disks, want 4 each (%v)", len(vms), len(byName), byName)
 	}
 	for _, vm := range vms {
-		ud := str(vm, "userData")
-		if !vm.inputs["userData"].IsSecret() {
+		ud, _ := userDataOf(t, vm)
+		if !vm.inputs["userDataBase64"].IsSecret() {
 			t.Errorf("%s: user-data is not a secret, but it carries the password and the host key", vm.name)
+		}
+		if replace := vm.inputs["userDataReplaceOnChange"]; !replace.IsBool() || !replace.BoolValue() {
+			t.Errorf("%s: a change of user-data does not replace the instance", vm.name)
 		}
 		if want, ok := byName[vm.name]; !ok || ud != want {
 			t.Errorf("%s: user-data differs from libvirt's (%d bytes against %d)", vm.name, len(ud), len(want))
+		}
+		// libvirt's cloud-init disk holds the text itself, uncompressed.
+		if !strings.HasPrefix(byName[vm.name], "#cloud-config\n") {
+			t.Errorf("%s: libvirt's user-data is not the text of a #cloud-config", vm.name)
 		}
 		if !strings.Contains(ud, "ssh_keys:") || !strings.Contains(ud, "name: footprint") {
 			t.Errorf("%s: user-data lacks the host key or the collector's user", vm.name)
 		}
 	}
+}
+
+// userDataOf is the user-data an instance boots with, as cloud-init reads
+// it from EC2, and its size as sent to EC2 (before base64).
+func userDataOf(t *testing.T, vm registered) (text string, sent int) {
+	t.Helper()
+	if _, set := vm.inputs["userData"]; set {
+		t.Errorf("%s: user-data sent as text, which EC2 takes only up to 16 KB", vm.name)
+	}
+	raw, err := base64.StdEncoding.DecodeString(str(vm, "userDataBase64"))
+	if err != nil {
+		t.Fatalf("%s: userDataBase64: %v", vm.name, err)
+	}
+	r, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("%s: user-data is not gzip, which cloud-init detects: %v", vm.name, err)
+	}
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatalf("%s: user-data: %v", vm.name, err)
+	}
+	return string(b), len(raw)
+}
+
+// Every profile's user-data, rendered and sent as the backend does, with
+// secrets of the run's sizes, fits EC2's 16 KB with room to spare for what
+// another stack writes longer than this one (its name, versions, workload
+// image): the mock of EC2 refuses more, but a profile that grows near the
+// limit shows here first, with every profile's size in the log.
+func TestAWSUserDataOfEveryProfileFitsEC2(t *testing.T) {
+	const margin = 256
+	cfg := awsStack(t, map[string]string{"footprint:profiles": "", "footprint:memorySizesMiB": "", "footprint:mysqlPassword": "pw-for-the-mocks-0123456789"})
+	m, _, _, err := runWith(t, "userdata", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vms := m.ofType("aws:ec2/instance:Instance")
+	if len(vms) != len(profiles.Names()) {
+		t.Fatalf("%d instances, want one per profile (%d)", len(vms), len(profiles.Names()))
+	}
+	for _, vm := range vms {
+		text, sent := userDataOf(t, vm)
+		t.Logf("%s: user-data %d bytes, %d gzip-compressed (EC2 takes %d)", vm.name, len(text), sent, ec2MaxUserData)
+		if sent > ec2MaxUserData-margin {
+			t.Errorf("%s: user-data is %d bytes compressed, within %d of EC2's %d", vm.name, sent, margin, ec2MaxUserData)
+		}
+	}
+}
+
+// hugeVersion is a version no compression brings under EC2's limit.
+func hugeVersion(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 30000)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return "v" + hex.EncodeToString(b)
 }
 
 // Refusals before any resource exists, each naming its key.
@@ -234,13 +305,14 @@ func TestAWSProgramRefusesBeforeAnyResource(t *testing.T) {
 		{"a size without a type", "footprint:aws.instanceType: not set, and no t2 type has 1 vCPU / 1536 MiB", map[string]string{"footprint:memorySizesMiB": "[1536]"}},
 		{"SSH from a whole network", "footprint:aws.sshFrom: 203.0.113.0/24 opens SSH to 256 addresses", map[string]string{"footprint:aws": `{"region":"eu-west-1","sshFrom":"203.0.113.0/24"}`}},
 		{"no region", "footprint:aws.region: not set", map[string]string{"footprint:aws": `{"sshFrom":"203.0.113.7"}`}},
+		{"user-data over EC2's limit", "footprint:aws: node bare-1024m: its user-data is ", map[string]string{"footprint:versions": fmt.Sprintf(`{"bare":%q}`, hugeVersion(t))}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("AWS_REGION", "")
 			t.Setenv("AWS_DEFAULT_REGION", "")
 			m, _, _, err := runWith(t, "bad", awsStack(t, tc.extra))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("err = %v, want %q", err, tc.want)
+				t.Fatalf("err = %.300v, want %q", err, tc.want)
 			}
 			for _, r := range m.got {
 				if r.typ != "pulumi:pulumi:Stack" {

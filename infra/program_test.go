@@ -35,6 +35,9 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	if args.RegisterRPC != nil {
 		parent = args.RegisterRPC.GetParent()
 	}
+	if err := ec2Refusal(args.TypeToken, args.Inputs); err != nil {
+		return "", nil, fmt.Errorf("creating %s %s: %w", args.TypeToken, args.Name, err)
+	}
 	m.got = append(m.got, registered{typ: args.TypeToken, name: args.Name, parent: parent, provider: args.Provider, inputs: args.Inputs})
 	outputs := args.Inputs.Copy()
 	if args.TypeToken == "aws:ec2/instance:Instance" {

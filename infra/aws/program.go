@@ -26,12 +26,9 @@ func (b *Backend) Provision(ctx *pulumi.Context, env machine.Environment, specs 
 	if err != nil {
 		return nil, err
 	}
-	// Every node's type first: a size without one fails before any resource.
-	types := make([]string, len(specs))
-	for i, s := range specs {
-		if types[i], err = b.instanceType(s.VCPUs, s.MemoryMiB); err != nil {
-			return nil, err
-		}
+	launches, err := b.launches(specs)
+	if err != nil {
+		return nil, err
 	}
 	provider, err := aws.NewProvider(ctx, env.Prefix, b.providerArgs())
 	if err != nil {
@@ -50,11 +47,33 @@ func (b *Backend) Provision(ctx *pulumi.Context, env machine.Environment, specs 
 	}
 	out := make([]machine.Machine, 0, len(specs))
 	for i, s := range specs {
-		m, err := b.instance(ctx, s, types[i], ami, net, provider)
+		m, err := b.instance(ctx, s, launches[i], ami, net, provider)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, m)
+	}
+	return out, nil
+}
+
+// launch is what one node's instance is created with, found before any.
+type launch struct {
+	typ      string
+	userData string // gzip-compressed, base64-encoded
+}
+
+// launches are every node's type and user-data, first: a size without a
+// type, or user-data over EC2's limit, fails before any resource exists.
+func (b *Backend) launches(specs []machine.Spec) ([]launch, error) {
+	out := make([]launch, len(specs))
+	for i, s := range specs {
+		var err error
+		if out[i].typ, err = b.instanceType(s.VCPUs, s.MemoryMiB); err != nil {
+			return nil, err
+		}
+		if out[i].userData, err = encodeUserData(s); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
@@ -127,19 +146,19 @@ func (b *Backend) network(ctx *pulumi.Context, env machine.Environment, sshFrom 
 }
 
 // instance creates one node: its type by size, its fixed private address,
-// the node's user-data as is, IMDSv2 only, and a root disk of its size.
-func (b *Backend) instance(ctx *pulumi.Context, s machine.Spec, typ string, ami *ec2.LookupAmiResult, net network, provider *aws.Provider) (machine.Machine, error) {
-	info, err := ec2.GetInstanceType(ctx, &ec2.GetInstanceTypeArgs{InstanceType: typ}, pulumi.Provider(provider))
+// the node's user-data compressed, IMDSv2 only, and a root disk of its size.
+func (b *Backend) instance(ctx *pulumi.Context, s machine.Spec, l launch, ami *ec2.LookupAmiResult, net network, provider *aws.Provider) (machine.Machine, error) {
+	info, err := ec2.GetInstanceType(ctx, &ec2.GetInstanceTypeArgs{InstanceType: l.typ}, pulumi.Provider(provider))
 	if err != nil {
-		return machine.Machine{}, fmt.Errorf("%s: %s: %w", key("instanceType"), typ, err)
+		return machine.Machine{}, fmt.Errorf("%s: %s: %w", key("instanceType"), l.typ, err)
 	}
 	vm, err := ec2.NewInstance(ctx, s.Name, &ec2.InstanceArgs{
 		Ami:                     pulumi.String(ami.Id),
-		InstanceType:            pulumi.String(typ),
+		InstanceType:            pulumi.String(l.typ),
 		SubnetId:                net.subnet.ID(),
 		VpcSecurityGroupIds:     pulumi.StringArray{net.group.ID()},
 		PrivateIp:               pulumi.String(s.Address.String()),
-		UserData:                pulumi.ToSecret(pulumi.String(s.CloudInit.UserData)).(pulumi.StringOutput), // it carries the password and the host key
+		UserDataBase64:          pulumi.ToSecret(pulumi.String(l.userData)).(pulumi.StringOutput), // it carries the password and the host key
 		UserDataReplaceOnChange: pulumi.Bool(true),
 		MetadataOptions:         ec2.InstanceMetadataOptionsArgs{HttpTokens: pulumi.String("required")},
 		RootBlockDevice: ec2.InstanceRootBlockDeviceArgs{
@@ -161,7 +180,7 @@ func (b *Backend) instance(ctx *pulumi.Context, s machine.Spec, typ string, ami 
 		Hypervisor: "aws/" + info.Hypervisor,
 		VirtType:   info.Hypervisor,
 		Facts: map[string]string{
-			results.FactRegion: b.Region, results.FactInstanceType: typ, results.FactImageID: ami.Id, results.FactImage: ami.Name,
+			results.FactRegion: b.Region, results.FactInstanceType: l.typ, results.FactImageID: ami.Id, results.FactImage: ami.Name,
 		},
 	}, nil
 }
