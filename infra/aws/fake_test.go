@@ -14,7 +14,8 @@ import (
 // signs and sends its requests here and parses these answers, so what is
 // tested is what AWS would be asked. It holds a region's objects, with
 // tags, and refuses what AWS refuses: a security group or subnet in use by
-// a live instance, a VPC with anything left in it.
+// a live instance, a VPC with anything left in it, more instances at once
+// than TerminateInstances takes.
 type fakeEC2 struct {
 	mu      sync.Mutex
 	regions []string
@@ -31,6 +32,10 @@ type object struct {
 	assoc         string // route tables: the subnet association's id
 	attached      bool   // internet gateways
 }
+
+// maxTerminate is the most instance IDs TerminateInstances takes at once,
+// as its API reference documents.
+const maxTerminate = 1000
 
 func newFakeEC2(t *testing.T) (*fakeEC2, string) {
 	f := &fakeEC2{regions: []string{"eu-west-1", "us-east-1"}, offered: []string{"t2.micro", "t2.small", "t3.micro"},
@@ -244,8 +249,12 @@ func (f *fakeEC2) do(action string, form map[string][]string) (body, code, msg s
 		}
 		b.WriteString("</instancesSet></item></reservationSet>")
 	case "TerminateInstances":
+		ids := list(form, "InstanceId")
+		if len(ids) > maxTerminate {
+			return "", "InvalidParameterValue", fmt.Sprintf("up to %d instance IDs", maxTerminate)
+		}
 		b.WriteString("<instancesSet>")
-		for _, id := range list(form, "InstanceId") {
+		for _, id := range ids {
 			o := f.byID(id)
 			if o == nil {
 				return "", "InvalidInstanceID.NotFound", id
