@@ -133,6 +133,9 @@ type Experiment struct {
 	// Placement names, by node, the host of a backend with several that it
 	// goes to; the runner's waves set it, one round at a time.
 	Placement map[string]string
+	// Variants are the stack's variants by name; footprint:profiles lists
+	// them beside the profiles.
+	Variants map[string]Variant
 	// Artifacts names, by profile, a local folder with that profile's
 	// offline install (absolute path): the profile then installs from it,
 	// without any network.
@@ -193,6 +196,8 @@ type Source struct {
 	// ProfileExists tells whether a profile name is registered; the registry
 	// lives elsewhere so that configuration does not depend on profiles.
 	ProfileExists func(string) bool
+	// ProfileOptions lists the options a profile declares, for variants.
+	ProfileOptions func(string) []string
 	// DefaultProfiles is used when the stack names none.
 	DefaultProfiles []string
 	// Backends are the names of the registered machine backends; each is
@@ -235,6 +240,7 @@ func Parse(values map[string]string, src Source) (Experiment, error) {
 			return Experiment{}, fmt.Errorf("%s:%s: %v", Namespace, k, err)
 		}
 	}
+	e.listVariants(values)
 	if err := e.crossCheck(src, values); err != nil {
 		return Experiment{}, err
 	}
@@ -349,10 +355,9 @@ var parsers = map[string]parser{
 				return fmt.Errorf("profile %q is listed twice", n)
 			}
 			seen[n] = true
-			if src.ProfileExists != nil && !src.ProfileExists(n) {
-				return fmt.Errorf("unknown profile %q", n)
-			}
 		}
+		// Whether each is a profile or a variant is checked once the
+		// variants are read (crossCheck).
 		e.Profiles = names
 		return nil
 	},
@@ -491,6 +496,7 @@ var parsers = map[string]parser{
 		e.SSHHostPublicKey = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
 		return nil
 	},
+	KeyVariants: parseVariants,
 	KeyOnly: func(e *Experiment, raw string, _ Source) error {
 		nodes, err := stringList(raw)
 		if err != nil {
@@ -650,12 +656,8 @@ func (e Experiment) crossCheck(src Source, values map[string]string) error {
 	if len(e.Profiles) == 0 {
 		return fmt.Errorf("%s:%s: no profiles to run", Namespace, KeyProfiles)
 	}
-	if src.ProfileExists != nil {
-		for _, p := range e.Profiles {
-			if !src.ProfileExists(p) {
-				return fmt.Errorf("%s:%s: unknown profile %q", Namespace, KeyProfiles, p)
-			}
-		}
+	if err := e.checkNames(src); err != nil {
+		return err
 	}
 	// The network's gateway and the node addresses must fit in the subnet.
 	if hosts := HostCapacity(e.NetworkCIDR); e.NodeCount() > hosts {
@@ -666,12 +668,12 @@ func (e Experiment) crossCheck(src Source, values map[string]string) error {
 		return fmt.Errorf("%s:%s: set either it or %s, not both", Namespace, KeyMemorySizesMiB, KeyMemoryMiB)
 	}
 	for p := range e.Preinstalled {
-		if !slices.Contains(e.Profiles, p) {
+		if !e.measuresProfile(p) {
 			return fmt.Errorf("%s:%s: profile %q is not among the stack's profiles", Namespace, KeyPreinstalled, p)
 		}
 	}
 	for p := range e.Artifacts {
-		if !slices.Contains(e.Profiles, p) {
+		if !e.measuresProfile(p) {
 			return fmt.Errorf("%s:%s: profile %q is not among the stack's profiles", Namespace, KeyArtifacts, p)
 		}
 		if e.Preinstalled[p] {

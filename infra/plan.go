@@ -41,16 +41,18 @@ func Plan(exp config.Experiment, prefix string) ([]machine.Spec, error) {
 	sizes := exp.Sizes()
 	i := 0
 	for _, name := range exp.Profiles {
-		p, ok := profiles.Get(name)
-		if !ok {
-			return nil, fmt.Errorf("%s:%s: unknown profile %q", config.Namespace, config.KeyProfiles, name)
+		p, err := profileOf(exp, name)
+		if err != nil {
+			return nil, err
 		}
 		for _, size := range sizes {
 			for repeat := 1; repeat <= exp.Repeats; repeat++ {
 				node := names.Node(name, size, repeat, len(sizes) > 1, exp.Repeats > 1)
 				s := machine.Spec{
 					Node:      node,
-					Profile:   name,
+					Profile:   p.Name,
+					Variant:   variantOf(exp, name),
+					Options:   p.Chosen,
 					Repeat:    repeat,
 					Name:      names.Machine(prefix, node),
 					VCPUs:     exp.VCPUs,
@@ -81,6 +83,30 @@ func Plan(exp config.Experiment, prefix string) ([]machine.Spec, error) {
 		}
 	}
 	return only(specs, exp.Only)
+}
+
+// profileOf is the profile a name of footprint:profiles installs, with a
+// variant's options chosen.
+func profileOf(exp config.Experiment, name string) (profiles.Profile, error) {
+	p, ok := profiles.Get(exp.ProfileOf(name))
+	if !ok {
+		return profiles.Profile{}, fmt.Errorf("%s:%s: unknown profile %q", config.Namespace, config.KeyProfiles, name)
+	}
+	p, err := p.With(exp.OptionsOf(name))
+	if err == nil {
+		_, err = p.ChosenEnv()
+	}
+	if err != nil {
+		return profiles.Profile{}, fmt.Errorf("%s:%s: %s: %w", config.Namespace, config.KeyVariants, name, err)
+	}
+	return p, nil
+}
+
+func variantOf(exp config.Experiment, name string) string {
+	if _, ok := exp.Variants[name]; ok {
+		return name
+	}
+	return ""
 }
 
 // only keeps the specs of the named nodes, in plan order; a name the plan

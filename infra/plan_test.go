@@ -113,3 +113,40 @@ func TestPlanOnlySomeNodes(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// A variant is planned as its profile with its options: its own nodes and
+// names, the profile's install, and a result that records both.
+func TestPlanAVariantBesideItsProfile(t *testing.T) {
+	exp, err := config.Parse(map[string]string{
+		"profiles": "kubeadm,kubeadm-slowvm", "networkCidr": "10.50.0.0/24", "mysqlPassword": "0123456789abcdef",
+		"variants": `{"kubeadm-slowvm":{"profile":"kubeadm","options":["longInitTimeouts","ecdsaKeys"]}}`,
+	}, Source("footprint", "variants", t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs, err := Plan(exp, "footprint-variants")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(specs) != 2 {
+		t.Fatalf("%d specs, want 2", len(specs))
+	}
+	base, tuned := specs[0], specs[1]
+	if base.Node != "kubeadm" || base.Variant != "" || base.Options != nil {
+		t.Errorf("base spec %+v", base)
+	}
+	if tuned.Node != "kubeadm-slowvm" || tuned.Profile != "kubeadm" || tuned.Variant != "kubeadm-slowvm" ||
+		strings.Join(tuned.Options, ",") != "longInitTimeouts,ecdsaKeys" {
+		t.Errorf("variant spec: node %q profile %q variant %q options %v", tuned.Node, tuned.Profile, tuned.Variant, tuned.Options)
+	}
+	if strings.Contains(base.CloudInit.UserData, "KUBEADM_INIT_TIMEOUT=") ||
+		!strings.Contains(tuned.CloudInit.UserData, "KUBEADM_INIT_TIMEOUT='20m0s'") ||
+		!strings.Contains(tuned.CloudInit.UserData, "KUBEADM_ENCRYPTION_ALGORITHM='ECDSA-P256'") {
+		t.Error("the variant's options are not (only) in its user-data")
+	}
+	v := variantRecord(tuned)
+	if v == nil || v.Name != "kubeadm-slowvm" || strings.Join(v.OptionNames(), ",") != "longInitTimeouts,ecdsaKeys" ||
+		v.Options[0].Env["KUBEADM_INIT_TIMEOUT"] != "20m0s" || variantRecord(base) != nil {
+		t.Errorf("variant record %+v", v)
+	}
+}

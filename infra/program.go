@@ -169,6 +169,7 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env ma
 		}
 		r.Node = m.Spec.Node
 		r.Profile = m.Spec.Profile
+		r.Variant = variantRecord(m.Spec)
 		r.Host = hostView
 		r.Machine = &results.Machine{
 			Name: m.Spec.Name, Address: m.Spec.Address.String(), VCPUs: m.Spec.VCPUs, MemoryMiB: m.Spec.MemoryMiB, Repeat: m.Spec.Repeat, DiskGiB: m.Spec.DiskGiB,
@@ -188,7 +189,7 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env ma
 
 func needsWorkloadPassword(exp config.Experiment) bool {
 	for _, name := range exp.Profiles {
-		if p, ok := profiles.Get(name); ok && p.Hooks["workload"] != "" {
+		if p, ok := profiles.Get(exp.ProfileOf(name)); ok && p.Hooks["workload"] != "" {
 			return true
 		}
 	}
@@ -239,7 +240,7 @@ func LoadConfig(ctx *pulumi.Context, projectDir string) (config.Experiment, erro
 func Source(project, stack, projectDir string) config.Source {
 	return config.Source{
 		Project: project, Stack: stack, ProjectDir: projectDir,
-		ProfileExists: profiles.Exists, DefaultProfiles: profiles.Names(),
+		ProfileExists: profiles.Exists, ProfileOptions: profiles.OptionNames, DefaultProfiles: profiles.Names(),
 		Backends: BackendNames(), DefaultBackend: DefaultBackend,
 	}
 }
@@ -269,4 +270,18 @@ func attachArtifacts(exp config.Experiment, specs []machine.Spec, cacheDir strin
 		specs[i].Artifacts = disks[specs[i].Profile]
 	}
 	return nil
+}
+
+// variantRecord is what a result records of the variant a node measured:
+// its name and each chosen option with the settings it made.
+func variantRecord(s machine.Spec) *results.Variant {
+	if s.Variant == "" {
+		return nil
+	}
+	p, _ := profiles.Get(s.Profile)
+	v := &results.Variant{Name: s.Variant}
+	for _, o := range s.Options {
+		v.Options = append(v.Options, results.VariantOption{Name: o, Env: p.Options[o].Env})
+	}
+	return v
 }

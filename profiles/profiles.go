@@ -78,6 +78,11 @@ type Profile struct {
 	// to its result, as measured (where it says), for `footprint plan`'s
 	// estimate; 0 where nobody measured it.
 	TypicalSeconds int `yaml:"typicalSeconds"`
+	// Options are the settings a variant may choose, by name.
+	Options map[string]Option `yaml:"options"`
+	// Chosen are the options a variant chose (With); none for the profile
+	// as its project ships it.
+	Chosen []string `yaml:"-"`
 }
 
 // Kubernetes parameterises the shared Kubernetes hooks for one distribution.
@@ -194,6 +199,9 @@ func parse(name string, data []byte) (Profile, error) {
 			return Profile{}, fmt.Errorf("profile %s: unknown hook %q (known: %s)", name, h, strings.Join(HookNames, ", "))
 		}
 	}
+	if err := p.checkOptions(); err != nil {
+		return Profile{}, fmt.Errorf("profile %s: %w", name, err)
+	}
 	if err := p.checkArtifacts(); err != nil {
 		return Profile{}, fmt.Errorf("profile %s: %w", name, err)
 	}
@@ -270,7 +278,7 @@ func (p *Profile) useKubernetesHooks() error {
 func (p Profile) Library() string {
 	k := p.Kubernetes
 	if k == nil {
-		return p.Functions
+		return p.optionsScript() + p.Functions
 	}
 	minPods := 1
 	if k.MinSystemPods != nil {
@@ -280,7 +288,7 @@ func (p Profile) Library() string {
 		"K8S_KUBECONFIG=" + shellQuote(k.Kubeconfig) + "\n" +
 		"K8S_API=" + shellQuote(k.APIServer) + "\n" +
 		fmt.Sprintf("K8S_MIN_PODS=%d\n", minPods) +
-		kubernetesLib + p.Functions
+		p.optionsScript() + kubernetesLib + p.Functions
 }
 
 // KubernetesLibrary is the shared hook library as shipped, for tests.

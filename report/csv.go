@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/footprint-dev/footprint/results"
 )
@@ -19,6 +20,7 @@ var CSVColumns = []string{
 	"oom_kills", "used_mib_p95", "steady_readings", "host_rss_mib", "host_pss_mib",
 	"pcp_free_mib", "used_mib_without_pcp",
 	"backend", "region", "instance_type", "image_id", "wave", "host",
+	"variant_of", "options",
 }
 
 // CSV renders results.csv: one tidy row per node and phase that has
@@ -45,6 +47,11 @@ func CSV(run Run) ([]byte, error) {
 				"memory_mib": intCell(sizes[r.Node]), "repeat": strconv.Itoa(repeatOf(r)),
 				"phase": phase, "samples": "0", "status": status(r), "system_version": r.SystemVersion,
 				"os": r.OS.PrettyName, "kernel": r.OS.Kernel,
+			}
+			if r.Variant != nil {
+				// profile is the variant's name; these say what it is made of.
+				row["variant_of"] = r.Profile
+				row["options"] = strings.Join(r.Variant.OptionNames(), ";")
 			}
 			if m := r.Machine; m != nil {
 				row["vcpus"] = intCell(m.VCPUs)

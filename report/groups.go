@@ -29,7 +29,11 @@ type Stat struct {
 
 // Where a node belongs. The machine record is authoritative; a node that
 // produced nothing may lack it, and then its name says.
+// A variant is its own system: its row never merges with its profile's.
 func profileOf(r results.Result) string {
+	if r.Variant != nil && r.Variant.Name != "" {
+		return r.Variant.Name
+	}
 	if r.Profile != "" && r.Profile != r.Node {
 		return r.Profile
 	}

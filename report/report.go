@@ -336,7 +336,7 @@ func writeSizeTable(b *strings.Builder, groups []Group, withSeed, repeated bool)
 			}
 			return v
 		}
-		cells := []string{g.Profile, orDash(strings.Join(g.Versions(), "; ")), statCell(g, "idle")}
+		cells := []string{systemCell(g), orDash(strings.Join(g.Versions(), "; ")), statCell(g, "idle")}
 		if withSeed {
 			cells = append(cells, seedCell(fmt.Sprint(seed.IdleMiB)))
 		}
@@ -354,6 +354,17 @@ func writeSizeTable(b *strings.Builder, groups []Group, withSeed, repeated bool)
 		}
 		b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
 	}
+}
+
+// systemCell names a group's system; a variant says, beside its figures,
+// which profile it is and which options it chose.
+func systemCell(g Group) string {
+	for _, r := range g.Nodes {
+		if r.Variant != nil {
+			return fmt.Sprintf("%s (%s with %s)", g.Profile, r.Profile, strings.Join(r.Variant.OptionNames(), ", "))
+		}
+	}
+	return g.Profile
 }
 
 func seedMiB(v int) string {

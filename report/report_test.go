@@ -345,3 +345,35 @@ func TestFactTextIsOneLineOfPlainMarkdown(t *testing.T) {
 		t.Errorf("notes:\n%s", got)
 	}
 }
+
+// A variant is its own row, beside its profile's, saying what it chose, and
+// never beside the seed's figure of its profile.
+func TestAVariantIsShownBesideItsProfile(t *testing.T) {
+	run := fixtureRun()
+	lean := run.Nodes[2]
+	lean.Node = "docker-lean"
+	lean.Variant = &results.Variant{Name: "docker-lean", Options: []results.VariantOption{
+		{Name: "liveRestore", Env: map[string]string{"DOCKER_LIVE_RESTORE": "true"}}, {Name: "noUserlandProxy", Env: map[string]string{"X": "1"}}}}
+	run.Nodes = append(run.Nodes, lean)
+	md := Markdown(run)
+	row := ""
+	for _, l := range strings.Split(md, "\n") {
+		if strings.HasPrefix(l, "| docker-lean (docker with liveRestore, noUserlandProxy) |") {
+			row = l
+		}
+	}
+	if row == "" || !strings.Contains(md, "\n| docker | ") {
+		t.Fatalf("no separate rows for docker and its variant:\n%s", md)
+	}
+	// The seed measured Docker; its figures stand beside docker, not the variant.
+	if cells := strings.Split(row, "|"); strings.TrimSpace(cells[4]) != "–" {
+		t.Errorf("the variant's row shows a seed figure: %s", row)
+	}
+	data, err := CSV(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "docker-lean,docker-lean,") || !strings.Contains(string(data), ",docker,liveRestore;noUserlandProxy\n") {
+		t.Errorf("results.csv lacks the variant's profile and options:\n%s", data)
+	}
+}

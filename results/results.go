@@ -38,9 +38,13 @@ type Result struct {
 	SchemaVersion int    `json:"schemaVersion"`
 	Node          string `json:"node"`
 	Profile       string `json:"profile"`
-	Status        string `json:"status"`
-	Detail        string `json:"detail,omitempty"`
-	OS            OS     `json:"os"`
+	// Variant, when set, is the stack's variant the node measured: the
+	// profile with options chosen, which its figures must never be taken
+	// for the profile's defaults without.
+	Variant *Variant `json:"variant,omitempty"`
+	Status  string   `json:"status"`
+	Detail  string   `json:"detail,omitempty"`
+	OS      OS       `json:"os"`
 	// RequestedVersion is the profile's version setting; SystemVersion is
 	// what the installed system says it is.
 	RequestedVersion string      `json:"requestedVersion,omitempty"`
@@ -71,6 +75,30 @@ type Result struct {
 	// Host is the hypervisor's view of the node at each of the guest's
 	// samples, where the backend can see its process.
 	Host []HostSample `json:"hostView,omitempty"`
+}
+
+// Variant is a profile with some of its declared options chosen.
+type Variant struct {
+	Name    string          `json:"name"`
+	Options []VariantOption `json:"options"`
+}
+
+// VariantOption is one chosen option and the settings it made in the guest.
+type VariantOption struct {
+	Name string            `json:"name"`
+	Env  map[string]string `json:"env"`
+}
+
+// OptionNames are the variant's options, in the order chosen.
+func (v *Variant) OptionNames() []string {
+	if v == nil {
+		return nil
+	}
+	out := make([]string, 0, len(v.Options))
+	for _, o := range v.Options {
+		out = append(out, o.Name)
+	}
+	return out
 }
 
 // APIAnswer is one answer of a Kubernetes API server: the request's path,

@@ -61,11 +61,14 @@ func artifactsFetchCmd(g *globalFlags) *cobra.Command {
 			}
 			say := logs.Printf(o.Log)
 			var folders []string
-			for _, name := range exp.Profiles {
-				p, _ := profiles.Get(name) // Parse checked that it exists
-				if len(p.Artifacts) == 0 || exp.Preinstalled[name] {
+			seen := map[string]bool{}
+			for _, listed := range exp.Profiles {
+				name := exp.ProfileOf(listed) // a variant installs its profile's files
+				p, _ := profiles.Get(name)    // Parse checked that it exists
+				if len(p.Artifacts) == 0 || exp.Preinstalled[name] || seen[name] {
 					continue
 				}
+				seen[name] = true
 				version := exp.Version(name, p.DefaultVersion)
 				dir := filepath.Join(out, name)
 				workload := "" // Fetch adds it where the profile runs the workload

@@ -19,8 +19,12 @@ import (
 
 // Spec is one virtual machine to create.
 type Spec struct {
-	Node      string // logical name: hostname and key of the results
-	Profile   string
+	Node    string // logical name: hostname and key of the results
+	Profile string // the profile installed
+	// Variant names the stack's variant the node measures (its options
+	// chosen, in Options); "" for the profile as its project ships it.
+	Variant   string
+	Options   []string
 	Repeat    int    // 1-based
 	Name      string // unique on the host: derived from project, stack and node
 	VCPUs     int
