@@ -188,6 +188,9 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
+	if err := checkKeyFile(o.SSHKeyFile); err != nil {
+		return Outcome{}, err
+	}
 	prefix := names.Prefix(names.Project, o.Stack)
 	backend := o.backend
 	if backend == nil {
@@ -258,8 +261,8 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 		return out, err
 	}
 	if o.SSHKeyFile != "" {
-		if err := os.WriteFile(o.SSHKeyFile, []byte(secrets.sshPrivateKey), 0o600); err != nil {
-			return out, fmt.Errorf("--ssh-key: %w", err)
+		if err := writeKeyFile(o.SSHKeyFile, []byte(secrets.sshPrivateKey)); err != nil {
+			return out, err
 		}
 		say("the run's SSH private key is in %s (user: the image's default user)", o.SSHKeyFile)
 	}
