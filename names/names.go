@@ -6,6 +6,7 @@ package names
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -33,6 +34,21 @@ func Node(profile string, sizeMiB, repeat int, sweep, repeated bool) string {
 		name += fmt.Sprintf("-r%d", repeat)
 	}
 	return name
+}
+
+// nodeName is every name Node makes from a variant's name or a built-in
+// profile's, size and repeat included: lower-case letters, digits and
+// single dashes, starting with a letter (config's variant names are these).
+var nodeName = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+
+// CheckNode refuses a node name Node would not make. A record from
+// elsewhere is read back with its names, and files are named after them:
+// "../x" or "a/b" would leave the run folder.
+func CheckNode(node string) error {
+	if !nodeName.MatchString(node) {
+		return fmt.Errorf("node %q is not a name footprint makes (lower-case letters, digits and single dashes, starting with a letter)", node)
+	}
+	return nil
 }
 
 // Machine is a node's name on the host, unique there: hostname of nothing,

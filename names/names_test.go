@@ -38,3 +38,18 @@ func TestPrefixAndOwnership(t *testing.T) {
 		t.Errorf("prefix %s, machine %s", p, Machine(p, "bare"))
 	}
 }
+
+// Every name Node makes passes CheckNode; a name that could leave a
+// folder, or that Node never makes, does not.
+func TestCheckNode(t *testing.T) {
+	for _, ok := range []string{"bare", "k3s-2048m-r3", "microk8s-noha-r12", "kubeadm-slowvm-1024m"} {
+		if err := CheckNode(ok); err != nil {
+			t.Errorf("CheckNode(%q): %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "../x", "..", "a/b", "/etc/passwd", "bare/../../x", "Bare", "bare-", "-bare", "a--b", "a b", "a\nb", "k3s.svg", "1bare"} {
+		if err := CheckNode(bad); err == nil {
+			t.Errorf("CheckNode(%q) passed", bad)
+		}
+	}
+}

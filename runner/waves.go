@@ -137,6 +137,9 @@ func openRun(o Options) (report.Run, string, error) {
 		return report.Run{}, "", err
 	}
 	prev, err := report.Read(dir)
+	if err == nil {
+		err = report.CheckNodeNames(dir, prev) // the run is written back into dir
+	}
 	if err != nil {
 		return report.Run{}, "", fmt.Errorf("--resume %s: %w", o.Resume, err)
 	}

@@ -22,6 +22,9 @@ func reportCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := report.CheckNodeNames(dir, run); err != nil {
+				return err
+			}
 			if err := report.Render(dir, run); err != nil {
 				return err
 			}
