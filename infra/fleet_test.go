@@ -1,18 +1,40 @@
 package infra
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
+
+// sshHome is a HOME with a key and a known_hosts file, all a qemu+ssh
+// host needs under mocks: its guests are reached through its SSH server.
+func sshHome(t *testing.T) {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("SSH_AUTH_SOCK", "")
+	dir := filepath.Join(home, ".ssh")
+	for _, err := range []error{
+		os.MkdirAll(dir, 0o700),
+		os.WriteFile(filepath.Join(dir, "id_ed25519"), []byte(newKeyPEM(t)), 0o600),
+		os.WriteFile(filepath.Join(dir, "known_hosts"), nil, 0o600),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
 
 // Two libvirt hosts in one program: one provider, pool and network each,
 // every domain on the host footprint:placement names, the Pulumi names
 // unique, the libvirt names the stack's on both hosts.
 func TestProgramOnTwoLibvirtHosts(t *testing.T) {
+	sshHome(t)
 	m, c := runProgram(t, "fleet", map[string]string{
-		"footprint:libvirt":   `{"domainType":"qemu","hosts":[{"uri":"qemu:///system"},{"uri":"qemu+tcp://lab2/system"}]}`,
+		"footprint:libvirt":   `{"domainType":"qemu","hosts":[{"uri":"qemu:///system"},{"uri":"qemu+ssh://lab2/system"}]}`,
 		"footprint:repeats":   "3",
-		"footprint:placement": `{"bare-r1":"qemu:///system","bare-r2":"qemu+tcp://lab2/system","bare-r3":"qemu+tcp://lab2/system"}`,
+		"footprint:placement": `{"bare-r1":"qemu:///system","bare-r2":"qemu+ssh://lab2/system","bare-r3":"qemu+ssh://lab2/system"}`,
 	})
 	providers := m.ofType("pulumi:providers:libvirt")
 	if len(providers) != 2 {
@@ -36,7 +58,7 @@ func TestProgramOnTwoLibvirtHosts(t *testing.T) {
 			}
 		}
 	}
-	want := map[string]string{"footprint-fleet-bare-r1": "qemu:///system", "footprint-fleet-bare-r2": "qemu+tcp://lab2/system", "footprint-fleet-bare-r3": "qemu+tcp://lab2/system"}
+	want := map[string]string{"footprint-fleet-bare-r1": "qemu:///system", "footprint-fleet-bare-r2": "qemu+ssh://lab2/system", "footprint-fleet-bare-r3": "qemu+ssh://lab2/system"}
 	for d, uri := range want {
 		if hostOf[d] != uri {
 			t.Errorf("domain %s on %q, want %s (all: %v)", d, hostOf[d], uri, hostOf)

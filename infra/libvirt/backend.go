@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -126,17 +125,7 @@ func key(k string) string { return config.SectionKey(Name, k) }
 func (s *Settings) set(k, v string) error {
 	switch k {
 	case "uri":
-		u, err := url.Parse(v)
-		if err != nil || v == "" {
-			return fmt.Errorf("%q is not a libvirt URI (want e.g. qemu:///system or qemu+ssh://host/system)", v)
-		}
-		if driver, _, _ := strings.Cut(u.Scheme, "+"); driver != "qemu" {
-			return fmt.Errorf("scheme %q is not supported (want qemu, qemu+ssh, qemu+tcp, qemu+tls or qemu+unix)", u.Scheme)
-		}
-		if u.Path != "/system" && u.Path != "/session" {
-			return fmt.Errorf("%q must end in /system or /session", v)
-		}
-		if _, err := parseRemoteSSH(v); err != nil {
+		if err := checkURI(v); err != nil {
 			return err
 		}
 		s.URI = v

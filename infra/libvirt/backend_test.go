@@ -126,7 +126,7 @@ func TestNodeInfoAndLimits(t *testing.T) {
 	if q, _ := New("p", `{"domainType":"qemu","tbCacheMiB":2048}`); q.overheadMiB() != 1536 || q.Describe()["tbCacheMiB"] != "2048" {
 		t.Errorf("a 2 GiB translation cache: overhead %d, described %v", q.overheadMiB(), q.Describe())
 	}
-	_, err = Open("p", `{"domainType":"qemu","tbCacheMiB":2048,"hosts":[{"uri":"qemu:///system"},{"uri":"qemu+tcp://lab2/system","domainType":"kvm"}]}`)
+	_, err = Open("p", `{"domainType":"qemu","tbCacheMiB":2048,"hosts":[{"uri":"qemu:///system"},{"uri":"qemu+ssh://lab2/system","domainType":"kvm"}]}`)
 	if err == nil || !strings.HasPrefix(err.Error(), "footprint:libvirt.hosts[1].tbCacheMiB: ") {
 		t.Errorf("a KVM host with a translation cache: %v", err)
 	}
@@ -138,7 +138,7 @@ func TestNodeInfoAndLimits(t *testing.T) {
 // Several hosts: each inherits the section's keys and may set its own,
 // every error names the host's key.
 func TestOpenSeveralHosts(t *testing.T) {
-	b, err := Open("p", `{"domainType":"qemu","maxGuests":2,"hosts":[{"uri":"qemu:///system"},{"uri":"qemu+tcp://lab2/system","maxGuests":"1","poolPath":"/srv/fp"}]}`)
+	b, err := Open("p", `{"domainType":"qemu","maxGuests":2,"hosts":[{"uri":"qemu:///system"},{"uri":"qemu+ssh://lab2/system","maxGuests":"1","poolPath":"/srv/fp"}]}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestOpenSeveralHosts(t *testing.T) {
 		t.Fatalf("%T %+v, want a fleet of two", b, b)
 	}
 	if f[0].URI != "qemu:///system" || f[0].MaxGuests != 2 || f[0].DomainType != "qemu" || f[0].suffix != "" ||
-		f[1].URI != "qemu+tcp://lab2/system" || f[1].MaxGuests != 1 || f[1].PoolPath != "/srv/fp" || f[1].DomainType != "qemu" || f[1].suffix != "-h1" {
+		f[1].URI != "qemu+ssh://lab2/system" || f[1].MaxGuests != 1 || f[1].PoolPath != "/srv/fp" || f[1].DomainType != "qemu" || f[1].suffix != "-h1" {
 		t.Errorf("hosts %+v", f)
 	}
 	if single, err := Open("p", `{"uri":"qemu:///system"}`); err != nil {
@@ -157,7 +157,7 @@ func TestOpenSeveralHosts(t *testing.T) {
 	}
 	for section, want := range map[string]string{
 		`{"hosts":[{"uri":"qemu:///system"},{"maxGuests":"1"}]}`:        "footprint:libvirt.hosts[1].uri: not set",
-		`{"hosts":[{"uri":"qemu:///system"},{"uri":"xen:///system"}]}`:  "footprint:libvirt.hosts[1].uri: scheme",
+		`{"hosts":[{"uri":"qemu:///system"},{"uri":"xen:///system"}]}`:  "footprint:libvirt.hosts[1].uri: \"xen:///system\": transport",
 		`{"hosts":[{"uri":"qemu:///system"},{"uri":"qemu:///system"}]}`: "footprint:libvirt.hosts[1].uri: qemu:///system is listed twice",
 		`{"hosts":[{"uri":"qemu:///system","memoryShare":"2"}]}`:        "footprint:libvirt.hosts[0].memoryShare",
 		`{"hosts":[]}`:                 "footprint:libvirt.hosts: want a list",

@@ -29,7 +29,7 @@ func TestTunnelOfARemoteHost(t *testing.T) {
 	known := filepath.Join(dir, "known")
 	must(t, os.WriteFile(known, []byte("[lab.example]:2222 "+string(ssh.MarshalAuthorizedKey(hostPub))), 0o600))
 
-	for _, local := range []string{"qemu:///system", "qemu+tls://lab.example/system"} {
+	for _, local := range []string{"qemu:///system", "qemu:///session"} {
 		b, err := New("p", `{"uri":"`+local+`"}`)
 		if err != nil {
 			t.Fatal(err)
