@@ -135,8 +135,8 @@ func (s *Settings) set(k, v string) error {
 		}
 		s.DomainType = v
 	case "poolPath":
-		if !filepath.IsAbs(v) || filepath.Clean(v) == "/" {
-			return fmt.Errorf("%q must be an absolute path below / for the storage pool", v)
+		if err := checkPoolPath(v); err != nil {
+			return err
 		}
 		s.PoolPath = filepath.Clean(v)
 	case "memoryShare":
@@ -190,8 +190,9 @@ func (b Backend) Describe() map[string]string {
 }
 
 // Preflight implements machine.Backend: a remote host's guests can be
-// reached (its SSH key known, a key to log in with), the host answers, and
-// the stack's subnet overlaps none of the networks it already has.
+// reached (its SSH key known, a key to log in with), the host answers, the
+// stack's subnet overlaps none of the networks it already has, and the
+// pool's folder is the stack's to use.
 func (b Backend) Preflight(ctx context.Context, env machine.Environment) error {
 	if _, err := b.Tunnel(); err != nil {
 		return err
@@ -204,7 +205,7 @@ func (b Backend) Preflight(ctx context.Context, env machine.Environment) error {
 		return fmt.Errorf("%s:%s: %s overlaps libvirt network %q (%s) on %s; choose another subnet",
 			config.Namespace, config.KeyNetworkCIDR, env.CIDR, n.Name, s, b.URI)
 	}
-	return nil
+	return b.checkPool(ctx, env.Prefix)
 }
 
 // Sweep implements machine.Backend: every object of the prefix found by

@@ -39,7 +39,7 @@ func TestBadSettingsFailWithOneLineNamingTheKey(t *testing.T) {
 		{`{"uri":""}`, "footprint:libvirt.uri", "not a libvirt URI"},
 		{`{"domainType":"hvf"}`, "footprint:libvirt.domainType", "kvm"},
 		{`{"poolPath":"pools/fp"}`, "footprint:libvirt.poolPath", "absolute"},
-		{`{"poolPath":"/"}`, "footprint:libvirt.poolPath", "absolute"},
+		{`{"poolPath":"/"}`, "footprint:libvirt.poolPath", "system folder"},
 		{`{"domaintype":"qemu"}`, "footprint:libvirt.domaintype", "known: domainType, guestOverheadMiB, hosts, maxGuests, memoryShare, poolPath, tbCacheMiB, uri, vcpusPerCore"},
 		{`{"domainType":"qemu","tbCacheMiB":"1G"}`, "footprint:libvirt.tbCacheMiB", "size in MiB"},
 		{`{"domainType":"qemu","tbCacheMiB":3072}`, "footprint:libvirt.tbCacheMiB", "2048"},

@@ -124,7 +124,11 @@ func (h Host) Find(ctx context.Context, prefix string) ([]Object, error) {
 			continue // an inactive pool lists nothing; its volumes go with it
 		}
 		for _, v := range vols {
-			found = append(found, Object{Kind: "volume", Name: v, Pool: p})
+			// A dir pool lists every file of its folder; only the stack's
+			// names are the stack's (the pool's name is its prefix).
+			if OwnVolume(p, v) {
+				found = append(found, Object{Kind: "volume", Name: v, Pool: p})
+			}
 		}
 	}
 	found = append(found, ours...)
