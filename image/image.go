@@ -144,25 +144,35 @@ func fetch(ctx context.Context, ref, expect, cacheDir string) (Resolved, error) 
 	base := path.Base(u.Path)
 	key := sha256.Sum256([]byte(ref))
 	dst := filepath.Join(cacheDir, hex.EncodeToString(key[:6])+"-"+base)
-	if sum, err := readSidecar(dst); err == nil && (want == "" || sum == want) {
+	// The cached file's own digest, not a note beside it: the digest is
+	// recorded with every result, and a pin holds for the bytes booted.
+	if sum, err := FileSHA256(dst); err == nil && (want == "" || sum == want) {
 		return Resolved{Ref: ref, Path: dst, SHA256: sum, Verified: verified}, nil
 	}
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return Resolved{}, fmt.Errorf("image cache %s: %w", cacheDir, err)
 	}
-	sum, err := download(ctx, client, ref, dst)
+	sum, err := download(ctx, client, ref, dst, want)
+	var mismatch digestMismatch
+	if errors.As(err, &mismatch) {
+		return Resolved{}, fmt.Errorf("image %s: downloaded sha256 %s does not match %s (%s)", ref, string(mismatch), want, verified)
+	}
 	if err != nil {
 		return Resolved{}, fmt.Errorf("image %s cannot be fetched: %v (without internet, set footprint:image to a local file)", ref, err)
-	}
-	if want != "" && sum != want {
-		os.Remove(dst)
-		os.Remove(dst + ".sha256")
-		return Resolved{}, fmt.Errorf("image %s: downloaded sha256 %s does not match %s (%s)", ref, sum, want, verified)
 	}
 	return Resolved{Ref: ref, Path: dst, SHA256: sum, Verified: verified}, nil
 }
 
-func download(ctx context.Context, client *retryablehttp.Client, ref, dst string) (string, error) {
+// digestMismatch is the sha256 of a download that is not the one wanted.
+type digestMismatch string
+
+func (d digestMismatch) Error() string { return "downloaded sha256 " + string(d) }
+
+// download fetches ref into a file of its own beside dst, which becomes dst
+// by one rename only when its digest is want (any, when want is ""): two
+// downloads of one image never write into one file, and dst is never a
+// partial or unchecked file, nor lost to a download that fails.
+func download(ctx context.Context, client *retryablehttp.Client, ref, dst, want string) (string, error) {
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, ref, nil)
 	if err != nil {
 		return "", err
@@ -175,26 +185,31 @@ func download(ctx context.Context, client *retryablehttp.Client, ref, dst string
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("HTTP %s", resp.Status)
 	}
-	partial := dst + ".partial"
-	f, err := os.Create(partial)
+	f, err := os.CreateTemp(filepath.Dir(dst), filepath.Base(dst)+".*.partial")
 	if err != nil {
 		return "", err
 	}
+	partial := f.Name()
 	h := sha256.New()
 	_, err = io.Copy(io.MultiWriter(f, h), resp.Body)
+	if cerr := f.Chmod(0o644); err == nil {
+		err = cerr // CreateTemp's 0600 would differ from a cache made before
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if err == nil && want != "" && sum != want {
+		err = digestMismatch(sum)
+	}
+	if err == nil {
+		err = os.Rename(partial, dst)
+	}
 	if err != nil {
 		os.Remove(partial)
 		return "", err
 	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	if err := os.WriteFile(dst+".sha256", []byte(sum+"\n"), 0o644); err != nil {
-		os.Remove(partial)
-		return "", err
-	}
-	return sum, os.Rename(partial, dst)
+	return sum, nil
 }
 
 // publishedDigest reads SHA256SUMS next to the image, if the publisher has
@@ -228,21 +243,6 @@ func parseSums(r io.Reader, name string) string {
 		}
 	}
 	return ""
-}
-
-func readSidecar(dst string) (string, error) {
-	if _, err := os.Stat(dst); err != nil {
-		return "", err
-	}
-	b, err := os.ReadFile(dst + ".sha256")
-	if err != nil {
-		return "", err
-	}
-	sum := strings.TrimSpace(string(b))
-	if len(sum) != 64 {
-		return "", errors.New("bad sidecar")
-	}
-	return sum, nil
 }
 
 // FileSHA256 is the hex sha256 of a file, streamed.
