@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -95,5 +97,48 @@ func TestConcurrentDownloadsShareNoFile(t *testing.T) {
 	entries, _ := os.ReadDir(cache)
 	if len(entries) != 1 || strings.Contains(entries[0].Name(), "partial") {
 		t.Errorf("cache holds %v, want the image alone", entries)
+	}
+}
+
+// A qcow2 image that names another file, a backing file or an external
+// data file, is refused before qemu-img or QEMU would open that file.
+func TestQcow2NamingAnotherFileIsRefused(t *testing.T) {
+	if _, err := exec.LookPath("qemu-img"); err != nil {
+		t.Fatal("qemu-img is not installed: run `make tools`")
+	}
+	dir := t.TempDir()
+	qemuImg := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("qemu-img", args...).CombinedOutput(); err != nil {
+			t.Fatalf("qemu-img %v: %v %s", args, err, out)
+		}
+	}
+	base := filepath.Join(dir, "base.qcow2")
+	qemuImg("create", "-q", "-f", "qcow2", base, "64M")
+	overlay := filepath.Join(dir, "overlay.qcow2")
+	qemuImg("create", "-q", "-f", "qcow2", "-b", base, "-F", "qcow2", overlay)
+	external := filepath.Join(dir, "external.qcow2")
+	qemuImg("create", "-q", "-f", "qcow2", "-o", "data_file="+filepath.Join(dir, "data.raw"), external, "64M")
+	if _, err := Resolve(context.Background(), overlay, "", dir); err == nil || !strings.Contains(err.Error(), "with a backing file is refused") {
+		t.Errorf("overlay: %v", err)
+	}
+	if _, err := Resolve(context.Background(), external, "", dir); err == nil || !strings.Contains(err.Error(), "with an external data file is refused") {
+		t.Errorf("external data file: %v", err)
+	}
+	// Downloaded, the same.
+	data, _ := os.ReadFile(overlay)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "SHA256SUMS") {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(data)
+	}))
+	defer srv.Close()
+	if _, err := Resolve(context.Background(), srv.URL+"/overlay.img", "", t.TempDir()); err == nil || !strings.Contains(err.Error(), "with a backing file is refused") {
+		t.Errorf("downloaded overlay: %v", err)
+	}
+	if r, err := Resolve(context.Background(), base, "", dir); err != nil || r.Format != "qcow2" {
+		t.Errorf("the self-contained base: %+v %v", r, err)
 	}
 }

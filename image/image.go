@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -74,6 +75,9 @@ func format(p string) (string, error) {
 	n, _ := io.ReadFull(f, head)
 	head = head[:n]
 	if n >= 4 && string(head[:4]) == "QFI\xfb" {
+		if err := selfContained(head); err != nil {
+			return "", err
+		}
 		return "qcow2", checkQcow2(p)
 	}
 	mbr := n >= 512 && head[510] == 0x55 && head[511] == 0xaa
@@ -82,6 +86,24 @@ func format(p string) (string, error) {
 		return "", fmt.Errorf("neither a qcow2 image nor a raw disk with a partition table")
 	}
 	return "raw", nil
+}
+
+// selfContained refuses a qcow2 image that names another file: a backing
+// file (header bytes 8..16, its offset, non-zero) or, in version 3, an
+// external data file (incompatible feature bit 2). The base volume is
+// uploaded as one file, and a name in it would be opened on the host: by
+// qemu-img check here, by QEMU under libvirt, any file the image chooses.
+func selfContained(head []byte) error {
+	if len(head) < 104 {
+		return errors.New("a qcow2 header cut short")
+	}
+	if binary.BigEndian.Uint64(head[8:16]) != 0 {
+		return errors.New("a qcow2 image with a backing file is refused: flatten it first (qemu-img convert -O qcow2 IMAGE FLAT)")
+	}
+	if binary.BigEndian.Uint32(head[4:8]) >= 3 && binary.BigEndian.Uint64(head[72:80])&(1<<2) != 0 {
+		return errors.New("a qcow2 image with an external data file is refused: flatten it first (qemu-img convert -O qcow2 IMAGE FLAT)")
+	}
+	return nil
 }
 
 // checkQcow2 runs `qemu-img check`, where qemu-img is installed (make tools
