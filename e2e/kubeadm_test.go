@@ -5,7 +5,6 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,27 +14,19 @@ import (
 	"github.com/footprint-dev/footprint/results"
 )
 
-// A real Kubernetes on real VMs: the kubeadm profile installs offline from
-// artifacts built from Go modules (scripts/kube-artifacts.sh: Kubernetes,
-// etcd, containerd, runc, the CNI plugins and the images), delivered on a
-// read-only disk, at 1 vCPU / 1 GiB and 1 vCPU / 2 GiB in one run. At 2 GiB
-// the whole sequence must succeed; at 1 GiB whatever happens is the finding
-// and must be recorded, not be an error of footprint. Under software
-// emulation it needs the profile's slow-machine settings and QEMU's largest
-// translation cache (docs/kubernetes-on-one-vcpu.md), and even so it takes
-// about 50 minutes on the CI machine kind, where init needs 17-28 and the
-// MySQL stand-in did not answer within 15: `make e2e-kubeadm` runs it,
-// `make e2e` leaves it out.
+// The measurement of upstream Kubernetes (`make e2e-kubeadm`): the kubeadm
+// profile with kubeadm's defaults, installed offline from artifacts built
+// from Go modules (scripts/kube-artifacts.sh) on a read-only disk, at the
+// seed's 1 vCPU and 1 GiB and at 2 GiB, in one run. Under software
+// emulation a default control plane may not come up within the phases'
+// bounds (docs/kubernetes-on-one-vcpu.md): where a phase times out, that is
+// a finding the result must record (the phases reached, the timeout, the
+// memory up to then), not a failure of footprint. So the test asserts that
+// each node's result is complete and honest, not that a slow machine is
+// fast. It takes 30-60 minutes here; TestKubeadmFunctionalOn2vCPUsWithSlowVMOptions
+// is the one in every CI run.
 func TestKubeadmOfflineOnRealVMs(t *testing.T) {
-	arts, err := filepath.EvalSymlinks(filepath.Join(repoRoot(t), "build", "artifacts", "kubeadm"))
-	if err != nil {
-		t.Fatalf("kubeadm artifacts missing (make test-artifacts builds them): %v", err)
-	}
-	// The binaries carry their true versions, not v0.0.0-master.
-	client, err := exec.Command(filepath.Join(arts, "kubectl"), "version", "--client").CombinedOutput()
-	if err != nil || !strings.Contains(string(client), "Client Version: v1.36.3") {
-		t.Fatalf("kubectl version --client: %v\n%s", err, client)
-	}
+	arts := kubeadmArtifacts(t)
 	h := newHost(t)
 	stack := fmt.Sprintf(`config:
   footprint:libvirt:
@@ -53,9 +44,9 @@ func TestKubeadmOfflineOnRealVMs(t *testing.T) {
   footprint:settle: 30s
   footprint:samples: 3
   footprint:sampleInterval: 5s
-  footprint:installTimeout: 35m
+  footprint:installTimeout: 30m
   footprint:readyTimeout: 10m
-  footprint:workloadTimeout: 15m
+  footprint:workloadTimeout: 10m
   footprint:apiAttempts: 5
   footprint:apiTimeout: 10s
   footprint:collectDeadline: 60m
@@ -72,48 +63,64 @@ func TestKubeadmOfflineOnRealVMs(t *testing.T) {
 	for _, r := range run.Nodes {
 		byNode[r.Node] = r
 	}
-	small, ok1 := byNode["kubeadm-1024m"]
-	large, ok2 := byNode["kubeadm-2048m"]
-	if !ok1 || !ok2 || len(run.Nodes) != 2 {
-		t.Fatalf("want results for kubeadm-1024m and kubeadm-2048m, got %d nodes:\n%s", len(run.Nodes), out)
-	}
-	for _, r := range []results.Result{small, large} {
+	for _, node := range []string{"kubeadm-1024m", "kubeadm-2048m"} {
+		r, ok := byNode[node]
+		if !ok || len(run.Nodes) != 2 {
+			t.Fatalf("want results for kubeadm-1024m and kubeadm-2048m, got %d nodes:\n%s", len(run.Nodes), out)
+		}
 		logKubeadmNode(t, r)
+		logPhaseTimes(t, r)
 		checkOfflineInstall(t, r)
+		checkHonest(t, r)
+		if w := r.Facts["preflightWarnings"]; !strings.Contains(w, "NumCPU") {
+			t.Errorf("%s: preflight warnings %q lack NumCPU (1 vCPU is below kubeadm's 2)", node, w)
+		}
+		if r.Variant != nil {
+			t.Errorf("%s: variant %+v: the measurement takes kubeadm's defaults", node, r.Variant)
+		}
 	}
-
-	// 2 GiB: the whole sequence, and an API that answers.
-	want := "boot=ok install=ok ready=ok settle=ok idle=ok workload=ok workloadReady=ok settle-workload=ok workload=ok api=ok"
-	if got := large.PhaseList(); got != want || large.Status != results.StatusOK {
-		t.Fatalf("2 GiB: status %s, phases\n got %s\nwant %s\ndetail %s", large.Status, got, want, large.Detail)
+	if w := byNode["kubeadm-1024m"].Facts["preflightWarnings"]; !strings.Contains(w, "Mem") {
+		t.Errorf("1 GiB: preflight warnings %q lack Mem", w)
 	}
-	checkCluster(t, large)
-	if large.API == nil || large.API.Verdict != results.APIResponsive {
-		t.Errorf("2 GiB: API %+v, want responsive", large.API)
-	}
-	if w := large.Facts["preflightWarnings"]; !strings.Contains(w, "NumCPU") {
-		t.Errorf("2 GiB: preflight warnings %q lack NumCPU (1 vCPU is below kubeadm's 2)", w)
-	}
-
-	// 1 GiB: a result with the phases it reached, and the memory check kubeadm
-	// fails recorded; every other outcome is a finding.
-	if len(small.Phases) == 0 || small.Phases[0].Name != "boot" {
-		t.Errorf("1 GiB: phases %s", small.PhaseList())
-	}
-	if w := small.Facts["preflightWarnings"]; !strings.Contains(w, "Mem") || !strings.Contains(w, "NumCPU") {
-		t.Errorf("1 GiB: preflight warnings %q lack Mem and NumCPU", w)
-	}
-	if _, ok := small.Summarize("idle"); ok {
-		checkCluster(t, small)
-	}
-	if small.API != nil && len(small.API.Attempts) == 0 {
-		t.Errorf("1 GiB: an API verdict without requests: %+v", small.API)
-	}
-
 	md, err := os.ReadFile(filepath.Join(runDir, "report.md"))
 	must(t, err)
 	t.Logf("report.md:\n%s", md)
 	noLeftovers(t, h, "footprint-kubeadm")
+}
+
+// checkHonest: a result that says how far the node got and why it stopped.
+// Phases run in the agent's order, each with a status; a phase that did not
+// end ok is the last, and the result says so; what was measured before it
+// is there.
+func checkHonest(t *testing.T, r results.Result) {
+	t.Helper()
+	if len(r.Phases) == 0 || r.Phases[0].Name != "boot" {
+		t.Fatalf("%s: phases %s, want boot first", r.Node, r.PhaseList())
+	}
+	order := []string{"boot", "install", "ready", "settle", "idle", "workload", "workloadReady", "settle-workload", "workload", "api"}
+	for i, p := range r.Phases {
+		if i >= len(order) || p.Name != order[i] {
+			t.Fatalf("%s: phases %s out of the agent's order", r.Node, r.PhaseList())
+		}
+		// workloadReady may time out and the measurement goes on: a finding.
+		if p.Status != "ok" && p.Name != "workloadReady" && i != len(r.Phases)-1 {
+			t.Errorf("%s: phase %s %s is not the last (%s)", r.Node, p.Name, p.Status, r.PhaseList())
+		}
+	}
+	last := r.Phases[len(r.Phases)-1]
+	complete := r.Status == results.StatusOK && last.Name == "api"
+	if !complete && r.Detail == "" {
+		t.Errorf("%s: status %s after phase %s %s, and no detail says why", r.Node, r.Status, last.Name, last.Status)
+	}
+	if _, ok := r.Summarize("idle"); ok {
+		checkCluster(t, r)
+	} else if (r.Timeline == nil || len(r.Timeline.Points) == 0) && r.Status != results.StatusUnresponsive {
+		// (a result rebuilt from the console has no timeline: its phases are what it keeps)
+		t.Errorf("%s: neither idle samples nor a timeline: the memory up to %s is lost", r.Node, last.Name)
+	}
+	if r.API != nil && len(r.API.Attempts) == 0 && r.Collection == nil {
+		t.Errorf("%s: an API verdict without requests: %+v", r.Node, r.API)
+	}
 }
 
 // checkOfflineInstall: the install ran offline, from the disk, and kubeadm's
