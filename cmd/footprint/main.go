@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 
@@ -279,17 +280,17 @@ func validateCmd(g *globalFlags) *cobra.Command {
 func profilesCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "profiles",
-		Short: "List the systems footprint can measure, with their default versions",
+		Short: "List the systems footprint can measure, with their default versions and the options a variant may choose",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "PROFILE\tDEFAULT VERSION\tDESCRIPTION")
+			fmt.Fprintln(w, "PROFILE\tDEFAULT VERSION\tOPTIONS\tDESCRIPTION")
 			if err := profiles.LoadError(); err != nil {
 				return err
 			}
 			for _, name := range profiles.All() {
 				p, _ := profiles.Get(name)
-				fmt.Fprintf(w, "%s\t%s\t%s\n", p.Name, orDash(p.DefaultVersion), p.Description)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", p.Name, orDash(p.DefaultVersion), orDash(strings.Join(profiles.OptionNames(name), ",")), p.Description)
 			}
 			return w.Flush()
 		},
