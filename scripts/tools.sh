@@ -192,6 +192,23 @@ install_libvirt_plugin() {
 	summary "pulumi-resource-libvirt" "$bin (built)"
 }
 
+# Plain `pulumi up` and `pulumi preview` run main.go through Pulumi's Go
+# language host, which a normal Pulumi install ships beside `pulumi` and the
+# CLI built above lacks; `footprint run` runs its program inline and needs
+# none, so a missing one is only said, in one line.
+check_language_host() {
+	cli=$(command -v pulumi 2>/dev/null || printf '%s' "$TOOLS_DIR/bin/pulumi")
+	host=$(command -v pulumi-language-go 2>/dev/null || true)
+	if [ -z "$host" ] && [ -x "$(dirname "$cli")/pulumi-language-go" ]; then
+		host=$(dirname "$cli")/pulumi-language-go
+	fi
+	if [ -n "$host" ]; then
+		summary "pulumi-language-go" "$host (found)"
+	else
+		summary "pulumi-language-go" "missing: plain \`pulumi up\` needs it (see README), footprint run does not"
+	fi
+}
+
 # actionlint checks the GitHub Actions workflow in `make test`.
 install_actionlint() {
 	bin=$TOOLS_DIR/bin/actionlint
@@ -209,6 +226,7 @@ install_actionlint() {
 
 install_apt_packages
 install_pulumi_cli
+check_language_host
 install_libvirt_plugin
 install_actionlint
 printf '%s' "$SUMMARY"
