@@ -184,7 +184,12 @@ func logKubeadmNode(t *testing.T, r results.Result) {
 		}
 	}
 	if r.API != nil {
-		line += fmt.Sprintf("; api %s %d/%d %v", r.API.Verdict, r.API.Successes, len(r.API.Attempts), r.API.Attempts)
+		med, max, _ := r.API.Latency()
+		var codes []int
+		for _, a := range r.API.Attempts {
+			codes = append(codes, a.HTTPCode)
+		}
+		line += fmt.Sprintf("; api %s %d/%d, codes %v, latency median %.0f ms max %.0f ms", r.API.Verdict, r.API.Successes, len(r.API.Attempts), codes, med*1000, max*1000)
 	}
 	if r.Detail != "" {
 		line += "; detail: " + r.Detail
