@@ -35,8 +35,13 @@ func Cleanup(ctx context.Context, o CleanupOptions) ([]string, error) {
 	if !o.All {
 		prefix = names.Prefix(names.Project, o.Stack)
 	}
+	held, err := lockCleanup(o)
+	if err != nil {
+		return nil, err
+	}
+	defer held.release()
 	backend, _ := stackBackend(o.Options)
-	removed, err := backend.Sweep(ctx, prefix, logs.Printf(o.Log))
+	removed, err := held.sweep(ctx, backend, prefix, logs.Printf(o.Log))
 	if err != nil {
 		return removed, err
 	}
@@ -52,6 +57,19 @@ func Cleanup(ctx context.Context, o CleanupOptions) ([]string, error) {
 	return removed, nil
 }
 
+// lockCleanup takes the stack's lock, or with --all every known stack's:
+// a sweep must not remove a live run's machines.
+func lockCleanup(o CleanupOptions) (locks, error) {
+	if o.All {
+		return lockStacks(o.ProjectDir, knownStacks(o.ProjectDir), "footprint cleanup --all", warner(o.Options))
+	}
+	l, err := lockStack(o.ProjectDir, o.Stack, "footprint cleanup", warner(o.Options))
+	if err != nil {
+		return nil, err
+	}
+	return locks{l}, nil
+}
+
 func stateExists(projectDir, stack string) bool {
 	_, err := os.Stat(filepath.Join(StateDir(projectDir), "work", stack))
 	return err == nil
@@ -64,12 +82,12 @@ var destroyWaits = []time.Duration{0, 5 * time.Second, 15 * time.Second, 30 * ti
 // that restarts answers again after a few seconds); if Pulumi still cannot,
 // the stack's objects are removed by name and the state refreshed, so that
 // nothing is left either way.
-func destroyWithRetries(ctx context.Context, stack Stack, backend machine.Backend, prefix string, log io.Writer, say func(string, ...any)) error {
+func destroyWithRetries(ctx context.Context, held locks, stack Stack, backend machine.Backend, prefix string, log io.Writer, say func(string, ...any)) error {
 	err := retryDestroy(ctx, stack, log, say)
 	if err == nil {
 		return nil
 	}
-	return sweepInstead(ctx, stack, backend, prefix, say, err)
+	return sweepInstead(ctx, held, stack, backend, prefix, say, err)
 }
 
 // retryDestroy is Pulumi's destroy, attempted after each of destroyWaits.
@@ -127,9 +145,9 @@ func failure(err error, log io.Writer, from int64) string {
 
 // sweepInstead removes the stack's objects by name where Pulumi could not
 // destroy them (err), then lets Pulumi's state catch up.
-func sweepInstead(ctx context.Context, stack Stack, backend machine.Backend, prefix string, say func(string, ...any), err error) error {
+func sweepInstead(ctx context.Context, held locks, stack Stack, backend machine.Backend, prefix string, say func(string, ...any), err error) error {
 	say("destroy kept failing; sweeping the stack's objects from backend %s", backend.Name())
-	if _, cerr := backend.Sweep(ctx, prefix, say); cerr != nil {
+	if _, cerr := held.sweep(ctx, backend, prefix, say); cerr != nil {
 		return fmt.Errorf("%w; cleanup by name also failed: %v", err, cerr)
 	}
 	if _, rerr := stack.Refresh(ctx, optrefresh.ProgressStreams(io.Discard)); rerr == nil {

@@ -153,7 +153,7 @@ func providerURN(ref string) (resource.URN, error) {
 // sweepLostHosts is the first step of a resume after a lost host: what the
 // earlier run left on each lost host is removed, each object named, before
 // anything is created there again.
-func sweepLostHosts(ctx context.Context, b machine.Backend, prefix string, prev []report.LostHost, say func(string, ...any)) error {
+func sweepLostHosts(ctx context.Context, held locks, b machine.Backend, prefix string, prev []report.LostHost, say func(string, ...any)) error {
 	hl, ok := b.(machine.HostLoss)
 	if !ok || len(prev) == 0 {
 		return nil
@@ -164,7 +164,7 @@ func sweepLostHosts(ctx context.Context, b machine.Backend, prefix string, prev 
 		where = append(where, fmt.Sprintf("%s (lost in wave %d)", l.Host, l.Wave))
 	}
 	say("--resume: removing what the earlier run left on %s", strings.Join(where, ", "))
-	if _, err := hl.Only(hosts).Sweep(ctx, prefix, say); err != nil {
+	if _, err := held.sweep(ctx, hl.Only(hosts), prefix, say); err != nil {
 		return fmt.Errorf("--resume: removing what the lost hosts kept: %w", err)
 	}
 	return nil

@@ -184,6 +184,16 @@ func Render(o Options, node string) (about, userData string, err error) {
 // on disk before its machines are destroyed.
 func Run(ctx context.Context, o Options) (Outcome, error) {
 	o = withDefaults(o)
+	lock, err := lockStack(o.ProjectDir, o.Stack, "footprint run", warner(o))
+	if err != nil {
+		return Outcome{}, err
+	}
+	defer lock.release()
+	return run(ctx, o, lock)
+}
+
+// run is Run once it holds the stack's lock.
+func run(ctx context.Context, o Options, lock *stackLock) (Outcome, error) {
 	exp, values, err := Validate(o)
 	if err != nil {
 		return Outcome{}, err
@@ -211,6 +221,9 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	run, runDir, err := openRun(o)
 	if err != nil {
 		return Outcome{}, err
+	}
+	if err := lock.record(runDir); err != nil {
+		o.Log.Warn(fmt.Sprintf("stack %s: the lock does not name the run folder: %v", o.Stack, err))
 	}
 	if specs = lacking(specs, run.Nodes); len(specs) == 0 {
 		return Outcome{RunDir: runDir, Run: run, AllOK: allOK(run.Nodes)}, fmt.Errorf("--resume %s: every node of the stack has a result already", runDir)
@@ -267,11 +280,12 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 		say("the run's SSH private key is in %s (user: the image's default user)", o.SSHKeyFile)
 	}
 
-	if err := sweepLostHosts(ctx, backend, prefix, run.Lost, say); err != nil {
+	held := locks{lock}
+	if err := sweepLostHosts(ctx, held, backend, prefix, run.Lost, say); err != nil {
 		return out, err
 	}
 	run.Lost = nil // removed: the hosts are back
-	w := &waveRunner{o: o, stack: stack, backend: backend, prefix: prefix, runDir: runDir, log: pulumiLog, say: say, live: planHosts(plan), wavesBefore: lastWave(run.Nodes)}
+	w := &waveRunner{o: o, stack: stack, backend: backend, prefix: prefix, runDir: runDir, log: pulumiLog, say: say, live: planHosts(plan), wavesBefore: lastWave(run.Nodes), held: held}
 	var upErr, destroyErr error
 	for round := 1; round <= plan.Rounds; round++ {
 		if ctx.Err() != nil {
@@ -306,12 +320,17 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 // Destroy is `footprint destroy`: removes what a kept run left.
 func Destroy(ctx context.Context, o Options) error {
 	o = withDefaults(o)
+	lock, err := lockStack(o.ProjectDir, o.Stack, "footprint destroy", warner(o))
+	if err != nil {
+		return err
+	}
+	defer lock.release()
 	stack, err := o.openStack(ctx, o, infra.New(infra.Options{Context: ctx, ProjectDir: o.ProjectDir}))
 	if err != nil {
 		return err
 	}
 	backend, specs := stackBackend(o)
-	if err := destroyWithRetries(ctx, stack, backend, names.Prefix(names.Project, o.Stack), o.Out, logs.Printf(o.Log)); err != nil {
+	if err := destroyWithRetries(ctx, locks{lock}, stack, backend, names.Prefix(names.Project, o.Stack), o.Out, logs.Printf(o.Log)); err != nil {
 		return err
 	}
 	forget(backend, specs)
@@ -344,6 +363,11 @@ func forget(b machine.Backend, specs []machine.Spec) {
 	if r, ok := b.(machine.Recorder); ok {
 		r.Forget(specs)
 	}
+}
+
+// warner says what the user must know but does not stop the command.
+func warner(o Options) func(string) {
+	return func(msg string) { o.Log.Warn(msg) }
 }
 
 func withDefaults(o Options) Options {

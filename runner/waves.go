@@ -179,6 +179,7 @@ type waveRunner struct {
 	// wavesBefore is the last wave of the run being resumed: a resume's
 	// waves follow it, so a wave's number names one set of machines.
 	wavesBefore int
+	held        locks // the stack's, without which nothing is swept
 }
 
 // wave creates the machines of one round (footprint:only), records what
@@ -269,7 +270,7 @@ func (w *waveRunner) teardown(ctx context.Context, run *report.Run, round int, p
 			}
 		}
 	}
-	return sweepInstead(ctx, w.stack, w.backend, w.prefix, w.say, err)
+	return sweepInstead(ctx, w.held, w.stack, w.backend, w.prefix, w.say, err)
 }
 
 // abandon forgets the lost hosts: their resources leave the stack's state,
