@@ -37,6 +37,11 @@ type Run struct {
 	// Lost are the hosts that stopped answering during the run; what the
 	// stack had on them stayed there.
 	Lost []LostHost `json:"lost,omitempty"`
+	// ResultFiles name, by node, the file in the folder holding the result
+	// its record shows. A node run again keeps every earlier attempt's files
+	// beside the new ones (nodes/NODE.json, then nodes/NODE.2.json, ...):
+	// nothing measured is replaced.
+	ResultFiles map[string]string `json:"resultFiles,omitempty"`
 }
 
 // LostHost is a host that stopped answering in a wave: its machines could

@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -15,7 +14,6 @@ import (
 	"github.com/footprint-dev/footprint/infra/machine"
 	"github.com/footprint-dev/footprint/logs"
 	"github.com/footprint-dev/footprint/names"
-	"github.com/footprint-dev/footprint/results"
 )
 
 // CleanupOptions say what to clean.
@@ -154,19 +152,4 @@ func sweepInstead(ctx context.Context, held locks, stack Stack, backend machine.
 		_ = destroy(ctx, stack, io.Discard)
 	}
 	return nil
-}
-
-// nodeWriter saves each node's result into the run folder as it arrives.
-func nodeWriter(runDir string, say func(string, ...any)) func(results.Result) {
-	dir := filepath.Join(runDir, "nodes")
-	return func(r results.Result) {
-		if err := os.MkdirAll(dir, 0o755); err == nil {
-			data, _ := json.MarshalIndent(r, "", "  ")
-			tmp := filepath.Join(dir, r.Node+".json.tmp")
-			if os.WriteFile(tmp, append(data, '\n'), 0o644) == nil && os.Rename(tmp, filepath.Join(dir, r.Node+".json")) == nil {
-				return
-			}
-		}
-		say("%s: could not save the result in %s", r.Node, dir)
-	}
 }

@@ -71,6 +71,9 @@ type Options struct {
 	// place of the stack's backend and Pulumi's Automation API.
 	backend   machine.Backend
 	openStack func(ctx context.Context, o Options, program pulumi.RunFunc) (Stack, error)
+	// onProgram is shown the program's options, for a fake stack to hand
+	// results to OnResult as the program does.
+	onProgram func(infra.Options)
 }
 
 // Stack is what the runner asks of a Pulumi stack (auto.Stack has it).
@@ -225,6 +228,9 @@ func run(ctx context.Context, o Options, lock *stackLock) (Outcome, error) {
 	if err := lock.record(runDir); err != nil {
 		o.Log.Warn(fmt.Sprintf("stack %s: the lock does not name the run folder: %v", o.Stack, err))
 	}
+	if err := readBackSaved(o, &run, runDir); err != nil {
+		return Outcome{}, err
+	}
 	if specs = lacking(specs, run.Nodes); len(specs) == 0 {
 		return Outcome{RunDir: runDir, Run: run, AllOK: allOK(run.Nodes)}, fmt.Errorf("--resume %s: every node of the stack has a result already", runDir)
 	}
@@ -238,7 +244,7 @@ func run(ctx context.Context, o Options, lock *stackLock) (Outcome, error) {
 	track := progress.New(o.Out, o.Progress, nodeNames(specs))
 	defer logs.Divert(o.Log, track.Note)()
 	say := logs.Printf(o.Log)
-	pulumiLog, err := os.Create(filepath.Join(runDir, "pulumi.log"))
+	pulumiLog, err := openPulumiLog(runDir, run.ID)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -247,20 +253,24 @@ func run(ctx context.Context, o Options, lock *stackLock) (Outcome, error) {
 	defer stopTicks()
 	say("run %s: stack %s, %d node(s) in %d wave(s); results in %s; Pulumi's log in pulumi.log there", run.ID, o.Stack, len(specs), plan.Rounds, runDir)
 
-	saveNode := nodeWriter(runDir, say)
-	program := infra.New(infra.Options{
+	folder := newRunFolder(runDir, say)
+	programOptions := infra.Options{
 		Backend:    backend,
 		Context:    ctx,
 		ProjectDir: o.ProjectDir,
 		Progress:   track.Console,
 		OnResult: func(r results.Result) {
-			saveNode(r)
+			folder.saveResult(r)
 			track.Result(r)
 			if r.Collection != nil && r.Collection.Error != "" {
 				say("node %s: %s; last console line: %s", r.Node, r.Collection.Error, r.Collection.LastConsoleLine)
 			}
 		},
-	})
+	}
+	if o.onProgram != nil {
+		o.onProgram(programOptions)
+	}
+	program := infra.New(programOptions)
 	out := Outcome{RunDir: runDir}
 	stack, err := o.openStack(ctx, o, program)
 	if err != nil {
@@ -285,7 +295,7 @@ func run(ctx context.Context, o Options, lock *stackLock) (Outcome, error) {
 		return out, err
 	}
 	run.Lost = nil // removed: the hosts are back
-	w := &waveRunner{o: o, stack: stack, backend: backend, prefix: prefix, runDir: runDir, log: pulumiLog, say: say, live: planHosts(plan), wavesBefore: lastWave(run.Nodes), held: held}
+	w := &waveRunner{o: o, stack: stack, backend: backend, prefix: prefix, runDir: runDir, log: pulumiLog, say: say, live: planHosts(plan), wavesBefore: lastWave(run.Nodes), held: held, folder: folder}
 	var upErr, destroyErr error
 	for round := 1; round <= plan.Rounds; round++ {
 		if ctx.Err() != nil {
@@ -596,7 +606,7 @@ func fromOutput(v any) (results.Result, error) {
 // accountForEveryNode keeps a record for every planned node, even one that
 // produced no output at all, and saves into the run folder what the backend
 // kept of each machine: its console, its virtual hardware.
-func accountForEveryNode(ctx context.Context, nodes []results.Result, specs []machine.Spec, b machine.Backend, runDir string) []results.Result {
+func accountForEveryNode(ctx context.Context, nodes []results.Result, specs []machine.Spec, b machine.Backend, folder *runFolder) []results.Result {
 	byNode := map[string]int{}
 	for i, r := range nodes {
 		byNode[r.Node] = i
@@ -605,7 +615,7 @@ func accountForEveryNode(ctx context.Context, nodes []results.Result, specs []ma
 	for _, s := range specs {
 		saved := ""
 		if rec != nil {
-			saved = rec.Record(ctx, s, runDir)
+			saved = folder.record(ctx, rec, s)
 		}
 		i, ok := byNode[s.Node]
 		if !ok {

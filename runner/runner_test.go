@@ -101,6 +101,11 @@ type fakeStack struct {
 	// destroyFailsOn fails a destroy while the state holds a resource
 	// whose provider is one of these
 	destroyFailsOn func(provider string) bool
+	// deliver, when set, is told during up each created node's result, as
+	// the program tells OnResult
+	deliver func(results.Result)
+	// outputsLost: no outputs at all, as after an up that failed
+	outputsLost bool
 }
 
 func (s *fakeStack) Export(context.Context) (apitype.UntypedDeployment, error) {
@@ -123,6 +128,14 @@ func (s *fakeStack) Up(ctx context.Context, _ ...optup.Option) (auto.UpResult, e
 	s.mu.Unlock()
 	if s.upStarted != nil {
 		close(s.upStarted)
+	}
+	if s.deliver != nil {
+		for node, raw := range s.outputs {
+			if strings.Contains(s.config["footprint:only"].Value, `"`+node+`"`) {
+				r, _ := fromOutput(raw)
+				s.deliver(r)
+			}
+		}
 	}
 	if s.blockUp {
 		<-ctx.Done()
@@ -161,6 +174,9 @@ func (s *fakeStack) Refresh(context.Context, ...optrefresh.Option) (auto.Refresh
 // Outputs are the results of the nodes the last up created: those of
 // footprint:only.
 func (s *fakeStack) Outputs(context.Context) (auto.OutputMap, error) {
+	if s.outputsLost {
+		return auto.OutputMap{}, nil
+	}
 	out := s.outputs
 	if only := s.config["footprint:only"].Value; only != "" {
 		out = map[string]any{}

@@ -155,7 +155,7 @@ func openRun(o Options) (report.Run, string, error) {
 func lacking(specs []machine.Spec, nodes []results.Result) []machine.Spec {
 	have := map[string]bool{}
 	for _, r := range nodes {
-		have[r.Node] = r.Final() && r.Status != results.StatusTimeout
+		have[r.Node] = done(r)
 	}
 	var out []machine.Spec
 	for _, s := range specs {
@@ -165,6 +165,10 @@ func lacking(specs []machine.Spec, nodes []results.Result) []machine.Spec {
 	}
 	return out
 }
+
+// done says whether a node's record is its final finding: a timeout is
+// not, its node runs again.
+func done(r results.Result) bool { return r.Final() && r.Status != results.StatusTimeout }
 
 // waveRunner runs one wave after the other on the same stack.
 type waveRunner struct {
@@ -180,6 +184,7 @@ type waveRunner struct {
 	// waves follow it, so a wave's number names one set of machines.
 	wavesBefore int
 	held        locks // the stack's, without which nothing is swept
+	folder      *runFolder
 }
 
 // wave creates the machines of one round (footprint:only), records what
@@ -202,6 +207,7 @@ func (w *waveRunner) wave(ctx context.Context, run *report.Run, plan waves.Plan,
 	if plan.Rounds > 1 {
 		w.say("wave %d of %d: %s", round, plan.Rounds, strings.Join(nodeNames(specs), ", "))
 	}
+	attempts := w.folder.begin(specs)
 	start := time.Now()
 	w.say("creating %d machine(s)", len(specs))
 	from := logSize(w.log)
@@ -217,8 +223,8 @@ func (w *waveRunner) wave(ctx context.Context, run *report.Run, plan waves.Plan,
 		run.Errors = append(run.Errors, fmt.Sprintf("up (wave %d): %s", round, why))
 		w.say("up failed: %s", why)
 	}
-	nodes, exp := readOutputs(bg, w.stack, w.say)
-	nodes = accountForEveryNode(bg, nodes, specs, w.backend, w.runDir)
+	nodes, exp := w.results(bg, run, specs, attempts)
+	nodes = accountForEveryNode(bg, nodes, specs, w.backend, w.folder)
 	for i := range nodes {
 		if m := nodes[i].Machine; m != nil {
 			m.Wave, m.Host = w.wavesBefore+round, hosts[nodes[i].Node]
@@ -249,6 +255,24 @@ func (w *waveRunner) wave(ctx context.Context, run *report.Run, plan waves.Plan,
 	forget(w.backend, specs)
 	w.say("destroyed in %.1f s", time.Since(start).Seconds())
 	return upErr, nil
+}
+
+// results are what the wave's nodes measured, and the record's file of
+// each: what they saved as it arrived, else the stack's outputs.
+func (w *waveRunner) results(ctx context.Context, run *report.Run, specs []machine.Spec, attempts map[string]int) ([]results.Result, map[string]any) {
+	outputs, exp := readOutputs(ctx, w.stack, w.say)
+	saved, err := savedResults(w.runDir, attempts)
+	if err != nil {
+		w.say("reading the results saved in %s: %v", filepath.Join(w.runDir, nodesDir), err)
+	}
+	for _, s := range specs {
+		if sv, ok := saved[s.Node]; ok {
+			setResultFile(run, s.Node, sv.file)
+		} else {
+			delete(run.ResultFiles, s.Node) // the record no longer shows that file's result
+		}
+	}
+	return waveResults(outputs, saved, specs), exp
 }
 
 // teardown destroys a wave's machines. Where that keeps failing and some

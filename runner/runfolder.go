@@ -1,0 +1,302 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/footprint-dev/footprint/infra/machine"
+	"github.com/footprint-dev/footprint/names"
+	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/results"
+)
+
+// Nothing measured is ever replaced in a run folder. A node's files are
+// named after its attempt: NODE.json in nodes/, NODE.console.log, ... for
+// its first, NODE.2.json, NODE.2.console.log, ... when it runs again (a
+// resume after a timeout), each put in place only where the name is free;
+// the run's record names the result it shows (report.Run.ResultFiles).
+
+// nodesDir holds each node's result the moment it arrives.
+const nodesDir = "nodes"
+
+// runFolder writes a run's measured files.
+type runFolder struct {
+	dir     string
+	say     func(string, ...any)
+	mu      sync.Mutex
+	attempt map[string]int // node -> the attempt its files of this wave take
+}
+
+func newRunFolder(dir string, say func(string, ...any)) *runFolder {
+	return &runFolder{dir: dir, say: say, attempt: map[string]int{}}
+}
+
+// begin starts a wave: each of its nodes takes the attempt after the last
+// one the folder holds files of.
+func (f *runFolder) begin(specs []machine.Spec) map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	wave := map[string]int{}
+	for _, s := range specs {
+		f.attempt[s.Node] = nextAttempt(f.dir, s.Node)
+		wave[s.Node] = f.attempt[s.Node]
+	}
+	return wave
+}
+
+func (f *runFolder) attemptOf(node string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return max(f.attempt[node], 1)
+}
+
+// saveResult writes a node's result into nodes/ as it arrives.
+func (f *runFolder) saveResult(r results.Result) {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err == nil {
+		_, err = place(filepath.Join(f.dir, nodesDir), r.Node, f.attemptOf(r.Node), "json", append(data, '\n'))
+	}
+	if err != nil {
+		f.say("%s: could not save the result in %s: %v", r.Node, filepath.Join(f.dir, nodesDir), err)
+	}
+}
+
+// record saves what the backend kept of a node's machine (its console, its
+// definition) under the node's attempt names and returns the console's
+// path, "" for none. The backend writes into a folder of its own first:
+// it names its files NODE.<kind> and would replace an earlier attempt's.
+func (f *runFolder) record(ctx context.Context, rec machine.Recorder, s machine.Spec) string {
+	scratch, err := os.MkdirTemp(f.dir, ".record-")
+	if err != nil {
+		f.say("%s: could not record its machine: %v", s.Node, err)
+		return ""
+	}
+	defer os.RemoveAll(scratch)
+	console := rec.Record(ctx, s, scratch)
+	entries, _ := os.ReadDir(scratch)
+	saved := ""
+	for _, e := range entries {
+		kind, ok := strings.CutPrefix(e.Name(), s.Node+".")
+		if !ok {
+			continue
+		}
+		src := filepath.Join(scratch, e.Name())
+		dst, err := linkFree(src, f.dir, s.Node, f.attemptOf(s.Node), kind)
+		if err != nil {
+			f.say("%s: could not save %s: %v", s.Node, e.Name(), err)
+		} else if src == console {
+			saved = dst
+		}
+	}
+	return saved
+}
+
+// attemptName is the file of a node's attempt n: NODE.KIND, NODE.N.KIND.
+func attemptName(node string, n int, kind string) string {
+	if n <= 1 {
+		return node + "." + kind
+	}
+	return node + "." + strconv.Itoa(n) + "." + kind
+}
+
+// attemptOfFile is the attempt a file name of node gives, where it is one
+// of node's (a node's name holds no dot, so "bare." never names "bare-r1").
+func attemptOfFile(name, node string) (int, bool) {
+	rest, ok := strings.CutPrefix(name, node+".")
+	if !ok {
+		return 0, false
+	}
+	first, _, more := strings.Cut(rest, ".")
+	if n, err := strconv.Atoi(first); err == nil && more && n > 1 {
+		return n, true
+	}
+	return 1, true
+}
+
+// nextAttempt is the attempt after the last one dir holds files of.
+func nextAttempt(dir, node string) int {
+	last := 0
+	for _, d := range []string{dir, filepath.Join(dir, nodesDir)} {
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			if n, ok := attemptOfFile(e.Name(), node); ok {
+				last = max(last, n)
+			}
+		}
+	}
+	return last + 1
+}
+
+// place writes data whole into dir as node's attempt n of kind, or the
+// next free attempt's name: never over a file that exists.
+func place(dir, node string, n int, kind string, data []byte) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(dir, "."+node+".*.tmp")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	return linkFree(tmp.Name(), dir, node, n, kind)
+}
+
+// linkFree links src into dir under the first free name of node's attempts
+// from n on; a link, unlike a rename, fails where the name is taken.
+func linkFree(src, dir, node string, n int, kind string) (string, error) {
+	for ; ; n++ {
+		dst := filepath.Join(dir, attemptName(node, n, kind))
+		err := os.Link(src, dst)
+		if err == nil {
+			return dst, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+	}
+}
+
+// savedResult is a node's result read back from nodes/.
+type savedResult struct {
+	result  results.Result
+	file    string // relative to the run folder
+	attempt int
+}
+
+// savedResults are the results in the folder's nodes/, the latest attempt's
+// of each node, counting only attempts from from[node] on where from is
+// given (a wave's own).
+func savedResults(dir string, from map[string]int) (map[string]savedResult, error) {
+	entries, err := os.ReadDir(filepath.Join(dir, nodesDir))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]savedResult{}
+	for _, e := range entries {
+		node, _, _ := strings.Cut(e.Name(), ".")
+		n, _ := attemptOfFile(e.Name(), node)
+		if !strings.HasSuffix(e.Name(), ".json") || strings.HasPrefix(e.Name(), ".") || (from != nil && n < from[node]) || n < out[node].attempt {
+			continue
+		}
+		r, err := readSaved(dir, e.Name(), node)
+		if err != nil {
+			return nil, err
+		}
+		out[node] = savedResult{result: r, file: filepath.Join(nodesDir, e.Name()), attempt: n}
+	}
+	return out, nil
+}
+
+func readSaved(dir, name, node string) (results.Result, error) {
+	path := filepath.Join(dir, nodesDir, name)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return results.Result{}, err
+	}
+	var r results.Result
+	if err := json.Unmarshal(data, &r); err != nil {
+		return results.Result{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := names.CheckNode(node); err != nil {
+		return results.Result{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if r.Node != node {
+		return results.Result{}, fmt.Errorf("%s: the result of node %q, not %q", path, r.Node, node)
+	}
+	return r, nil
+}
+
+// readBack puts into a resumed run's record every result its folder saved
+// that the record lacks: an up that failed or was interrupted ended before
+// the stack's outputs, and the record has nothing, a placeholder or an
+// earlier attempt of the node. It returns the nodes read back.
+func readBack(run *report.Run, dir string) ([]string, error) {
+	saved, err := savedResults(dir, nil)
+	if err != nil {
+		return nil, err
+	}
+	var back []string
+	for node, s := range saved {
+		if i := slices.IndexFunc(run.Nodes, func(r results.Result) bool { return r.Node == node }); i >= 0 && done(run.Nodes[i]) {
+			continue
+		}
+		merge(run, []results.Result{s.result})
+		setResultFile(run, node, s.file)
+		back = append(back, node)
+	}
+	return back, nil
+}
+
+func setResultFile(run *report.Run, node, file string) {
+	if run.ResultFiles == nil {
+		run.ResultFiles = map[string]string{}
+	}
+	run.ResultFiles[node] = file
+}
+
+// waveResults are a wave's results: each node's saved the moment it arrived
+// in this wave, else the stack's output of it. An up that fails leaves no
+// new outputs, and the saved ones are all there is; outputs of nodes not in
+// the wave are an earlier up's.
+func waveResults(outputs []results.Result, saved map[string]savedResult, specs []machine.Spec) []results.Result {
+	byNode := map[string]results.Result{}
+	for _, r := range outputs {
+		byNode[r.Node] = r
+	}
+	var out []results.Result
+	for _, s := range specs {
+		if sv, ok := saved[s.Node]; ok {
+			out = append(out, sv.result)
+		} else if r, ok := byNode[s.Node]; ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// openPulumiLog appends to the folder's pulumi.log: a resume's output goes
+// after the earlier attempts', under a line that says so.
+func openPulumiLog(dir, runID string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "pulumi.log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if info, err := f.Stat(); err == nil && info.Size() > 0 {
+		fmt.Fprintf(f, "\n===== footprint run --resume of run %s, %s: Pulumi's output from here on =====\n", runID, time.Now().UTC().Format(time.RFC3339))
+	}
+	return f, nil
+}
+
+// readBackSaved is readBack for Run, which says what it read back.
+func readBackSaved(o Options, run *report.Run, runDir string) error {
+	back, err := readBack(run, runDir)
+	if err != nil {
+		return fmt.Errorf("--resume %s: %w", o.Resume, err)
+	}
+	if len(back) > 0 {
+		slices.Sort(back)
+		o.Log.Info(fmt.Sprintf("--resume: the results of %s were saved in %s before the earlier run could record them: read back, not run again",
+			strings.Join(back, ", "), filepath.Join(runDir, nodesDir)))
+	}
+	return nil
+}
