@@ -148,3 +148,28 @@ func TestARerunKeepsTheEarlierAttemptsFiles(t *testing.T) {
 		t.Errorf("record of bare-r2: %+v %+v, files %v", r2, r2.Collection, got.Run.ResultFiles)
 	}
 }
+
+// The record is in the folder before the first machine is created, every
+// node not run yet: a run that is killed outright (a second interrupt)
+// leaves a folder that --resume reads back.
+func TestTheRecordExistsBeforeTheFirstMachine(t *testing.T) {
+	dir := testProject(t, "")
+	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}, config: auto.ConfigMap{}}
+	var atUp report.Run
+	var readErr error
+	s.afterUp = func() {
+		folders, _ := filepath.Glob(filepath.Join(dir, "runs", "*"))
+		if len(folders) != 1 {
+			readErr = errors.New("no single run folder")
+			return
+		}
+		atUp, readErr = report.Read(folders[0])
+	}
+	var out bytes.Buffer
+	if _, err := Run(context.Background(), options(dir, &fakeBackend{}, s, &out)); err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	if readErr != nil || atUp.Stack != "t" || strings.Join(atUp.NotRun, ",") != "bare-r1,bare-r2" {
+		t.Errorf("record during up (%v): %+v", readErr, atUp)
+	}
+}

@@ -295,6 +295,12 @@ func run(ctx context.Context, o Options, lock *stackLock) (Outcome, error) {
 		return out, err
 	}
 	run.Lost = nil // removed: the hosts are back
+	// The record is on disk before the first machine: a run killed outright
+	// leaves a folder --resume reads back, nodes/ and all.
+	run.NotRun = nodeNames(specs)
+	if err := report.Write(runDir, run); err != nil {
+		say("writing %s: %v", runDir, err)
+	}
 	w := &waveRunner{o: o, stack: stack, backend: backend, prefix: prefix, runDir: runDir, log: pulumiLog, say: say, live: planHosts(plan), wavesBefore: lastWave(run.Nodes), held: held, folder: folder}
 	var upErr, destroyErr error
 	for round := 1; round <= plan.Rounds; round++ {
