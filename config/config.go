@@ -198,6 +198,10 @@ type Source struct {
 	ProfileExists func(string) bool
 	// ProfileOptions lists the options a profile declares, for variants.
 	ProfileOptions func(string) []string
+	// BuiltinVariant is the variant a registered name stands for, if it is
+	// one (microk8s-noha: microk8s with noHA): listed in footprint:profiles
+	// it is planned as a stack's variant.
+	BuiltinVariant func(string) (Variant, bool)
 	// DefaultProfiles is used when the stack names none.
 	DefaultProfiles []string
 	// Backends are the names of the registered machine backends; each is
@@ -241,6 +245,7 @@ func Parse(values map[string]string, src Source) (Experiment, error) {
 		}
 	}
 	e.listVariants(values)
+	e.addBuiltinVariants(src)
 	if err := e.crossCheck(src, values); err != nil {
 		return Experiment{}, err
 	}
@@ -420,8 +425,8 @@ var parsers = map[string]parser{
 		}
 		sort.Strings(names)
 		for _, name := range names {
-			if src.ProfileExists != nil && !src.ProfileExists(name) {
-				return fmt.Errorf("unknown profile %q", name)
+			if err := src.profileKey(name); err != nil {
+				return err
 			}
 			if v := m[name]; !versionPattern.MatchString(v) {
 				return fmt.Errorf("%s: %q is not a version (letters, digits and . + - _ / : ~ only, starting with a letter or digit)", name, v)
@@ -444,8 +449,8 @@ var parsers = map[string]parser{
 		}
 		e.Preinstalled = map[string]bool{}
 		for _, n := range names {
-			if src.ProfileExists != nil && !src.ProfileExists(n) {
-				return fmt.Errorf("unknown profile %q", n)
+			if err := src.profileKey(n); err != nil {
+				return err
 			}
 			e.Preinstalled[n] = true
 		}
@@ -458,8 +463,8 @@ var parsers = map[string]parser{
 		}
 		e.Artifacts = map[string]string{}
 		for name, dir := range m {
-			if src.ProfileExists != nil && !src.ProfileExists(name) {
-				return fmt.Errorf("unknown profile %q", name)
+			if err := src.profileKey(name); err != nil {
+				return err
 			}
 			if dir == "" {
 				return fmt.Errorf("%s: the folder is empty", name)

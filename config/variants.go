@@ -75,8 +75,8 @@ func checkVariant(name string, v Variant, src Source) error {
 	if src.ProfileExists != nil && src.ProfileExists(name) {
 		return fmt.Errorf("%s: a profile has that name; a variant needs its own", name)
 	}
-	if src.ProfileExists != nil && !src.ProfileExists(v.Profile) {
-		return fmt.Errorf("%s.profile: unknown profile %q", name, v.Profile)
+	if err := src.profileKey(v.Profile); err != nil {
+		return fmt.Errorf("%s.profile: %v", name, err)
 	}
 	if len(v.Options) == 0 {
 		return fmt.Errorf("%s.options: empty (a variant chooses at least one option of %s)", name, v.Profile)
@@ -103,6 +103,40 @@ func orNone(list []string) string {
 		return "none"
 	}
 	return strings.Join(list, ", ")
+}
+
+// builtinVariant is the built-in variant a name stands for, if any.
+func (src Source) builtinVariant(name string) (Variant, bool) {
+	if src.BuiltinVariant == nil {
+		return Variant{}, false
+	}
+	return src.BuiltinVariant(name)
+}
+
+// profileKey checks a name where a profile is meant (a variant's profile,
+// versions, preinstalled, artifacts): a built-in variant installs its
+// profile, whose name says what is installed.
+func (src Source) profileKey(name string) error {
+	if src.ProfileExists != nil && !src.ProfileExists(name) {
+		return fmt.Errorf("unknown profile %q", name)
+	}
+	if v, ok := src.builtinVariant(name); ok {
+		return fmt.Errorf("%s is a variant of profile %s (options %s): name %s", name, v.Profile, strings.Join(v.Options, ", "), v.Profile)
+	}
+	return nil
+}
+
+// addBuiltinVariants: a listed name that is a built-in variant is planned as
+// the stack's own variant would be.
+func (e *Experiment) addBuiltinVariants(src Source) {
+	for _, n := range e.Profiles {
+		if v, ok := src.builtinVariant(n); ok {
+			if e.Variants == nil {
+				e.Variants = map[string]Variant{}
+			}
+			e.Variants[n] = v
+		}
+	}
 }
 
 // listVariants: a stack that lists no profiles measures every profile and

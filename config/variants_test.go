@@ -88,3 +88,72 @@ func TestBadVariantsFailWithOneLineNamingTheKey(t *testing.T) {
 		})
 	}
 }
+
+// builtinSource knows microk8s (option noHA) and its built-in variant
+// microk8s-noha, as the profiles registry ships them.
+func builtinSource(t *testing.T) Source {
+	src := variantSource(t)
+	src.ProfileExists = func(n string) bool { return n == "bare" || n == "microk8s" || n == "microk8s-noha" }
+	src.ProfileOptions = func(p string) []string {
+		if p == "microk8s" {
+			return []string{"noHA"}
+		}
+		return nil
+	}
+	src.BuiltinVariant = func(n string) (Variant, bool) {
+		if n == "microk8s-noha" {
+			return Variant{Profile: "microk8s", Options: []string{"noHA"}}, true
+		}
+		return Variant{}, false
+	}
+	src.DefaultProfiles = []string{"bare", "microk8s", "microk8s-noha"}
+	return src
+}
+
+// A built-in variant's name keeps working in footprint:profiles, listed or
+// by default, and is planned as a stack's variant: its profile installs.
+func TestABuiltinVariantIsPlannedAsAVariant(t *testing.T) {
+	for _, values := range []map[string]string{
+		{"profiles": `["microk8s","microk8s-noha"]`},
+		{},
+	} {
+		e, err := Parse(values, builtinSource(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.ProfileOf("microk8s-noha") != "microk8s" || !slices.Equal(e.OptionsOf("microk8s-noha"), []string{"noHA"}) ||
+			e.ProfileOf("microk8s") != "microk8s" || e.OptionsOf("microk8s") != nil {
+			t.Errorf("%v: microk8s-noha is %s with %v", values, e.ProfileOf("microk8s-noha"), e.OptionsOf("microk8s-noha"))
+		}
+		if n := strings.Count(strings.Join(e.Profiles, " "), "microk8s-noha"); n != 1 {
+			t.Errorf("%v: profiles %v", values, e.Profiles)
+		}
+	}
+	// Its profile's settings apply to it.
+	if _, err := Parse(map[string]string{"profiles": `["microk8s-noha"]`, "artifacts": `{"microk8s":"adir"}`,
+		"versions": `{"microk8s":"1.35/stable"}`}, builtinSource(t)); err != nil {
+		t.Errorf("settings of the variant's profile: %v", err)
+	}
+}
+
+// Where a profile is meant, a built-in variant's name is refused with the
+// profile to name instead.
+func TestABuiltinVariantIsNoProfileOfSettings(t *testing.T) {
+	for key, value := range map[string]string{
+		"versions":     `{"microk8s-noha":"1.35/stable"}`,
+		"preinstalled": `["microk8s-noha"]`,
+		"artifacts":    `{"microk8s-noha":"adir"}`,
+		"variants":     `{"lean":{"profile":"microk8s-noha","options":["noHA"]}}`,
+	} {
+		_, err := Parse(map[string]string{"profiles": `["microk8s-noha","lean"]`, key: value}, builtinSource(t))
+		if err == nil || !strings.Contains(err.Error(), "footprint:"+key+": ") ||
+			!strings.Contains(err.Error(), "microk8s-noha is a variant of profile microk8s (options noHA): name microk8s") {
+			t.Errorf("%s: %v", key, err)
+		}
+	}
+	_, err := Parse(map[string]string{"profiles": `["microk8s-noha"]`,
+		"variants": `{"microk8s-noha":{"profile":"microk8s","options":["noHA"]}}`}, builtinSource(t))
+	if err == nil || !strings.Contains(err.Error(), "microk8s-noha: a profile has that name") {
+		t.Errorf("a stack variant named like a built-in one: %v", err)
+	}
+}

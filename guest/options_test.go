@@ -13,7 +13,8 @@ import (
 )
 
 // A variant's user-data differs from its profile's only where the variant
-// says: the chosen options' variables, above the profile's functions.
+// says: the chosen options' variables, above the profile's functions, and
+// the units the agent accounts where the option runs others.
 func TestAnOptionChangesTheUserDataOnlyByItsSettings(t *testing.T) {
 	for _, name := range profiles.Names() {
 		p, _ := profiles.Get(name)
@@ -31,6 +32,10 @@ func TestAnOptionChangesTheUserDataOnlyByItsSettings(t *testing.T) {
 				}
 				sort.Strings(want)
 				want = append([]string{"# options chosen: " + opt}, want...)
+				if units := p.Options[opt].Units; len(units) > 0 {
+					want = append([]string{"UNITS=" + shellQuote(strings.Join(units, " "))}, want...)
+					want = append(want, "REMOVED: UNITS="+shellQuote(strings.Join(p.Units, " ")))
+				}
 				if !slices.Equal(added, want) {
 					t.Errorf("the option added\n%s\nwant\n%s", strings.Join(added, "\n"), strings.Join(want, "\n"))
 				}

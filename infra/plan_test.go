@@ -150,3 +150,32 @@ func TestPlanAVariantBesideItsProfile(t *testing.T) {
 		t.Errorf("variant record %+v", v)
 	}
 }
+
+// microk8s-noha, a built-in variant, keeps its node name and is planned as
+// a stack's variant: the microk8s profile with noHA, its units, and a
+// result that records the variant (the report's row and the seed's figure
+// go by that name).
+func TestPlanTheBuiltinVariantMicroK8sNoHA(t *testing.T) {
+	exp, err := config.Parse(map[string]string{
+		"profiles": "microk8s,microk8s-noha", "networkCidr": "10.50.0.0/24", "mysqlPassword": "0123456789abcdef",
+	}, Source("footprint", "noha", t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs, err := Plan(exp, "footprint-noha")
+	if err != nil || len(specs) != 2 {
+		t.Fatalf("%d specs: %v", len(specs), err)
+	}
+	base, noha := specs[0], specs[1]
+	if base.Variant != "" || noha.Node != "microk8s-noha" || noha.Profile != "microk8s" || noha.Variant != "microk8s-noha" ||
+		strings.Join(noha.Options, ",") != "noHA" || noha.Name != "footprint-noha-microk8s-noha" {
+		t.Errorf("spec: node %q profile %q variant %q options %v name %q", noha.Node, noha.Profile, noha.Variant, noha.Options, noha.Name)
+	}
+	if !strings.Contains(noha.CloudInit.UserData, "MICROK8S_HA_CLUSTER='disabled'") || strings.Contains(base.CloudInit.UserData, "MICROK8S_HA_CLUSTER='") ||
+		!strings.Contains(noha.CloudInit.UserData, "snap.microk8s.daemon-etcd.service") {
+		t.Error("the variant's option and units are not (only) in its user-data")
+	}
+	if v := variantRecord(noha); v == nil || v.Name != "microk8s-noha" || v.Options[0].Env["MICROK8S_HA_CLUSTER"] != "disabled" {
+		t.Errorf("variant record %+v", v)
+	}
+}

@@ -240,9 +240,16 @@ func LoadConfig(ctx *pulumi.Context, projectDir string) (config.Experiment, erro
 func Source(project, stack, projectDir string) config.Source {
 	return config.Source{
 		Project: project, Stack: stack, ProjectDir: projectDir,
-		ProfileExists: profiles.Exists, ProfileOptions: profiles.OptionNames, DefaultProfiles: profiles.Names(),
-		Backends: BackendNames(), DefaultBackend: DefaultBackend,
+		ProfileExists: profiles.Exists, ProfileOptions: profiles.OptionNames, BuiltinVariant: builtinVariant,
+		DefaultProfiles: profiles.Names(), Backends: BackendNames(), DefaultBackend: DefaultBackend,
 	}
+}
+
+// builtinVariant is a built-in variant of the profiles registry as the
+// configuration plans it.
+func builtinVariant(name string) (config.Variant, bool) {
+	v, ok := profiles.VariantOf(name)
+	return config.Variant{Profile: v.VariantOf, Options: v.Options}, ok
 }
 
 // Environment is what every machine of the stack shares, but the image,

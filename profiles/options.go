@@ -20,6 +20,11 @@ type Option struct {
 	// Env are the shell variables the profile's hooks read, set above its
 	// functions when the option is chosen.
 	Env map[string]string `yaml:"env"`
+	// Units, when set, are the systemd units the profile runs with the
+	// option chosen, in place of its own: an option that swaps daemons
+	// (MicroK8s without HA: etcd and flannel for dqlite) changes what the
+	// agent accounts.
+	Units []string `yaml:"units"`
 }
 
 var optionName = regexp.MustCompile(`^[a-z][A-Za-z0-9]*$`)
@@ -38,14 +43,19 @@ func (p *Profile) checkOptions() error {
 				return fmt.Errorf("option %s: %q is not a shell variable name (upper case)", name, k)
 			}
 		}
+		if slices.Contains(o.Units, "") {
+			return fmt.Errorf("option %s: an empty unit name", name)
+		}
 	}
 	return nil
 }
 
 // OptionNames lists the options a profile declares, sorted; none for an
-// unknown profile.
+// unknown profile or a built-in variant (a variant is not a profile to
+// choose options of).
 func OptionNames(profile string) []string {
-	p, _ := Get(profile)
+	ensureLoaded()
+	p := loaded[profile]
 	names := make([]string, 0, len(p.Options))
 	for n := range p.Options {
 		names = append(names, n)
@@ -54,14 +64,28 @@ func OptionNames(profile string) []string {
 	return names
 }
 
-// With is the profile with the named options chosen, in the order given.
+// With is the profile with the named options chosen, in the order given,
+// and the units they run, if one says.
 func (p Profile) With(options []string) (Profile, error) {
+	var units []string
+	from := ""
 	for _, o := range options {
-		if _, ok := p.Options[o]; !ok {
+		opt, ok := p.Options[o]
+		if !ok {
 			return Profile{}, fmt.Errorf("profile %s declares no option %q", p.Name, o)
 		}
+		if len(opt.Units) == 0 {
+			continue
+		}
+		if units != nil && !slices.Equal(units, opt.Units) {
+			return Profile{}, fmt.Errorf("options %s and %s both set the units", from, o)
+		}
+		units, from = opt.Units, o
 	}
 	p.Chosen = slices.Clone(options)
+	if units != nil {
+		p.Units = slices.Clone(units)
+	}
 	return p, nil
 }
 

@@ -95,7 +95,7 @@ type Kubernetes struct {
 	// APIServer is the base URL the API probe asks for /readyz.
 	APIServer string `yaml:"apiServer"`
 	// MinSystemPods is how many kube-system pods (not owned by a Job) the
-	// ready check wants at least; 1 unless set (0 after MicroK8s' HA reset).
+	// ready check wants at least; 1 unless set.
 	MinSystemPods *int `yaml:"minSystemPods"`
 }
 
@@ -137,18 +137,37 @@ func ensureLoaded() {
 		for _, name := range registry {
 			data, err := defs.ReadFile("defs/" + name + ".yaml")
 			if err == nil {
-				var p Profile
-				p, err = parse(name, data)
-				loaded[name], order = p, append(order, name)
+				err = load(name, data)
 			}
 			if err != nil {
 				panic(err) // a broken built-in profile is a build defect, caught by the tests
 			}
 		}
+		if err := checkVariants(variants, loaded); err != nil {
+			panic(err)
+		}
 		if dir := os.Getenv(ExtraDirEnv); dir != "" {
-			loadErr = loadExtra(dir)
+			if loadErr = loadExtra(dir); loadErr == nil {
+				loadErr = checkVariants(variants, loaded)
+			}
 		}
 	})
+}
+
+// load parses one file, a profile's or a variant's.
+func load(name string, data []byte) error {
+	if isVariantFile(data) {
+		v, err := parseVariant(name, data)
+		if err == nil {
+			variants[name] = v
+		}
+		return err
+	}
+	p, err := parse(name, data)
+	if err == nil {
+		loaded[name], order = p, append(order, name)
+	}
+	return err
 }
 
 func loadExtra(dir string) error {
@@ -162,18 +181,16 @@ func loadExtra(dir string) error {
 	sort.Strings(files)
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
-		if _, dup := loaded[name]; dup {
+		if Exists(name) {
 			return fmt.Errorf("%s: profile %s is built in already", f, name)
 		}
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return err
 		}
-		p, err := parse(name, data)
-		if err != nil {
+		if err := load(name, data); err != nil {
 			return fmt.Errorf("%s: %w", f, err)
 		}
-		loaded[name], order = p, append(order, name)
 	}
 	return nil
 }
@@ -298,24 +315,30 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// Get returns a registered profile.
+// Get returns a registered profile; for a built-in variant, the profile it
+// installs with the variant's options chosen.
 func Get(name string) (Profile, bool) {
 	ensureLoaded()
+	if v, ok := variants[name]; ok {
+		p, _ := loaded[v.VariantOf].With(v.Options) // checked when loaded
+		return p, true
+	}
 	p, ok := loaded[name]
 	return p, ok
 }
 
-// Exists reports whether a profile is registered.
+// Exists reports whether a profile, or a built-in variant, is registered.
 func Exists(name string) bool {
 	_, ok := Get(name)
 	return ok
 }
 
-// Names lists the built-in profiles in registry order; they are the default
-// experiment.
+// Names lists the built-in profiles and variants in registry order; they
+// are the default experiment.
 func Names() []string { return append([]string(nil), registry...) }
 
-// All lists every profile, built-in and extra.
+// All lists every profile, built-in and extra; not the built-in variants,
+// which VariantOf describes.
 func All() []string {
 	ensureLoaded()
 	return append([]string(nil), order...)

@@ -11,7 +11,8 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// builtinFiles parses every embedded profile file, registered or not.
+// builtinFiles parses every embedded profile file, registered or not; a
+// built-in variant's file is not a profile's.
 func builtinFiles(t *testing.T) map[string]Profile {
 	t.Helper()
 	names, err := Files()
@@ -23,6 +24,9 @@ func builtinFiles(t *testing.T) map[string]Profile {
 		data, err := defs.ReadFile("defs/" + name + ".yaml")
 		if err != nil {
 			t.Fatal(err)
+		}
+		if isVariantFile(data) {
+			continue
 		}
 		p, err := parse(name, data)
 		if err != nil {
@@ -144,18 +148,17 @@ func TestMinSystemPods(t *testing.T) {
 func TestBuiltinProfilesParse(t *testing.T) {
 	files := builtinFiles(t)
 	for _, name := range Names() {
-		if _, ok := files[name]; !ok {
-			t.Errorf("registered profile %s has no file", name)
+		if _, variant := VariantOf(name); !variant {
+			if _, ok := files[name]; !ok {
+				t.Errorf("registered profile %s has no file", name)
+			}
 		}
 	}
-	for _, name := range []string{"k0s", "k3s", "microk8s", "microk8s-noha", "kubesolo", "kubeadm"} {
+	for _, name := range []string{"k0s", "k3s", "microk8s", "kubesolo", "kubeadm"} {
 		p, ok := files[name]
 		if !ok || p.Kubernetes == nil {
 			t.Errorf("%s does not use the shared Kubernetes hooks", name)
 		}
-	}
-	if p := files["microk8s-noha"]; p.Kubernetes == nil || p.Kubernetes.MinSystemPods == nil || *p.Kubernetes.MinSystemPods != 0 {
-		t.Error("microk8s-noha must accept an empty kube-system (minSystemPods: 0)")
 	}
 	// The default experiment runs KubeSolo and the vanilla reference.
 	for _, name := range []string{"kubesolo", "kubeadm"} {
@@ -269,12 +272,11 @@ func imagesGlob(ref string) bool {
 // matches; KubeSolo documents no way to preload an image (SOURCES.md).
 func TestOfflineInstallsLoadEveryImageArchive(t *testing.T) {
 	loads := map[string]string{
-		"k3s":           `cp "$i" "/var/lib/rancher/k3s/agent/images/${i##*/}"`,
-		"k0s":           `cp "$i" "/var/lib/k0s/images/${i##*/}"`,
-		"microk8s":      `cp "$i" "/var/snap/microk8s/common/sideload/${i##*/}"`,
-		"microk8s-noha": `cp "$i" "/var/snap/microk8s/common/sideload/${i##*/}"`,
-		"kubeadm":       `ctr -n k8s.io images import "$i"`,
-		"kubesolo":      "", // the gap profiles/SOURCES.md describes
+		"k3s":      `cp "$i" "/var/lib/rancher/k3s/agent/images/${i##*/}"`,
+		"k0s":      `cp "$i" "/var/lib/k0s/images/${i##*/}"`,
+		"microk8s": `cp "$i" "/var/snap/microk8s/common/sideload/${i##*/}"`,
+		"kubeadm":  `ctr -n k8s.io images import "$i"`,
+		"kubesolo": "", // the gap profiles/SOURCES.md describes
 	}
 	for name, p := range builtinFiles(t) {
 		hook := p.Hooks[HookInstallOffline]
@@ -307,17 +309,22 @@ func TestOfflineInstallsLoadEveryImageArchive(t *testing.T) {
 func TestOnlineInstallsAreTheDocumentedOnes(t *testing.T) {
 	files := builtinFiles(t)
 	for name, want := range map[string][]string{
-		"k3s":           {`curl -sfL https://get.k3s.io | INSTALL_K3S_VERSION="$VERSION" sh -`},
-		"k0s":           {`curl -sSLf https://get.k0s.sh | K0S_VERSION="$VERSION" sh`, "k0s install controller --single\n", "k0s start"},
-		"microk8s":      {`snap install microk8s --classic --channel="$VERSION"`, "microk8s status --wait-ready"},
-		"microk8s-noha": {`snap install microk8s --classic --channel="$VERSION"`, "microk8s disable ha-cluster --force"},
-		"kubesolo":      {`curl -sfL https://get.kubesolo.io | KUBESOLO_VERSION="$VERSION" sh -`},
+		"k3s":      {`curl -sfL https://get.k3s.io | INSTALL_K3S_VERSION="$VERSION" sh -`},
+		"k0s":      {`curl -sSLf https://get.k0s.sh | K0S_VERSION="$VERSION" sh`, "k0s install controller --single\n", "k0s start"},
+		"microk8s": {`snap install microk8s --classic --channel="$VERSION"`, "microk8s status --wait-ready"},
+		"kubesolo": {`curl -sfL https://get.kubesolo.io | KUBESOLO_VERSION="$VERSION" sh -`},
 	} {
 		for _, w := range want {
 			if !strings.Contains(files[name].Hooks[HookInstall], w) {
 				t.Errorf("%s: install lacks %q", name, w)
 			}
 		}
+	}
+	// MicroK8s without HA: the documented switch, run by both installs.
+	m := files["microk8s"]
+	if !strings.Contains(m.Functions, "microk8s disable ha-cluster --force") ||
+		!strings.Contains(m.Hooks[HookInstall], "microk8s_no_ha") || !strings.Contains(m.Hooks[HookInstallOffline], "microk8s_no_ha") {
+		t.Error("microk8s: the installs do not end with the noHA switch")
 	}
 }
 
