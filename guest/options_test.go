@@ -138,3 +138,99 @@ func kubeadmConfig(t *testing.T, p profiles.Profile) string {
 	}
 	return config
 }
+
+// installCalls runs a profile's install hook as the agent would, every
+// command answered by testdata/stub.sh, and returns the commands it ran and
+// the files it wrote with tee, each "== PATH" and its content.
+func installCalls(t *testing.T, p profiles.Profile) []string {
+	t.Helper()
+	a, log := stubbedProfile(t, p)
+	run := filepath.Join(a.dir, "run")
+	if err := os.MkdirAll(run, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", `. "$1"; fp_install`, "sh", filepath.Join(a.dir, "profile.sh"))
+	cmd.Env = append(a.env, "VERSION="+p.DefaultVersion, "RUN_DIR="+run, "FACTS="+filepath.Join(run, "facts"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s install: %v\n%s", p.Name, err, out)
+	}
+	calls := readFile(t, log)
+	if files, err := os.ReadFile(log + ".files"); err == nil {
+		calls += string(files)
+	}
+	return strings.Split(strings.TrimRight(calls, "\n"), "\n")
+}
+
+// What each option adds to its profile's install, as its project documents
+// the setting: the commands the install runs and the files it writes, in
+// order, beyond those of the profile's own install. kubeadm's options are
+// in its configuration file (TestKubeadmConfigIsKubeadmsDefaultsUnless...).
+var optionInstalls = map[string]map[string][]string{
+	"k3s": {
+		"disableAddons": {"install -d -m 0755 /etc/rancher/k3s", "tee /etc/rancher/k3s/config.yaml",
+			"== /etc/rancher/k3s/config.yaml", "disable:", "- traefik", "- servicelb", "- metrics-server", "- local-storage"},
+		"disableCoreDNS": {"install -d -m 0755 /etc/rancher/k3s", "tee /etc/rancher/k3s/config.yaml",
+			"== /etc/rancher/k3s/config.yaml", "disable:", "- coredns"},
+		"embeddedEtcd": {"install -d -m 0755 /etc/rancher/k3s", "tee /etc/rancher/k3s/config.yaml",
+			"== /etc/rancher/k3s/config.yaml", "cluster-init: true"},
+		"goMemLimit": {"install -d -m 0755 /etc/systemd/system/k3s.service.d", "tee /etc/systemd/system/k3s.service.d/gomemlimit.conf",
+			"== /etc/systemd/system/k3s.service.d/gomemlimit.conf", "[Service]", "Environment=GOMEMLIMIT=800MiB"},
+	},
+	"microk8s": {
+		"noHA": {"microk8s disable ha-cluster --force", "microk8s status --wait-ready --timeout 1800",
+			"systemctl is-active --quiet snap.microk8s.daemon-etcd.service", "systemctl is-active --quiet snap.microk8s.daemon-flanneld.service"},
+	},
+}
+
+func TestEachOptionRendersWhereItsDocumentationSays(t *testing.T) {
+	for _, name := range profiles.All() {
+		if name == "kubeadm" {
+			continue
+		}
+		p, _ := profiles.Get(name)
+		options := profiles.OptionNames(name)
+		if len(options) != len(optionInstalls[name]) {
+			t.Errorf("%s declares options %v; this test knows %d", name, options, len(optionInstalls[name]))
+		}
+		if len(options) == 0 {
+			continue
+		}
+		base := strings.Join(installCalls(t, p), "\n")
+		for _, opt := range options {
+			t.Run(name+"/"+opt, func(t *testing.T) {
+				q, err := p.With([]string{opt})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := addedLines(base, strings.Join(installCalls(t, q), "\n"))
+				if want := optionInstalls[name][opt]; !slices.Equal(got, want) {
+					t.Errorf("the install added\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+				}
+			})
+		}
+	}
+}
+
+// k3s: the two --disable options make one list; the air-gap install reads
+// the same configuration, written before its install script starts k3s;
+// and with nothing packaged left, the ready check wants no kube-system pod.
+func TestK3sOptionsCompose(t *testing.T) {
+	p, _ := profiles.Get("k3s")
+	q, err := p.With([]string{"disableAddons", "disableCoreDNS", "embeddedEtcd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := strings.Join(installCalls(t, q), "\n")
+	want := "== /etc/rancher/k3s/config.yaml\ndisable:\n  - traefik\n  - servicelb\n  - metrics-server\n  - local-storage\n  - coredns\ncluster-init: true"
+	if !strings.Contains(calls, want) {
+		t.Errorf("configuration written:\n%s\nwant\n%s", calls, want)
+	}
+	offline := q.Hooks[profiles.HookInstallOffline]
+	if i, j := strings.Index(offline, "k3s_options"), strings.Index(offline, `INSTALL_K3S_SKIP_DOWNLOAD=true sh "$ARTIFACTS/install.sh"`); i < 0 || j < i {
+		t.Error("the air-gap install does not write the options' settings before its install script")
+	}
+	a, _ := stubbedProfile(t, q, "STUB_PODS=none")
+	if r, _ := a.run(t); !strings.Contains(r.PhaseList(), "ready=ok") {
+		t.Errorf("no kube-system pod to wait for, yet phases %s", r.PhaseList())
+	}
+}

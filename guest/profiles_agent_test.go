@@ -21,6 +21,12 @@ func stubbed(t *testing.T, name string, env ...string) (*agentRun, string) {
 	if !ok {
 		t.Fatalf("no profile %s", name)
 	}
+	return stubbedProfile(t, p, env...)
+}
+
+// stubbedProfile is stubbed for a profile as given, options chosen or not.
+func stubbedProfile(t *testing.T, p profiles.Profile, env ...string) (*agentRun, string) {
+	t.Helper()
 	extra := "SAMPLES=2\nREADY_TIMEOUT=5\nWORKLOAD_TIMEOUT=2\nAPI_ATTEMPTS=3\nAPI_TIMEOUT=1\n" +
 		"VERSION=" + shellQuote(p.DefaultVersion) + "\nUNITS=" + shellQuote(strings.Join(p.Units, " ")) + "\n"
 	a := newAgentRun(t, p, extra)

@@ -10,6 +10,8 @@
 #   STUB_API=down     the API never answers
 #   STUB_DMESG=FILE   the kernel log to print
 #   STUB_PODS=none    kube-system has no pods (as after MicroK8s' HA reset)
+# What a hook writes with tee (configuration files, systemd drop-ins) lands in
+# $STUB_LOG.files, each file headed "== PATH".
 set -u
 me=${0##*/}
 printf '%s %s\n' "$me" "$*" >>"${STUB_LOG:?}"
@@ -138,7 +140,12 @@ dpkg)
 	[ "$1" = --print-architecture ] && echo amd64
 	exit 0
 	;;
-tee) cat >/dev/null ;;
+tee) # a file the host must not get: its path and content go to $STUB_LOG.files instead
+	{
+		printf '== %s\n' "$*"
+		cat
+	} >>"${STUB_LOG}.files"
+	;;
 free)
 	echo '               total        used        free      shared  buff/cache   available'
 	echo 'Mem:          996452      150000      601234        1100      242100      832612'
