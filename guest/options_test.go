@@ -176,6 +176,14 @@ var optionInstalls = map[string]map[string][]string{
 		"goMemLimit": {"install -d -m 0755 /etc/systemd/system/k3s.service.d", "tee /etc/systemd/system/k3s.service.d/gomemlimit.conf",
 			"== /etc/systemd/system/k3s.service.d/gomemlimit.conf", "[Service]", "Environment=GOMEMLIMIT=800MiB"},
 	},
+	"k0s": {
+		"disableMetricsServer": {"k0s install controller --single --disable-components=metrics-server", "REMOVED: k0s install controller --single"},
+		"disableAutopilot": {"k0s install controller --single --disable-components=autopilot,update-prober",
+			"REMOVED: k0s install controller --single"},
+		"goMemLimit": {"install -d -m 0755 /etc/systemd/system/k0scontroller.service.d",
+			"tee /etc/systemd/system/k0scontroller.service.d/gomemlimit.conf",
+			"== /etc/systemd/system/k0scontroller.service.d/gomemlimit.conf", "[Service]", "Environment=GOMEMLIMIT=800MiB"},
+	},
 	"microk8s": {
 		"noHA": {"microk8s disable ha-cluster --force", "microk8s status --wait-ready --timeout 1800",
 			"systemctl is-active --quiet snap.microk8s.daemon-etcd.service", "systemctl is-active --quiet snap.microk8s.daemon-flanneld.service"},
@@ -232,5 +240,23 @@ func TestK3sOptionsCompose(t *testing.T) {
 	a, _ := stubbedProfile(t, q, "STUB_PODS=none")
 	if r, _ := a.run(t); !strings.Contains(r.PhaseList(), "ready=ok") {
 		t.Errorf("no kube-system pod to wait for, yet phases %s", r.PhaseList())
+	}
+}
+
+// k0s: the disable options make one --disable-components, online and in
+// the air-gap install, whose service gets the same drop-in.
+func TestK0sOptionsCompose(t *testing.T) {
+	p, _ := profiles.Get("k0s")
+	q, err := p.With([]string{"disableMetricsServer", "disableAutopilot"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "k0s install controller --single --disable-components=metrics-server,autopilot,update-prober"
+	if calls := installCalls(t, q); !slices.Contains(calls, want) {
+		t.Errorf("calls %v lack %q", calls, want)
+	}
+	offline := q.Hooks[profiles.HookInstallOffline]
+	if !strings.Contains(offline, "k0s_options\n") || !strings.Contains(offline, `k0s install controller --single ${disabled:+"--disable-components=$disabled"}`) {
+		t.Error("the air-gap install does not install with the options' settings")
 	}
 }

@@ -310,7 +310,7 @@ func TestOnlineInstallsAreTheDocumentedOnes(t *testing.T) {
 	files := builtinFiles(t)
 	for name, want := range map[string][]string{
 		"k3s":      {`curl -sfL https://get.k3s.io | INSTALL_K3S_VERSION="$VERSION" sh -`},
-		"k0s":      {`curl -sSLf https://get.k0s.sh | K0S_VERSION="$VERSION" sh`, "k0s install controller --single\n", "k0s start"},
+		"k0s":      {`curl -sSLf https://get.k0s.sh | K0S_VERSION="$VERSION" sh`, `k0s install controller --single ${disabled:+"--disable-components=$disabled"}` + "\n", "k0s start"},
 		"microk8s": {`snap install microk8s --classic --channel="$VERSION"`, "microk8s status --wait-ready"},
 		"kubesolo": {`curl -sfL https://get.kubesolo.io | KUBESOLO_VERSION="$VERSION" sh -`},
 	} {
