@@ -184,6 +184,12 @@ var optionInstalls = map[string]map[string][]string{
 			"tee /etc/systemd/system/k0scontroller.service.d/gomemlimit.conf",
 			"== /etc/systemd/system/k0scontroller.service.d/gomemlimit.conf", "[Service]", "Environment=GOMEMLIMIT=800MiB"},
 	},
+	"kubesolo": {
+		"lowMemoryRuntime": {"install -d -m 0755 /etc/systemd/system/kubesolo.service.d", "tee /etc/systemd/system/kubesolo.service.d/go-runtime.conf",
+			"== /etc/systemd/system/kubesolo.service.d/go-runtime.conf", "[Service]", "Environment=GOGC=30 GOMEMLIMIT=75MiB GOMAXPROCS=1"},
+		"goMemLimit": {"install -d -m 0755 /etc/systemd/system/kubesolo.service.d", "tee /etc/systemd/system/kubesolo.service.d/go-runtime.conf",
+			"== /etc/systemd/system/kubesolo.service.d/go-runtime.conf", "[Service]", "Environment=GOMEMLIMIT=800MiB"},
+	},
 	"microk8s": {
 		"noHA": {"microk8s disable ha-cluster --force", "microk8s status --wait-ready --timeout 1800",
 			"systemctl is-active --quiet snap.microk8s.daemon-etcd.service", "systemctl is-active --quiet snap.microk8s.daemon-flanneld.service"},
@@ -258,5 +264,23 @@ func TestK0sOptionsCompose(t *testing.T) {
 	offline := q.Hooks[profiles.HookInstallOffline]
 	if !strings.Contains(offline, "k0s_options\n") || !strings.Contains(offline, `k0s install controller --single ${disabled:+"--disable-components=$disabled"}`) {
 		t.Error("the air-gap install does not install with the options' settings")
+	}
+}
+
+// KubeSolo: its low-memory settings and the plain limit set one variable
+// differently, so a variant that chose both is refused; the air-gap install
+// writes the same drop-in before kubesoloctl installs the service.
+func TestKubeSoloRuntimeOptions(t *testing.T) {
+	p, _ := profiles.Get("kubesolo")
+	q, err := p.With([]string{"lowMemoryRuntime", "goMemLimit"})
+	if err == nil {
+		_, err = q.ChosenEnv()
+	}
+	if err == nil || !strings.Contains(err.Error(), "both set KUBESOLO_GOMEMLIMIT") {
+		t.Errorf("both runtime options: %v", err)
+	}
+	offline := p.Hooks[profiles.HookInstallOffline]
+	if i, j := strings.Index(offline, "kubesolo_options"), strings.Index(offline, `"$stage/kubesoloctl" install`); i < 0 || j < i {
+		t.Error("the air-gap install does not write the options' drop-in before kubesoloctl installs the service")
 	}
 }
