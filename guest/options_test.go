@@ -176,6 +176,14 @@ var optionInstalls = map[string]map[string][]string{
 		"goMemLimit": {"install -d -m 0755 /etc/systemd/system/k3s.service.d", "tee /etc/systemd/system/k3s.service.d/gomemlimit.conf",
 			"== /etc/systemd/system/k3s.service.d/gomemlimit.conf", "[Service]", "Environment=GOMEMLIMIT=800MiB"},
 	},
+	"docker": {
+		"noUserlandProxy": {"install -d -m 0755 /etc/docker", "tee /etc/docker/daemon.json", "== /etc/docker/daemon.json",
+			"{", `"userland-proxy": false`, "}"},
+		"goMemLimit": {"install -d -m 0755 /etc/systemd/system/docker.service.d", "tee /etc/systemd/system/docker.service.d/gomemlimit.conf",
+			"install -d -m 0755 /etc/systemd/system/containerd.service.d", "tee /etc/systemd/system/containerd.service.d/gomemlimit.conf",
+			"== /etc/systemd/system/docker.service.d/gomemlimit.conf", "[Service]", "Environment=GOMEMLIMIT=800MiB",
+			"== /etc/systemd/system/containerd.service.d/gomemlimit.conf", "[Service]", "Environment=GOMEMLIMIT=800MiB"},
+	},
 	"k0s": {
 		"disableMetricsServer": {"k0s install controller --single --disable-components=metrics-server", "REMOVED: k0s install controller --single"},
 		"disableAutopilot": {"k0s install controller --single --disable-components=autopilot,update-prober",
@@ -194,6 +202,27 @@ var optionInstalls = map[string]map[string][]string{
 		"noHA": {"microk8s disable ha-cluster --force", "microk8s status --wait-ready --timeout 1800",
 			"systemctl is-active --quiet snap.microk8s.daemon-etcd.service", "systemctl is-active --quiet snap.microk8s.daemon-flanneld.service"},
 	},
+}
+
+// firstStart is the command of each install that first starts the system:
+// what an option writes must be in place before it.
+var firstStart = map[string]string{
+	"docker":   "apt-get install -y docker-ce=",
+	"k0s":      "k0s start",
+	"k3s":      "curl -sfL https://get.k3s.io",
+	"kubesolo": "curl -sfL https://get.kubesolo.io",
+}
+
+// writtenBefore: every file an install writes with tee is written before
+// the command that starts the system.
+func writtenBefore(t *testing.T, calls []string, start string) {
+	t.Helper()
+	started := slices.IndexFunc(calls, func(c string) bool { return strings.HasPrefix(c, start) })
+	for i, c := range calls {
+		if strings.HasPrefix(c, "tee /etc/") && (started < 0 || i > started) {
+			t.Errorf("%q runs after %q", c, start)
+		}
+	}
 }
 
 func TestEachOptionRendersWhereItsDocumentationSays(t *testing.T) {
@@ -216,9 +245,13 @@ func TestEachOptionRendersWhereItsDocumentationSays(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got := addedLines(base, strings.Join(installCalls(t, q), "\n"))
+				calls := installCalls(t, q)
+				got := addedLines(base, strings.Join(calls, "\n"))
 				if want := optionInstalls[name][opt]; !slices.Equal(got, want) {
 					t.Errorf("the install added\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+				}
+				if start, ok := firstStart[name]; ok {
+					writtenBefore(t, calls, start)
 				}
 			})
 		}
