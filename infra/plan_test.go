@@ -2,11 +2,14 @@ package infra
 
 import (
 	"net/netip"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/footprint-dev/footprint/config"
+	"github.com/footprint-dev/footprint/infra/machine"
 	"github.com/footprint-dev/footprint/profiles"
 )
 
@@ -177,5 +180,41 @@ func TestPlanTheBuiltinVariantMicroK8sNoHA(t *testing.T) {
 	}
 	if v := variantRecord(noha); v == nil || v.Name != "microk8s-noha" || v.Options[0].Env["MICROK8S_HA_CLUSTER"] != "disabled" {
 		t.Errorf("variant record %+v", v)
+	}
+}
+
+// The tuning example validates with the real profiles and plans each
+// system beside its leanest documented variant, every variant's options in
+// its own user-data only.
+func TestRepositoryTuningStack(t *testing.T) {
+	root, _ := filepath.Abs("..")
+	values, err := config.ReadStackFile(config.StackFile(root, "tuning"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	values[config.KeyMySQLPassword] = "0123456789abcdef"
+	exp, err := config.Parse(values, Source("footprint", "tuning", root))
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs, err := Plan(exp, "footprint-tuning")
+	if err != nil {
+		t.Fatal(err)
+	}
+	varied := map[string]bool{}
+	for _, s := range specs {
+		if s.Variant != "" {
+			varied[s.Profile] = true
+			if !strings.Contains(s.CloudInit.UserData, "# options chosen: "+strings.Join(s.Options, " ")) {
+				t.Errorf("%s: its options are not in its user-data", s.Node)
+			}
+		} else if strings.Contains(s.CloudInit.UserData, "# options chosen:") {
+			t.Errorf("%s: a profile's node carries options", s.Node)
+		}
+	}
+	for _, p := range []string{"docker", "k0s", "k3s", "microk8s", "kubesolo"} {
+		if !slices.ContainsFunc(specs, func(s machine.Spec) bool { return s.Node == p }) || !varied[p] {
+			t.Errorf("%s is not measured beside a variant of it", p)
+		}
 	}
 }
