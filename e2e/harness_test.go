@@ -151,3 +151,16 @@ func must(t *testing.T, err error) {
 }
 
 func elapsed(start time.Time) string { return time.Since(start).Round(100 * time.Millisecond).String() }
+
+// keepRun copies a run folder to build/e2e-runs, where it outlives the
+// test's temporary project: a measurement's figures are never lost with it.
+func keepRun(t *testing.T, runDir string) {
+	t.Helper()
+	dst := filepath.Join(repoRoot(t), "build", "e2e-runs")
+	must(t, os.MkdirAll(dst, 0o755))
+	if out, err := exec.Command("cp", "-a", runDir, dst).CombinedOutput(); err != nil {
+		t.Errorf("keeping %s: %v\n%s", runDir, err, out)
+		return
+	}
+	t.Logf("run folder kept in %s", filepath.Join(dst, filepath.Base(runDir)))
+}

@@ -119,7 +119,7 @@ func TestALostHostThenResume(t *testing.T) {
 	// on the first host with room.
 	checkNode(t, final.Nodes[3], "bare-r4", 3, localURI)
 	checkRunFolder(t, runDir, remote.URI)
-	keepRun(t, runDir, "e2e-hosts-run")
+	keepRun(t, runDir)
 	noLeftovers(t, a, "footprint-lost")
 	noLeftovers(t, b, "footprint-lost")
 }
@@ -180,17 +180,5 @@ func checkNode(t *testing.T, r results.Result, node string, wave int, host strin
 	}
 	if r.Machine.Wave != wave || r.Machine.Host != host {
 		t.Errorf("%s ran in wave %d on %q, want wave %d on %s", r.Node, r.Machine.Wave, r.Machine.Host, wave, host)
-	}
-}
-
-// keepRun copies a run folder into build/ when FOOTPRINT_KEEP_RUN is set.
-func keepRun(t *testing.T, runDir, name string) {
-	if os.Getenv("FOOTPRINT_KEEP_RUN") == "" {
-		return
-	}
-	keep := filepath.Join(repoRoot(t), "build", name)
-	os.RemoveAll(keep)
-	if err := exec.Command("cp", "-r", runDir, keep).Run(); err == nil {
-		t.Logf("run folder kept in %s", keep)
 	}
 }

@@ -68,6 +68,7 @@ func TestKubeadmFunctionalOn2vCPUsWithSlowVMOptions(t *testing.T) {
 	out, code := h.exec(dir, nil, footprint(t), "run", "--stack", "functional-2vcpu")
 	t.Logf("footprint run took %s, exit %d", elapsed(start), code)
 	runDir, run := onlyRun(t, dir)
+	keepRun(t, runDir)
 	if len(run.Nodes) != 1 {
 		t.Fatalf("%d results, want 1:\n%s", len(run.Nodes), out)
 	}

@@ -59,6 +59,9 @@ func TestKubeadmOfflineOnRealVMs(t *testing.T) {
 		t.Fatalf("exit %d (want 0, or 3 when a node did not finish):\n%s", code, out)
 	}
 	runDir, run := onlyRun(t, dir)
+	keepRun(t, runDir)
+	md, err := os.ReadFile(filepath.Join(runDir, "report.md"))
+	must(t, err)
 	byNode := map[string]results.Result{}
 	for _, r := range run.Nodes {
 		byNode[r.Node] = r
@@ -71,7 +74,7 @@ func TestKubeadmOfflineOnRealVMs(t *testing.T) {
 		logKubeadmNode(t, r)
 		logPhaseTimes(t, r)
 		checkOfflineInstall(t, r)
-		checkHonest(t, r)
+		checkHonest(t, r, string(md))
 		if w := r.Facts["preflightWarnings"]; !strings.Contains(w, "NumCPU") {
 			t.Errorf("%s: preflight warnings %q lack NumCPU (1 vCPU is below kubeadm's 2)", node, w)
 		}
@@ -82,8 +85,6 @@ func TestKubeadmOfflineOnRealVMs(t *testing.T) {
 	if w := byNode["kubeadm-1024m"].Facts["preflightWarnings"]; !strings.Contains(w, "Mem") {
 		t.Errorf("1 GiB: preflight warnings %q lack Mem", w)
 	}
-	md, err := os.ReadFile(filepath.Join(runDir, "report.md"))
-	must(t, err)
 	t.Logf("report.md:\n%s", md)
 	noLeftovers(t, h, "footprint-kubeadm")
 }
@@ -92,7 +93,7 @@ func TestKubeadmOfflineOnRealVMs(t *testing.T) {
 // Phases run in the agent's order, each with a status; a phase that did not
 // end ok is the last, and the result says so; what was measured before it
 // is there.
-func checkHonest(t *testing.T, r results.Result) {
+func checkHonest(t *testing.T, r results.Result, reportMD string) {
 	t.Helper()
 	if len(r.Phases) == 0 || r.Phases[0].Name != "boot" {
 		t.Fatalf("%s: phases %s, want boot first", r.Node, r.PhaseList())
@@ -114,9 +115,14 @@ func checkHonest(t *testing.T, r results.Result) {
 	}
 	if _, ok := r.Summarize("idle"); ok {
 		checkCluster(t, r)
-	} else if (r.Timeline == nil || len(r.Timeline.Points) == 0) && r.Status != results.StatusUnresponsive {
+	} else if r.Status != results.StatusUnresponsive {
 		// (a result rebuilt from the console has no timeline: its phases are what it keeps)
-		t.Errorf("%s: neither idle samples nor a timeline: the memory up to %s is lost", r.Node, last.Name)
+		_, used, ok := r.LastReading()
+		if !ok || used <= 0 {
+			t.Errorf("%s: neither idle samples nor a timeline: the memory up to %s is lost", r.Node, last.Name)
+		} else if !strings.Contains(reportMD, "- "+r.Node+": ") || !strings.Contains(reportMD, "its last memory reading: used ") {
+			t.Errorf("%s: the report's problems do not give its last memory reading", r.Node)
+		}
 	}
 	if r.API != nil && len(r.API.Attempts) == 0 && r.Collection == nil {
 		t.Errorf("%s: an API verdict without requests: %+v", r.Node, r.API)

@@ -238,6 +238,11 @@ func Markdown(run Run) string {
 			if r.Collection != nil && r.Collection.Error != "" {
 				msg = strings.TrimSpace(msg + " " + r.Collection.Error)
 			}
+			if _, sampled := r.Summarize("idle"); !sampled {
+				if up, used, ok := r.LastReading(); ok {
+					msg += fmt.Sprintf("; its last memory reading: used %.1f MiB at %.0f s of uptime", results.MiB(used), up)
+				}
+			}
 			if r.Collection != nil && r.Collection.LastConsoleLine != "" {
 				msg += "; last console line: " + r.Collection.LastConsoleLine
 			}

@@ -377,3 +377,19 @@ func TestAVariantIsShownBesideItsProfile(t *testing.T) {
 		t.Errorf("results.csv lacks the variant's profile and options:\n%s", data)
 	}
 }
+
+// A node that stopped before its samples still says what its memory was
+// when it stopped: the timeline's last reading, beside why it stopped.
+func TestAFailedNodeKeepsItsLastMemoryReading(t *testing.T) {
+	run := fixtureRun()
+	failed := results.Result{SchemaVersion: 1, Node: "kubeadm", Profile: "kubeadm", Status: results.StatusFailed,
+		Detail:   "hook installOffline exited 1",
+		Phases:   []results.Phase{{Name: "boot", Status: "ok", EndedAt: 100}, {Name: "install", Status: "failed", StartedAt: 100, EndedAt: 392}},
+		Timeline: &results.Timeline{IntervalSeconds: 5, Points: [][3]float64{{100, 200 * 1024, 700 * 1024}, {390, 512.5 * 1024, 400 * 1024}}},
+	}
+	run.Nodes = append(run.Nodes, failed)
+	md := Markdown(run)
+	if want := "- kubeadm: hook installOffline exited 1; its last memory reading: used 512.5 MiB at 390 s of uptime"; !strings.Contains(md, want) {
+		t.Errorf("report lacks %q:\n%s", want, md)
+	}
+}

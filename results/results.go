@@ -359,6 +359,17 @@ type Summary struct {
 // memory on the per-CPU lists than this (it was 0.4-5.9 or 45-53 MiB).
 const PCPFullMiB = 20
 
+// LastReading is the timeline's last point: the guest's uptime and used
+// memory when the agent stopped, what a node that never reached its samples
+// still tells of its memory.
+func (r Result) LastReading() (uptime float64, usedKiB int64, ok bool) {
+	if r.Timeline == nil || len(r.Timeline.Points) == 0 {
+		return 0, 0, false
+	}
+	p := r.Timeline.Points[len(r.Timeline.Points)-1]
+	return p[0], int64(p[1]), true
+}
+
 // Summarize reduces the samples of one phase; ok is false when there are none.
 func (r Result) Summarize(phase string) (Summary, bool) {
 	var used, free, avail, swap, pcp, net []int64
