@@ -86,3 +86,24 @@ func TestOptionUnits(t *testing.T) {
 		t.Errorf("conflicting units: %v", err)
 	}
 }
+
+// A profile takes only the options it declares: another profile's, or an
+// unknown one, is refused.
+func TestAProfileRefusesOptionsItDoesNotDeclare(t *testing.T) {
+	for _, name := range All() {
+		p, _ := Get(name)
+		if _, err := p.With([]string{"turbo"}); err == nil {
+			t.Errorf("%s took an unknown option", name)
+		}
+		for _, other := range All() {
+			for _, opt := range OptionNames(other) {
+				if _, own := p.Options[opt]; own {
+					continue
+				}
+				if _, err := p.With([]string{opt}); err == nil || !strings.Contains(err.Error(), "declares no option") {
+					t.Errorf("%s took %s's option %s: %v", name, other, opt, err)
+				}
+			}
+		}
+	}
+}
