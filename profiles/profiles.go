@@ -181,7 +181,8 @@ func loadExtra(dir string) error {
 	sort.Strings(files)
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
-		if Exists(name) {
+		_, profile := loaded[name]
+		if _, variant := variants[name]; profile || variant {
 			return fmt.Errorf("%s: profile %s is built in already", f, name)
 		}
 		data, err := os.ReadFile(f)

@@ -1,9 +1,15 @@
 package profiles
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // microk8s-noha keeps working by name: it is MicroK8s with noHA chosen, the
@@ -104,6 +110,56 @@ func TestAProfileRefusesOptionsItDoesNotDeclare(t *testing.T) {
 					t.Errorf("%s took %s's option %s: %v", name, other, opt, err)
 				}
 			}
+		}
+	}
+}
+
+// A folder of extra profiles (FOOTPRINT_PROFILES_DIR) may bring variants
+// too, of its own profiles or of built-in ones; a name already built in is
+// refused. Loading happens once per process, so each case runs in a child.
+func TestExtraFolderBringsVariants(t *testing.T) {
+	if dir := os.Getenv(ExtraDirEnv); dir != "" && os.Getenv("FOOTPRINT_TEST_CHILD") == "1" {
+		fmt.Print("loaded: ", LoadError())
+		if v, ok := Get("x-fast"); ok {
+			fmt.Printf(" x-fast=%s%v", v.Name, v.Chosen)
+		}
+		if v, ok := Get("k3s-bare"); ok {
+			fmt.Printf(" k3s-bare=%s%v", v.Name, v.Chosen)
+		}
+		return
+	}
+	child := func(files map[string]string) string {
+		dir := t.TempDir()
+		for name, body := range files {
+			if err := os.WriteFile(filepath.Join(dir, name+".yaml"), []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestExtraFolderBringsVariants$")
+		cmd.Env = append(os.Environ(), ExtraDirEnv+"="+dir, "FOOTPRINT_TEST_CHILD=1")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("child: %v\n%s", err, out)
+		}
+		return string(out)
+	}
+	const x = "name: x\ndescription: d\nhooks:\n  install: \"true\"\noptions:\n  fast: {description: d, source: s, env: {X_FAST: \"1\"}}\n"
+	out := child(map[string]string{
+		"x":        x,
+		"x-fast":   "name: x-fast\ndescription: d\nvariantOf: x\noptions: [fast]\n",
+		"k3s-bare": "name: k3s-bare\ndescription: d\nvariantOf: k3s\noptions: [disableAddons, disableCoreDNS]\n",
+	})
+	if !strings.Contains(out, "loaded: <nil> x-fast=x[fast] k3s-bare=k3s[disableAddons disableCoreDNS]") {
+		t.Errorf("child said %q", out)
+	}
+	for name, body := range map[string]string{
+		"microk8s-noha": "name: microk8s-noha\ndescription: d\nvariantOf: microk8s\noptions: [noHA]\n",
+		"k3s-turbo":     "name: k3s-turbo\ndescription: d\nvariantOf: k3s\noptions: [turbo]\n",
+	} {
+		if out := child(map[string]string{name: body}); strings.Contains(out, "loaded: <nil>") {
+			t.Errorf("%s: loaded without an error: %q", name, out)
 		}
 	}
 }
