@@ -24,16 +24,23 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/footprint-dev/footprint/internal/redact"
+	"github.com/footprint-dev/footprint/internal/stall"
 )
 
 // Resolved is an image ready to be uploaded into a storage pool.
 type Resolved struct {
-	Ref      string // as configured
+	Ref      string // as configured, its credentials redacted: it is recorded and printed
 	Path     string // local file
 	SHA256   string
 	Format   string // qcow2 or raw, read from the file's header
 	Verified string // what the digest was checked against, if anything
 }
+
+// stallAfter ends a download from which no byte arrived for so long: a
+// healthy mirror is never silent for a minute.
+var stallAfter = time.Minute
 
 // CacheDir is where downloaded images are kept between runs.
 func CacheDir() string {
@@ -56,7 +63,7 @@ func Resolve(ctx context.Context, ref, expectSHA256, cacheDir string) (Resolved,
 	}
 	r.Format, err = format(r.Path)
 	if err != nil {
-		return Resolved{}, fmt.Errorf("image %s: %w", ref, err)
+		return Resolved{}, fmt.Errorf("image %s: %w", redact.URL(ref), err)
 	}
 	return r, nil
 }
@@ -142,9 +149,10 @@ func check(r Resolved, expect string) error {
 }
 
 func fetch(ctx context.Context, ref, expect, cacheDir string) (Resolved, error) {
+	shown := redact.URL(ref)
 	u, err := url.Parse(ref)
 	if err != nil {
-		return Resolved{}, fmt.Errorf("image %s: %w", ref, err)
+		return Resolved{}, fmt.Errorf("image %s: %w", shown, redact.Error(err))
 	}
 	client := retryablehttp.NewClient()
 	client.Logger = nil
@@ -160,7 +168,7 @@ func fetch(ctx context.Context, ref, expect, cacheDir string) (Resolved, error) 
 	case expect != "":
 		verified = "footprint:imageSha256"
 	case published != "":
-		want, verified = published, sumsURL
+		want, verified = published, redact.URL(sumsURL)
 	}
 
 	base := path.Base(u.Path)
@@ -169,7 +177,7 @@ func fetch(ctx context.Context, ref, expect, cacheDir string) (Resolved, error) 
 	// The cached file's own digest, not a note beside it: the digest is
 	// recorded with every result, and a pin holds for the bytes booted.
 	if sum, err := FileSHA256(dst); err == nil && (want == "" || sum == want) {
-		return Resolved{Ref: ref, Path: dst, SHA256: sum, Verified: verified}, nil
+		return Resolved{Ref: shown, Path: dst, SHA256: sum, Verified: verified}, nil
 	}
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return Resolved{}, fmt.Errorf("image cache %s: %w", cacheDir, err)
@@ -177,12 +185,12 @@ func fetch(ctx context.Context, ref, expect, cacheDir string) (Resolved, error) 
 	sum, err := download(ctx, client, ref, dst, want)
 	var mismatch digestMismatch
 	if errors.As(err, &mismatch) {
-		return Resolved{}, fmt.Errorf("image %s: downloaded sha256 %s does not match %s (%s)", ref, string(mismatch), want, verified)
+		return Resolved{}, fmt.Errorf("image %s: downloaded sha256 %s does not match %s (%s)", shown, string(mismatch), want, verified)
 	}
 	if err != nil {
-		return Resolved{}, fmt.Errorf("image %s cannot be fetched: %v (without internet, set footprint:image to a local file)", ref, err)
+		return Resolved{}, fmt.Errorf("image %s cannot be fetched: %w (without internet, set footprint:image to a local file)", shown, redact.Error(err))
 	}
-	return Resolved{Ref: ref, Path: dst, SHA256: sum, Verified: verified}, nil
+	return Resolved{Ref: shown, Path: dst, SHA256: sum, Verified: verified}, nil
 }
 
 // digestMismatch is the sha256 of a download that is not the one wanted.
@@ -195,7 +203,15 @@ func (d digestMismatch) Error() string { return "downloaded sha256 " + string(d)
 // downloads of one image never write into one file, and dst is never a
 // partial or unchecked file, nor lost to a download that fails.
 func download(ctx context.Context, client *retryablehttp.Client, ref, dst, want string) (string, error) {
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, ref, nil)
+	watch := stall.New(ctx, ref, stallAfter)
+	defer watch.Stop()
+	sum, err := save(watch, client, ref, dst, want)
+	return sum, watch.Err(err)
+}
+
+// save is download's transfer, under watch.
+func save(watch *stall.Watch, client *retryablehttp.Client, ref, dst, want string) (string, error) {
+	req, err := retryablehttp.NewRequestWithContext(watch.Context(), http.MethodGet, ref, nil)
 	if err != nil {
 		return "", err
 	}
@@ -203,7 +219,8 @@ func download(ctx context.Context, client *retryablehttp.Client, ref, dst, want 
 	if err != nil {
 		return "", err
 	}
-	defer resp.Body.Close()
+	body := watch.Body(resp.Body)
+	defer body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return "", fmt.Errorf("HTTP %s", resp.Status)
 	}
@@ -213,7 +230,7 @@ func download(ctx context.Context, client *retryablehttp.Client, ref, dst, want 
 	}
 	partial := f.Name()
 	h := sha256.New()
-	_, err = io.Copy(io.MultiWriter(f, h), resp.Body)
+	_, err = io.Copy(io.MultiWriter(f, h), body)
 	if cerr := f.Chmod(0o644); err == nil {
 		err = cerr // CreateTemp's 0600 would differ from a cache made before
 	}
@@ -241,7 +258,9 @@ func publishedDigest(ctx context.Context, client *retryablehttp.Client, u *url.U
 	sums.Path = path.Join(path.Dir(u.Path), "SHA256SUMS")
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodGet, sums.String(), nil)
+	watch := stall.New(ctx, sums.String(), stallAfter)
+	defer watch.Stop()
+	req, err := retryablehttp.NewRequestWithContext(watch.Context(), http.MethodGet, sums.String(), nil)
 	if err != nil {
 		return "", ""
 	}
@@ -253,7 +272,7 @@ func publishedDigest(ctx context.Context, client *retryablehttp.Client, u *url.U
 	if resp.StatusCode != http.StatusOK {
 		return "", ""
 	}
-	return parseSums(resp.Body, path.Base(u.Path)), sums.String()
+	return parseSums(watch.Body(resp.Body), path.Base(u.Path)), sums.String()
 }
 
 func parseSums(r io.Reader, name string) string {
