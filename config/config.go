@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/footprint-dev/footprint/internal/redact"
 )
 
 // Namespace is the Pulumi configuration namespace of every footprint key.
@@ -639,7 +641,7 @@ func resolveImage(raw, projectDir string) (string, error) {
 	if strings.Contains(raw, "://") {
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return "", fmt.Errorf("%q is neither an http(s) URL nor a local file", raw)
+			return "", fmt.Errorf("%q is neither an http(s) URL nor a local file", redact.URL(raw))
 		}
 		return raw, nil
 	}

@@ -106,6 +106,7 @@ func TestMalformedStacksFailWithOneLineNamingTheKey(t *testing.T) {
 		{"image missing file", map[string]string{"image": "nope.qcow2"}, "image", "does not exist"},
 		{"image is a folder", map[string]string{"image": "adir"}, "image", "regular file"},
 		{"image bad URL scheme", map[string]string{"image": "ftp://example.org/x.img"}, "image", "http(s)"},
+		{"image bad URL with a password", map[string]string{"image": "ftp://ops:hunter2@example.org/x.img"}, "image", `"ftp://ops:REDACTED@example.org/x.img" is neither`},
 		{"image empty", map[string]string{"image": ""}, "image", "empty"},
 		{"bad sha256", map[string]string{"imageSha256": "abc"}, "imageSha256", "64 hex"},
 		{"settle not a duration", map[string]string{"settle": "60"}, "settle", "duration"},
