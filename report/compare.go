@@ -17,6 +17,8 @@ type Comparison struct {
 	A    RunInfo      `json:"a"`
 	B    RunInfo      `json:"b"`
 	Rows []CompareRow `json:"rows"`
+	// Gate is set when B is held to A as a baseline (Judge).
+	Gate *Gate `json:"gate,omitempty"`
 }
 
 // RunInfo says what a run was.
@@ -228,6 +230,9 @@ func (c Comparison) Markdown() string {
 	}
 	if len(onlyB) > 0 {
 		fmt.Fprintf(&b, "\nOnly in B: %s.\n", strings.Join(onlyB, ", "))
+	}
+	if c.Gate != nil {
+		b.WriteString(c.Gate.markdown())
 	}
 	return b.String()
 }
