@@ -67,11 +67,24 @@ const (
 	ChartFile   = "chart.svg"
 )
 
+// The run folder's modes. Its results and logs name the hosts, their
+// addresses and networks, and hold each guest's console and QEMU's command
+// line: they are for the user who ran footprint, as the SSH key file is.
+const (
+	DirMode  os.FileMode = 0o700
+	FileMode os.FileMode = 0o600
+)
+
 // Write stores results.json and everything rendered from it (report.md,
 // results.csv, chart.svg) in dir, replacing earlier copies atomically so
 // that an interrupted write never loses an earlier one. results.json is
 // written first: if a rendering fails, what was measured is still on disk.
 func Write(dir string, run Run) error {
+	// A folder made wider (by an earlier footprint, or one resumed) is
+	// narrowed before anything measured goes into it.
+	if err := os.Chmod(dir, DirMode); err != nil {
+		return err
+	}
 	run = normalize(run)
 	data, err := json.MarshalIndent(run, "", "  ")
 	if err != nil {
@@ -141,7 +154,11 @@ func Read(dir string) (Run, error) {
 
 func writeAtomic(path string, data []byte) error {
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+	if err := os.WriteFile(tmp, data, FileMode); err != nil {
+		return err
+	}
+	// A .tmp left by an interrupted write keeps its mode through WriteFile.
+	if err := os.Chmod(tmp, FileMode); err != nil {
 		return err
 	}
 	return os.Rename(tmp, path)

@@ -393,3 +393,29 @@ func TestAFailedNodeKeepsItsLastMemoryReading(t *testing.T) {
 		t.Errorf("report lacks %q:\n%s", want, md)
 	}
 }
+
+// A run folder is its user's alone: results and logs name hosts and
+// addresses. A folder made wider, with a file a write left behind, is
+// narrowed by the first write.
+func TestRunFolderIsPrivate(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, ResultsFile+".tmp"), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := fixtureRun()
+	if err := Write(dir, run); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != DirMode {
+		t.Errorf("folder mode %v (%v), want %v", st.Mode().Perm(), err, DirMode)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if st, err := os.Stat(filepath.Join(dir, e.Name())); err != nil || st.Mode().Perm() != FileMode {
+			t.Errorf("%s: mode %v (%v), want %v", e.Name(), st.Mode().Perm(), err, FileMode)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/infra/machine"
+	"github.com/footprint-dev/footprint/report"
 )
 
 // Name is the backend's registry name and the key of its section of the
@@ -244,7 +245,7 @@ func (b Backend) Sweep(ctx context.Context, prefix string, log machine.Logf) ([]
 func (b Backend) Record(ctx context.Context, s machine.Spec, dir string) string {
 	console := copyFile(ConsoleLogPath(b.URI, s.Name), filepath.Join(dir, s.Node+".console.log"))
 	if x, err := b.host().DomainXML(ctx, s.Name); err == nil {
-		_ = os.WriteFile(filepath.Join(dir, s.Node+".domain.xml"), []byte(x), 0o644)
+		_ = os.WriteFile(filepath.Join(dir, s.Node+".domain.xml"), []byte(x), report.FileMode)
 	}
 	copyFile(QEMULogPath(b.URI, s.Name), filepath.Join(dir, s.Node+".qemu.log"))
 	return console
@@ -269,7 +270,7 @@ func copyFile(src, dst string) string {
 		return ""
 	}
 	data, err := os.ReadFile(src)
-	if err != nil || os.WriteFile(dst, data, 0o644) != nil {
+	if err != nil || os.WriteFile(dst, data, report.FileMode) != nil {
 		return ""
 	}
 	return dst

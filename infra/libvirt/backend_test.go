@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
 	"github.com/footprint-dev/footprint/infra/machine"
+	"github.com/footprint-dev/footprint/report"
 )
 
 func TestSettingsDefaultsAndValues(t *testing.T) {
@@ -98,6 +99,11 @@ func TestRecordKeepsWhatTheHostHas(t *testing.T) {
 	}
 	if data, err := os.ReadFile(filepath.Join(dir, "bare.qemu.log")); err != nil || !strings.Contains(string(data), "-name guest=footprint-t-bare") {
 		t.Errorf("qemu log: %q %v", data, err)
+	}
+	for _, f := range []string{"bare.console.log", "bare.qemu.log"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Mode().Perm() != report.FileMode {
+			t.Errorf("%s in the run folder: mode %v (%v), want %v", f, st.Mode().Perm(), err, report.FileMode)
+		}
 	}
 	b.Forget([]machine.Spec{spec})
 	if _, err := os.Stat(filepath.Join(logs, "footprint-t-bare-console.log")); !os.IsNotExist(err) {
