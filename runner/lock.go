@@ -106,6 +106,9 @@ func lockStack(projectDir, stack, command string, warn func(string)) (*stackLock
 			return nil, fmt.Errorf("locking stack %s: %w", stack, err)
 		}
 		held, err := readLock(path)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // given back since: take it
+		}
 		if err != nil {
 			return nil, fmt.Errorf("stack %s: lock %s is unreadable (%w): once no command of the stack runs, remove it", stack, path, err)
 		}
