@@ -140,7 +140,7 @@ func nextAttempt(dir, node string) int {
 // place writes data whole into dir as node's attempt n of kind, or the
 // next free attempt's name: never over a file that exists.
 func place(dir, node string, n int, kind string, data []byte) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, report.DirMode); err != nil {
 		return "", err
 	}
 	tmp, err := os.CreateTemp(dir, "."+node+".*.tmp")
@@ -277,7 +277,7 @@ func waveResults(outputs []results.Result, saved map[string]savedResult, specs [
 // openPulumiLog appends to the folder's pulumi.log: a resume's output goes
 // after the earlier attempts', under a line that says so.
 func openPulumiLog(dir, runID string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "pulumi.log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, "pulumi.log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, report.FileMode)
 	if err != nil {
 		return nil, err
 	}

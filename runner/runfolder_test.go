@@ -173,3 +173,22 @@ func TestTheRecordExistsBeforeTheFirstMachine(t *testing.T) {
 		t.Errorf("record during up (%v): %+v", readErr, atUp)
 	}
 }
+
+// nodes/ and pulumi.log are the user's alone, as the rest of the folder
+// (report.DirMode, report.FileMode).
+func TestNodesAndPulumiLogAreTheUsers(t *testing.T) {
+	dir := testProject(t, "")
+	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}, config: auto.ConfigMap{}}
+	var out bytes.Buffer
+	o := options(dir, &fakeBackend{}, s, &out)
+	o.onProgram = func(p infra.Options) { s.deliver = p.OnResult }
+	got, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	for name, want := range map[string]os.FileMode{nodesDir: report.DirMode, "nodes/bare-r1.json": report.FileMode, "pulumi.log": report.FileMode} {
+		if info, err := os.Stat(filepath.Join(got.RunDir, name)); err != nil || info.Mode().Perm() != want {
+			t.Errorf("%s: %v (%v), want %v", name, info.Mode().Perm(), err, want)
+		}
+	}
+}
