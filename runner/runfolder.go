@@ -195,7 +195,7 @@ func savedResults(dir string, from map[string]int) (map[string]savedResult, erro
 	for _, e := range entries {
 		node, _, _ := strings.Cut(e.Name(), ".")
 		n, _ := attemptOfFile(e.Name(), node)
-		if !strings.HasSuffix(e.Name(), ".json") || strings.HasPrefix(e.Name(), ".") || (from != nil && n < from[node]) || n < out[node].attempt {
+		if !isResultFile(e.Name()) || n < out[node].attempt || !counted(from, node, n) {
 			continue
 		}
 		r, err := readSaved(dir, e.Name(), node)
@@ -205,6 +205,21 @@ func savedResults(dir string, from map[string]int) (map[string]savedResult, erro
 		out[node] = savedResult{result: r, file: filepath.Join(nodesDir, e.Name()), attempt: n}
 	}
 	return out, nil
+}
+
+// isResultFile: NODE[.N].json, not a file being written (.NODE.*.tmp).
+func isResultFile(name string) bool {
+	return strings.HasSuffix(name, ".json") && !strings.HasPrefix(name, ".")
+}
+
+// counted says whether attempt n of node counts: all do without from, else
+// only a node of from's, from its attempt on.
+func counted(from map[string]int, node string, n int) bool {
+	if from == nil {
+		return true
+	}
+	first, ok := from[node]
+	return ok && n >= first
 }
 
 func readSaved(dir, name, node string) (results.Result, error) {
@@ -226,10 +241,11 @@ func readSaved(dir, name, node string) (results.Result, error) {
 	return r, nil
 }
 
-// readBack puts into a resumed run's record every result its folder saved
+// readBack puts into a resumed run's record every finding its folder saved
 // that the record lacks: an up that failed or was interrupted ended before
 // the stack's outputs, and the record has nothing, a placeholder or an
-// earlier attempt of the node. It returns the nodes read back.
+// earlier attempt of the node. A saved timeout is no finding: its node runs
+// again. It returns the nodes read back.
 func readBack(run *report.Run, dir string) ([]string, error) {
 	saved, err := savedResults(dir, nil)
 	if err != nil {
@@ -237,7 +253,8 @@ func readBack(run *report.Run, dir string) ([]string, error) {
 	}
 	var back []string
 	for node, s := range saved {
-		if i := slices.IndexFunc(run.Nodes, func(r results.Result) bool { return r.Node == node }); i >= 0 && done(run.Nodes[i]) {
+		i := slices.IndexFunc(run.Nodes, func(r results.Result) bool { return r.Node == node })
+		if !done(s.result) || i >= 0 && done(run.Nodes[i]) {
 			continue
 		}
 		merge(run, []results.Result{s.result})

@@ -143,6 +143,9 @@ func TestARerunKeepsTheEarlierAttemptsFiles(t *testing.T) {
 	if readFile(t, filepath.Join(prev, "bare-r2.2.console.log")) != b.consoles["bare-r2"] {
 		t.Error("the second attempt's console is not bare-r2.2.console.log")
 	}
+	if strings.Contains(out.String(), "--resume: the results of") {
+		t.Errorf("a saved timeout was said to be read back and not run again:\n%s", out.String())
+	}
 	r2 := got.Run.Nodes[1]
 	if r2.Status != results.StatusOK || r2.Collection == nil || r2.Collection.LastConsoleLine != "footprint-agent: done" || got.Run.ResultFiles["bare-r2"] != "nodes/bare-r2.2.json" {
 		t.Errorf("record of bare-r2: %+v %+v, files %v", r2, r2.Collection, got.Run.ResultFiles)
