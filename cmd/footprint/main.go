@@ -292,6 +292,14 @@ func profilesCmd() *cobra.Command {
 				p, _ := profiles.Get(name)
 				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", p.Name, orDash(p.DefaultVersion), orDash(strings.Join(profiles.OptionNames(name), ",")), p.Description)
 			}
+			// Built-in variants, under the names users know (the seed's microk8s-noha).
+			for _, name := range profiles.Names() {
+				if v, ok := profiles.VariantOf(name); ok {
+					p, _ := profiles.Get(name)
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", name, orDash(p.DefaultVersion),
+						"variant of "+v.VariantOf+": "+strings.Join(v.Options, ","), v.Description)
+				}
+			}
 			return w.Flush()
 		},
 	}
