@@ -165,6 +165,43 @@ func TestAgentInstallFailureKeepsPhasesAndLogTail(t *testing.T) {
 	}
 }
 
+// A failed hook's log tail leaves the guest in the result's detail: what
+// kubeadm printed there (a join command with its token and certificate
+// key, the key alone on a line), a bearer token and the run's MySQL
+// password are redacted first; the rest of the tail stays readable.
+func TestAgentRedactsSecretsInTheLogTail(t *testing.T) {
+	secrets := []string{"abcdef.0123456789abcdef", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		"eyJhbGciOiJSUzI1NiJ9.payload", "Zq9-run_pw", "hunter2", "s3cr3t"}
+	install := strings.Join([]string{
+		"echo 'Your Kubernetes control-plane has initialized successfully!'",
+		"echo '  kubeadm join 10.77.0.10:6443 --token abcdef.0123456789abcdef \\'",
+		"echo '        --discovery-token-ca-cert-hash sha256:1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef \\'",
+		"echo '        --control-plane --certificate-key 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'",
+		"echo '[upload-certs] Using certificate key:'",
+		"echo '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'",
+		`echo 'curl -H "Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.payload" https://127.0.0.1:6443/readyz'`,
+		`echo "MYSQL_PWD=hunter2 mysql -uroot -e 'select 1' (run password $MYSQL_PASSWORD)"`,
+		"echo 'password: s3cr3t' >&2",
+		"exit 1",
+	}, "\n")
+	p := profiles.Profile{Name: "kube", Hooks: map[string]string{"install": install}}
+	r, _ := newAgentRun(t, p, "MYSQL_PASSWORD=Zq9-run_pw\n").run(t)
+	if r.Status != results.StatusFailed {
+		t.Fatalf("status %s, want failed", r.Status)
+	}
+	for _, s := range secrets {
+		if strings.Contains(r.Detail, s) {
+			t.Errorf("detail keeps %q:\n%s", s, r.Detail)
+		}
+	}
+	for _, kept := range []string{"hook install exited 1", "kubeadm join 10.77.0.10:6443 --token <redacted>", "--discovery-token-ca-cert-hash sha256:1234567890abcdef",
+		"--certificate-key <redacted>", "Bearer <redacted>", "MYSQL_PWD=<redacted>", "run password <redacted>", "password: <redacted>", "Cloud-init v. 22.4.2 finished"} {
+		if !strings.Contains(r.Detail, kept) {
+			t.Errorf("detail lacks %q:\n%s", kept, r.Detail)
+		}
+	}
+}
+
 func TestAgentHookTimeout(t *testing.T) {
 	p := profiles.Profile{Name: "slow", Hooks: map[string]string{"install": "true", "ready": "sleep 30"}}
 	r, _ := newAgentRun(t, p, "READY_TIMEOUT=1\n").run(t)
