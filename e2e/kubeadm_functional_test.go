@@ -35,33 +35,14 @@ var slowVMOptions = []string{"ecdsaKeys", "etcdCpuRequest", "etcdSlowTimeouts", 
 func TestKubeadmFunctionalOn2vCPUsWithSlowVMOptions(t *testing.T) {
 	arts := kubeadmArtifacts(t)
 	h := newHost(t)
-	stack := fmt.Sprintf(`config:
-  footprint:libvirt:
-    uri: qemu:///system
-    domainType: qemu
-    tbCacheMiB: 2048
-  footprint:image: build/images/test-bookworm.qcow2
-  footprint:profiles: [kubeadm-slowvm]
+	stack := kubeadmStack(arts, fmt.Sprintf(`  footprint:profiles: [kubeadm-slowvm]
   footprint:variants:
     kubeadm-slowvm:
       profile: kubeadm
       options: [%s]
-  footprint:artifacts:
-    kubeadm: %s
   footprint:vcpus: 2
   footprint:memoryMiB: 1024
-  footprint:diskGiB: 8
-  footprint:workloadImage: footprint/standin-mysql:1
-  footprint:settle: 30s
-  footprint:samples: 3
-  footprint:sampleInterval: 5s
-  footprint:installTimeout: 30m
-  footprint:readyTimeout: 10m
-  footprint:workloadTimeout: 10m
-  footprint:apiAttempts: 5
-  footprint:apiTimeout: 10s
-  footprint:collectDeadline: 50m
-`, strings.Join(slowVMOptions, ", "), arts)
+`, strings.Join(slowVMOptions, ", ")))
 	dir := project(t, "functional-2vcpu", stack)
 	t.Log("kubeadm on 2 vCPUs / 1 GiB with the slow-VM options: a functional test, not a measurement to compare with the seed")
 	start := time.Now()

@@ -28,29 +28,10 @@ import (
 func TestKubeadmOfflineOnRealVMs(t *testing.T) {
 	arts := kubeadmArtifacts(t)
 	h := newHost(t)
-	stack := fmt.Sprintf(`config:
-  footprint:libvirt:
-    uri: qemu:///system
-    domainType: qemu
-    tbCacheMiB: 2048
-  footprint:image: build/images/test-bookworm.qcow2
-  footprint:profiles: [kubeadm]
-  footprint:artifacts:
-    kubeadm: %s
+	stack := kubeadmStack(arts, `  footprint:profiles: [kubeadm]
   footprint:vcpus: 1
   footprint:memorySizesMiB: [1024, 2048]
-  footprint:diskGiB: 8
-  footprint:workloadImage: footprint/standin-mysql:1
-  footprint:settle: 30s
-  footprint:samples: 3
-  footprint:sampleInterval: 5s
-  footprint:installTimeout: 30m
-  footprint:readyTimeout: 10m
-  footprint:workloadTimeout: 10m
-  footprint:apiAttempts: 5
-  footprint:apiTimeout: 10s
-  footprint:collectDeadline: 60m
-`, arts)
+`)
 	dir := project(t, "kubeadm", stack)
 	start := time.Now()
 	out, code := h.exec(dir, nil, footprint(t), "run", "--stack", "kubeadm")
@@ -87,6 +68,32 @@ func TestKubeadmOfflineOnRealVMs(t *testing.T) {
 	}
 	t.Logf("report.md:\n%s", md)
 	noLeftovers(t, h, "footprint-kubeadm")
+}
+
+// kubeadmStack is the stack of both kubeadm tests: the offline install from
+// arts, QEMU's largest translation cache, the stand-in for MySQL and bounds
+// for an emulated vCPU; nodes says what is measured on which machines.
+func kubeadmStack(arts, nodes string) string {
+	return `config:
+  footprint:libvirt:
+    uri: qemu:///system
+    domainType: qemu
+    tbCacheMiB: 2048
+  footprint:image: build/images/test-bookworm.qcow2
+  footprint:artifacts:
+    kubeadm: ` + arts + `
+  footprint:diskGiB: 8
+  footprint:workloadImage: footprint/standin-mysql:1
+  footprint:settle: 30s
+  footprint:samples: 3
+  footprint:sampleInterval: 5s
+  footprint:installTimeout: 30m
+  footprint:readyTimeout: 10m
+  footprint:workloadTimeout: 10m
+  footprint:apiAttempts: 5
+  footprint:apiTimeout: 10s
+  footprint:collectDeadline: 60m
+` + nodes
 }
 
 // checkHonest: a result that says how far the node got and why it stopped.
