@@ -32,6 +32,14 @@ type lockInfo struct {
 	// of /proc/PID/stat): with the pid it names one process, so that a pid
 	// the kernel gave to another program after a crash is told apart.
 	ProcStart string `json:"procStart,omitempty"`
+	// PIDNamespace is the holder's (/proc/self/ns/pid): a pid is checked
+	// only from the namespace it was given in.
+	PIDNamespace string `json:"pidNamespace,omitempty"`
+}
+
+// checkable says whether held's process can be looked at from here (me).
+func (held lockInfo) checkable(me lockInfo) bool {
+	return held.Host == me.Host && held.PIDNamespace == me.PIDNamespace
 }
 
 // String names the holder in one line, for the user to find it.
@@ -53,7 +61,7 @@ type InUseError struct {
 
 func (e *InUseError) Error() string {
 	if e.Remote {
-		return fmt.Sprintf("stack %s is locked by %s, which may still run there: once it is known to have ended, remove %s", e.Stack, e.Holder, e.Path)
+		return fmt.Sprintf("stack %s is locked by %s, which cannot be checked from here (another host or pid namespace): once it is known to have ended, remove %s", e.Stack, e.Holder, e.Path)
 	}
 	return fmt.Sprintf("stack %s is in use by %s: wait for it to end or stop it", e.Stack, e.Holder)
 }
@@ -112,9 +120,9 @@ func lockStack(projectDir, stack, command string, warn func(string)) (*stackLock
 		if err != nil {
 			return nil, fmt.Errorf("stack %s: lock %s is unreadable (%w): once no command of the stack runs, remove it", stack, path, err)
 		}
-		why, stale := staleLock(held, me.Host)
+		why, stale := staleLock(held, me)
 		if !stale {
-			return nil, &InUseError{Stack: stack, Holder: held, Path: path, Remote: held.Host != me.Host}
+			return nil, &InUseError{Stack: stack, Holder: held, Path: path, Remote: !held.checkable(me)}
 		}
 		warn(fmt.Sprintf("stack %s: taking over the lock of %s: %s", stack, held, why))
 		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -218,10 +226,11 @@ func (ls locks) sweep(ctx context.Context, b machine.Backend, prefix string, say
 	return b.Sweep(ctx, prefix, say)
 }
 
-// staleLock says whether the holder is gone: only a holder on this host can
-// be checked, and one elsewhere is never taken over.
-func staleLock(held lockInfo, host string) (string, bool) {
-	if held.Host != host || held.PID <= 0 {
+// staleLock says whether the holder is gone: only a holder on this host,
+// in this pid namespace, can be checked, and one elsewhere is never taken
+// over.
+func staleLock(held, me lockInfo) (string, bool) {
+	if !held.checkable(me) {
 		return "", false
 	}
 	err := syscall.Kill(held.PID, 0)
@@ -244,7 +253,11 @@ func myLockInfo(command string) (lockInfo, error) {
 	if err != nil {
 		return lockInfo{}, err
 	}
-	return lockInfo{PID: os.Getpid(), Host: host, StartedAt: time.Now().UTC(), Command: command, ProcStart: start}, nil
+	ns, err := os.Readlink("/proc/self/ns/pid")
+	if err != nil {
+		return lockInfo{}, err
+	}
+	return lockInfo{PID: os.Getpid(), Host: host, StartedAt: time.Now().UTC(), Command: command, ProcStart: start, PIDNamespace: ns}, nil
 }
 
 // procStart is field 22 of /proc/PID/stat, the process's start after boot.

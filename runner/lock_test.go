@@ -182,3 +182,21 @@ func TestNoSweepWithoutTheLock(t *testing.T) {
 		t.Errorf("release removed another's lock: %v", err)
 	}
 }
+
+// A holder in another pid namespace (a container sharing the checkout and
+// the host's name) cannot be checked from here: its pid means nothing in
+// ours, so its lock is never taken over.
+func TestALockFromAnotherPidNamespaceIsKept(t *testing.T) {
+	dir := testProject(t, "")
+	dead := exec.Command("true")
+	must(t, dead.Run())
+	contained := liveHolder(t)
+	contained.PID = dead.Process.Pid // gone here, which says nothing of the container
+	contained.PIDNamespace = "pid:[1]"
+	writeLock(t, dir, contained)
+	_, err := lockStack(dir, "t", "footprint run", func(m string) { t.Errorf("warned %q", m) })
+	var inUse *InUseError
+	if !errors.As(err, &inUse) || !strings.Contains(err.Error(), "remove "+lockPath(dir, "t")) {
+		t.Errorf("error %v, want the holder and the file to remove", err)
+	}
+}
