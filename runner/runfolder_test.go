@@ -195,3 +195,23 @@ func TestNodesAndPulumiLogAreTheUsers(t *testing.T) {
 		}
 	}
 }
+
+// An up that fails leaves an earlier up's outputs in place: a node of an
+// earlier wave found there keeps its record, wave and all.
+func TestAnEarlierUpsOutputsAreNotThisWaves(t *testing.T) {
+	dir := testProject(t, "")
+	r1 := okResult("bare-r1")
+	r1["machine"].(map[string]any)["wave"] = 1.0
+	prev := earlierRun(t, dir, []map[string]any{r1}, map[string]string{"nodes/bare-r1.json": savedJSON(t, r1)})
+	stale := okResult("bare-r1")
+	stale["status"] = string(results.StatusFailed)
+	s := &fakeStack{outputs: map[string]any{"bare-r2": okResult("bare-r2")}, staleOutputs: map[string]any{"bare-r1": stale}, config: auto.ConfigMap{}}
+	var out bytes.Buffer
+	got, err := Run(context.Background(), resumeOptions(dir, prev, &fakeBackend{}, s, &out))
+	if err != nil {
+		t.Fatalf("resume: %v\n%s", err, out.String())
+	}
+	if r := got.Run.Nodes[0]; r.Status != results.StatusOK || r.Machine == nil || r.Machine.Wave != 1 {
+		t.Errorf("bare-r1's record became %+v %+v", r, r.Machine)
+	}
+}

@@ -106,6 +106,9 @@ type fakeStack struct {
 	deliver func(results.Result)
 	// outputsLost: no outputs at all, as after an up that failed
 	outputsLost bool
+	// staleOutputs are an earlier up's outputs, which an up that fails
+	// leaves in place, whatever footprint:only is now
+	staleOutputs map[string]any
 }
 
 func (s *fakeStack) Export(context.Context) (apitype.UntypedDeployment, error) {
@@ -185,6 +188,9 @@ func (s *fakeStack) Outputs(context.Context) (auto.OutputMap, error) {
 				out[node] = r
 			}
 		}
+	}
+	for node, r := range s.staleOutputs {
+		out[node] = r
 	}
 	return auto.OutputMap{
 		infra.OutputResults:    {Value: out},
