@@ -187,25 +187,12 @@ fail() {
 	write_result
 }
 
-# redact: standard input without the secrets a log may show, for what
-# leaves the guest (a failed hook's log tail): kubeadm's bootstrap tokens
-# and certificate keys (`kubeadm init` prints a join command with both, and
-# the key alone on a line), --token and --password values, bearer tokens,
-# passwords given as NAME=VALUE or NAME: VALUE, and the run's MySQL
-# password wherever it shows. kubeadm's --discovery-token-ca-cert-hash is
-# public and kept. Runs after a failure, never while sampling.
+# redact: stdin without the tokens, keys and passwords a hook's log shows.
 redact() {
-	sed -E \
-		-e 's/[a-z0-9]{6}\.[a-z0-9]{16}/<redacted>/g' \
-		-e 's/^([[:space:]]*)[0-9a-f]{64}([[:space:]]*)$/\1<redacted>\2/' \
-		-e 's/(--(token|certificate-key|password)[= ]+)[^ ]+/\1<redacted>/g' \
-		-e 's/([Bb][Ee][Aa][Rr][Ee][Rr] +)[^ ]+/\1<redacted>/g' \
-		-e 's/(([Pp][Aa][Ss][Ss]([Ww][Oo][Rr][Dd]|[Ww][Dd])|PWD|[Tt][Oo][Kk][Ee][Nn]|[Ss][Ee][Cc][Rr][Ee][Tt])"?[=:] *"?)[^ ",]+/\1<redacted>/g' |
+	sed -E -e 's/[a-z0-9]{6}\.[a-z0-9]{16}|^ *[0-9a-f]{64} *$/<redacted>/g' \
+		-e 's/(--(token|certificate-key|password)[= ]+|[Bb]earer +|([Pp]ass(word|wd)|PASSWORD|PWD|[Tt]oken|TOKEN|[Ss]ecret|SECRET)"?[=:] *"?)[^ ",]+/\1<redacted>/g' |
 		awk 'BEGIN { p = ENVIRON["MYSQL_PASSWORD"] }
-			p == "" { print; next }
-			{ out = ""; s = $0
-			  while ((i = index(s, p)) > 0) { out = out substr(s, 1, i - 1) "<redacted>"; s = substr(s, i + length(p)) }
-			  print out s }'
+			p != "" { o = ""; while (i = index($0, p)) { o = o substr($0, 1, i - 1) "<redacted>"; $0 = substr($0, i + length(p)) } $0 = o $0 } 1'
 }
 
 # begin_hook PHASE [HOOK]: starts a hook's phase; when the profile has no
