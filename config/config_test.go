@@ -14,6 +14,9 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
+// testHooks are the hooks of the test profiles, as the real ones have them.
+var testHooks = map[string][]string{"docker": {"install", "ready", "version", "workload", "workloadReady", "api"}}
+
 func testSource(t *testing.T) Source {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "disk.qcow2"), []byte("QFI\xfb"), 0o644); err != nil {
@@ -25,7 +28,8 @@ func testSource(t *testing.T) Source {
 	known := map[string]bool{"bare": true, "docker": true}
 	return Source{Project: "footprint", Stack: "t", ProjectDir: dir,
 		ProfileExists: func(n string) bool { return known[n] }, DefaultProfiles: []string{"bare"},
-		Backends: []string{"aws", "libvirt"}, DefaultBackend: "libvirt"}
+		ProfileHooks: func(n string) []string { return testHooks[n] },
+		Backends:     []string{"aws", "libvirt"}, DefaultBackend: "libvirt"}
 }
 
 func TestDefaults(t *testing.T) {
@@ -49,7 +53,7 @@ func TestValuesAreRead(t *testing.T) {
 		"backend": "aws", "libvirt": `{"uri":"qemu+ssh://lab/system"}`, "image": "disk.qcow2",
 		"imageSha256": "sha256:" + strings.Repeat("AB", 32), "networkCidr": "192.168.77.0/24",
 		"profiles": `["docker","bare"]`, "vcpus": "2", "memoryMiB": "512", "settle": "30s", "samples": "4",
-		"sampleInterval": "2s", "collectDeadline": "15m",
+		"sampleInterval": "2s", "collectDeadline": "90m",
 	}, src)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +63,7 @@ func TestValuesAreRead(t *testing.T) {
 	}
 	if e.ImageSHA256 != strings.Repeat("ab", 32) || e.NetworkCIDR.String() != "192.168.77.0/24" ||
 		strings.Join(e.Profiles, ",") != "docker,bare" || e.VCPUs != 2 || e.MemoryMiB != 512 ||
-		e.Settle != 30*time.Second || e.Samples != 4 || e.CollectDeadline != 15*time.Minute ||
+		e.Settle != 30*time.Second || e.Samples != 4 || e.CollectDeadline != 90*time.Minute ||
 		e.Backend != "aws" || e.BackendConfig["libvirt"] != `{"uri":"qemu+ssh://lab/system"}` {
 		t.Errorf("parsed: %+v", e)
 	}
@@ -113,11 +117,11 @@ func TestMalformedStacksFailWithOneLineNamingTheKey(t *testing.T) {
 		{"settle negative", map[string]string{"settle": "-5s"}, "settle", "out of range"},
 		{"interval zero", map[string]string{"sampleInterval": "0s"}, "sampleInterval", "out of range"},
 		{"deadline zero", map[string]string{"collectDeadline": "0s"}, "collectDeadline", "out of range"},
-		{"deadline shorter than settle plus samples", map[string]string{"settle": "50m", "collectDeadline": "30m"}, "collectDeadline", "settle plus samples"},
+		{"deadline shorter than settle plus samples", map[string]string{"settle": "50m", "collectDeadline": "30m"}, "collectDeadline", "30m0s is not longer than the agent of bare may take within its bounds (50m25s: settle 50m0s + samples × sampleInterval 25s)"},
 		{"settle tolerance zero", map[string]string{"settleToleranceMiB": "0"}, "settleToleranceMiB", "out of range"},
 		{"settle window too short", map[string]string{"settleWindow": "1s"}, "settleWindow", "out of range"},
 		{"settle cap below window", map[string]string{"settleToleranceMiB": "3", "settleWindow": "2m", "settleMax": "1m"}, "settleMax", "never be met"},
-		{"deadline shorter than the settle cap", map[string]string{"settleToleranceMiB": "3", "settleMax": "2h", "collectDeadline": "90m"}, "collectDeadline", "settle plus samples"},
+		{"deadline shorter than the settle cap", map[string]string{"settleToleranceMiB": "3", "settleMax": "2h", "collectDeadline": "90m"}, "collectDeadline", "settle + settleMax 2h1m0s"},
 		{"typo", map[string]string{"memoryMib": "1024"}, "memoryMib", "did you mean memoryMiB"},
 		{"unknown key", map[string]string{"colour": "blue"}, "colour", "known keys"},
 		{"disk too small", map[string]string{"diskGiB": "1"}, "diskGiB", "2 to"},
@@ -333,5 +337,59 @@ func TestRepositoryStacksAreValid(t *testing.T) {
 		if _, err := Parse(v, Source{Project: "footprint", Stack: stack, ProjectDir: root, Backends: []string{"libvirt", "aws"}}); err != nil {
 			t.Errorf("stack %s: %v", stack, err)
 		}
+	}
+}
+
+// collectDeadline must outlast every phase the agent of each system may
+// take by the stack's bounds, in the agent's order: a profile's missing
+// hooks count nothing, a preinstalled system installs nothing, and the
+// workload's start and its readiness each have workloadTimeout. Left out,
+// it is their sum plus the boot allowance.
+func TestCollectDeadlineOutlastsThePhases(t *testing.T) {
+	bounds := map[string]string{"installTimeout": "30m", "readyTimeout": "10m", "workloadTimeout": "10m", "settle": "30s",
+		"samples": "3", "sampleInterval": "5s", "apiAttempts": "5", "apiTimeout": "10s"}
+	with := func(more map[string]string) map[string]string {
+		v := map[string]string{}
+		for _, m := range []map[string]string{bounds, more} {
+			for k, x := range m {
+				v[k] = x
+			}
+		}
+		return v
+	}
+	// docker: 30m + 10m + 1m (version) + 45s + 10m + 10m + 45s + 5 × 15s + 4 × 1s
+	const need = 63*time.Minute + 49*time.Second
+	_, err := Parse(with(map[string]string{"profiles": "docker", "collectDeadline": "60m"}), testSource(t))
+	if err == nil || !strings.HasPrefix(err.Error(), "footprint:collectDeadline: 1h0m0s is not longer than the agent of docker may take within its bounds (1h3m49s: ") ||
+		!strings.Contains(err.Error(), "workloadTimeout 10m0s + workloadTimeout 10m0s") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("err = %v", err)
+	}
+	for _, ok := range []map[string]string{
+		{"profiles": "docker", "collectDeadline": "64m"},
+		{"profiles": "bare", "collectDeadline": "1m"},                                                                   // no hooks: settle and samples
+		{"profiles": "docker", "preinstalled": "docker", "collectDeadline": "34m"},                                      // no install
+		{"profiles": "bare,d2", "variants": `{"d2":{"profile":"docker","options":["lean"]}}`, "collectDeadline": "64m"}, // a variant: its profile's hooks
+	} {
+		src := testSource(t)
+		src.ProfileOptions = func(string) []string { return []string{"lean"} }
+		if _, err := Parse(with(ok), src); err != nil {
+			t.Errorf("%v: %v", ok, err)
+		}
+	}
+	src := testSource(t)
+	src.ProfileOptions = func(string) []string { return []string{"lean"} }
+	_, err = Parse(with(map[string]string{"profiles": "bare,d2", "variants": `{"d2":{"profile":"docker","options":["lean"]}}`, "collectDeadline": "60m"}), src)
+	if err == nil || !strings.Contains(err.Error(), "the agent of d2 may take within its bounds (1h3m49s") {
+		t.Errorf("a variant: err = %v, want its profile's phases", err)
+	}
+	e, err := Parse(with(map[string]string{"profiles": "bare,docker"}), testSource(t))
+	if err != nil || e.CollectDeadline != need+bootAllowance {
+		t.Errorf("unset: %s (%v), want %s", e.CollectDeadline, err, need+bootAllowance)
+	}
+	// Without the profiles' hooks, every phase counts.
+	src = testSource(t)
+	src.ProfileHooks = nil
+	if _, err := Parse(with(map[string]string{"profiles": "bare", "collectDeadline": "60m"}), src); err == nil {
+		t.Error("a deadline shorter than every phase accepted with the hooks unknown")
 	}
 }

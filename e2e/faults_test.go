@@ -49,6 +49,7 @@ func noLeftovers(t *testing.T, h *host, prefix string) {
 func TestFaultyNodesAreRecordedAndNothingLeaks(t *testing.T) {
 	h := newHost(t)
 	dir := project(t, "faults", stackYAML(`  footprint:profiles: [bare, silent, broken]
+  footprint:installTimeout: 5m
   footprint:collectDeadline: 360s
 `))
 	start := time.Now()

@@ -92,7 +92,7 @@ func kubeadmStack(arts, nodes string) string {
   footprint:workloadTimeout: 10m
   footprint:apiAttempts: 5
   footprint:apiTimeout: 10s
-  footprint:collectDeadline: 60m
+  footprint:collectDeadline: 75m
 ` + nodes
 }
 

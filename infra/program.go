@@ -241,8 +241,22 @@ func Source(project, stack, projectDir string) config.Source {
 	return config.Source{
 		Project: project, Stack: stack, ProjectDir: projectDir,
 		ProfileExists: profiles.Exists, ProfileOptions: profiles.OptionNames, BuiltinVariant: builtinVariant,
+		ProfileHooks:    profileHooks,
 		DefaultProfiles: profiles.Names(), Backends: BackendNames(), DefaultBackend: DefaultBackend,
 	}
+}
+
+// profileHooks are the hooks a profile has, the shared ones too: the phases
+// its agent runs (a blank hook is not written into its script).
+func profileHooks(name string) []string {
+	p, _ := profiles.Get(name)
+	var hooks []string
+	for h, body := range p.Hooks {
+		if strings.TrimSpace(body) != "" {
+			hooks = append(hooks, h)
+		}
+	}
+	return hooks
 }
 
 // builtinVariant is a built-in variant of the profiles registry as the
