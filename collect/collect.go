@@ -101,11 +101,17 @@ func Collect(ctx context.Context, t Target, o Options) (results.Result, error) {
 			o.Progress(t.Node, line)
 		}
 	}
+	// A request that times out leaves its dial going on (the transport
+	// keeps it for a later request): an SSH dial stuck in its handshake is
+	// cancelled with it, and whatever is left when the collection ends.
+	abandon := client.HTTPClient.CloseIdleConnections
+	defer abandon()
 	client.CheckRetry = func(ctx context.Context, resp *http.Response, err error) (bool, error) {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
 		}
 		if err != nil {
+			abandon()
 			setLast(&mu, &lastErr, err.Error())
 			// A host key that is not the run's is an impostor or a
 			// misconfiguration: waiting does not make it trustworthy.

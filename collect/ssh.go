@@ -49,26 +49,25 @@ func (s SSH) String() string {
 
 // DialContext connects to addr, as the guest sees it, through the guest's
 // SSH server. Closing the returned connection closes the SSH connection.
+// Connecting, the handshake and the forwarding end with ctx or after
+// Timeout, whichever is first.
 func (s SSH) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	timeout := s.Timeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	var raw net.Conn
 	var err error
 	if s.Jump != nil {
 		raw, err = s.Jump.DialContext(ctx, "tcp", s.Addr)
 	} else {
-		d := net.Dialer{Timeout: timeout}
+		var d net.Dialer
 		raw, err = d.DialContext(ctx, "tcp", s.Addr)
 	}
 	if err != nil {
 		return nil, err
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = raw.SetDeadline(dl)
-	} else {
-		_ = raw.SetDeadline(time.Now().Add(timeout))
 	}
 	cfg := &ssh.ClientConfig{User: s.User, Auth: s.Auth, HostKeyCallback: s.checkKnownHost, Timeout: timeout}
 	if s.HostKeys == nil {
@@ -77,12 +76,10 @@ func (s SSH) DialContext(ctx context.Context, network, addr string) (net.Conn, e
 	if len(s.Auth) == 0 {
 		cfg.Auth = []ssh.AuthMethod{ssh.PublicKeys(s.Signer)}
 	}
-	conn, chans, reqs, err := ssh.NewClientConn(raw, s.Addr, cfg)
+	conn, chans, reqs, err := handshake(ctx, raw, s.Addr, cfg)
 	if err != nil {
-		raw.Close()
 		return nil, fmt.Errorf("ssh to %s: %w", s.Addr, err)
 	}
-	_ = raw.SetDeadline(time.Time{})
 	client := ssh.NewClient(conn, chans, reqs)
 	ch, err := client.DialContext(ctx, network, addr)
 	if err != nil {
@@ -90,6 +87,25 @@ func (s SSH) DialContext(ctx context.Context, network, addr string) (net.Conn, e
 		return nil, fmt.Errorf("ssh to %s: forwarding to %s: %w", s.Addr, addr, err)
 	}
 	return tunnel{Conn: ch, client: client}, nil
+}
+
+// handshake is SSH's handshake on raw, which ends with ctx: raw is closed
+// then. A deadline on raw would not do: through a jump host raw is an SSH
+// channel, which has none, and a server that takes the connection and
+// never answers would hold the dial for ever.
+func handshake(ctx context.Context, raw net.Conn, addr string, cfg *ssh.ClientConfig) (ssh.Conn, <-chan ssh.NewChannel, <-chan *ssh.Request, error) {
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
+	conn, chans, reqs, err := ssh.NewClientConn(raw, addr, cfg)
+	if !stop() {
+		if err == nil {
+			conn.Close()
+		}
+		return nil, nil, nil, fmt.Errorf("no handshake: %w", context.Cause(ctx))
+	}
+	if err != nil {
+		raw.Close()
+	}
+	return conn, chans, reqs, err
 }
 
 func (s SSH) checkHostKey(_ string, _ net.Addr, key ssh.PublicKey) error {

@@ -219,3 +219,99 @@ func TestCollectThroughAJumpHost(t *testing.T) {
 		t.Errorf("err = %v, want the jump host's key refused", err)
 	}
 }
+
+// silentServer takes connections and never says a word, as a guest whose
+// SSH server hangs; it counts the connections the client has closed.
+type silentServer struct {
+	addr             string
+	accepted, closed atomic.Int32
+}
+
+func startSilent(t *testing.T) *silentServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &silentServer{addr: ln.Addr().String()}
+	done := make(chan struct{})
+	t.Cleanup(func() { ln.Close(); close(done) })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.accepted.Add(1)
+			go func() {
+				go func() { <-done; c.Close() }()
+				io.Copy(io.Discard, c) // until the client closes
+				s.closed.Add(1)
+			}()
+		}
+	}()
+	return s
+}
+
+// allClosed waits up to d for the client to close every connection.
+func (s *silentServer) allClosed(d time.Duration) bool {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if n := s.accepted.Load(); n > 0 && s.closed.Load() == n {
+			return true
+		}
+	}
+	return false
+}
+
+// The handshake with a guest behind a jump host, whose connection is an
+// SSH channel without deadlines, ends at the route's Timeout when the
+// guest takes the connection and never answers.
+func TestSSHHandshakeThroughAJumpHostIsBounded(t *testing.T) {
+	hostKey, userKey, runKey := newSigner(t), newSigner(t), newSigner(t)
+	lab := startSSHGuest(t, hostKey, "lab", userKey.PublicKey())
+	guest := startSilent(t)
+	jump := &SSH{Addr: lab.addr, User: "lab", Auth: []ssh.AuthMethod{ssh.PublicKeys(userKey)}, HostKeys: ssh.FixedHostKey(hostKey.PublicKey())}
+	route := &SSH{Addr: guest.addr, User: "footprint", Signer: runKey, HostKey: newSigner(t).PublicKey(), Jump: jump, Timeout: 300 * time.Millisecond}
+	done := make(chan error, 1)
+	go func() {
+		c, err := route.DialContext(context.Background(), "tcp", "127.0.0.1:9779")
+		if c != nil {
+			c.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "ssh to "+guest.addr+": no handshake") {
+			t.Errorf("err = %v, want the handshake's deadline", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handshake with a silent guest behind a jump host is still waiting")
+	}
+	if !guest.allClosed(5 * time.Second) {
+		t.Errorf("%d of %d connections to the silent guest left open", guest.accepted.Load()-guest.closed.Load(), guest.accepted.Load())
+	}
+}
+
+// Each attempt that times out in an SSH handshake abandons its dial; the
+// dial is cancelled then, not left to hold a connection to the guest until
+// the route's own (long) Timeout, and none is left when the collection ends.
+func TestAbandonedSSHDialsAreCancelled(t *testing.T) {
+	guest := startSilent(t)
+	route := &SSH{Addr: guest.addr, User: "footprint", Signer: newSigner(t), HostKey: newSigner(t).PublicKey(), Timeout: time.Minute}
+	done := make(chan error, 1)
+	go func() {
+		_, err := Collect(context.Background(), Target{Node: "bare", URL: "http://127.0.0.1:9779/result.json", SSH: route}, fastOptions(3*time.Second))
+		done <- err
+	}()
+	time.Sleep(1500 * time.Millisecond)
+	if n, open := guest.accepted.Load(), guest.accepted.Load()-guest.closed.Load(); n < 3 || open > 2 {
+		t.Errorf("mid-collection: %d of %d connections open, want only the attempt's own", open, n)
+	}
+	if err := <-done; err == nil {
+		t.Fatal("collected from a guest that never answers")
+	}
+	if !guest.allClosed(2 * time.Second) {
+		t.Errorf("%d of %d connections of abandoned dials still open", guest.accepted.Load()-guest.closed.Load(), guest.accepted.Load())
+	}
+}
