@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/footprint-dev/footprint/names"
 )
@@ -35,15 +36,30 @@ func (o Object) String() string {
 	return o.Kind + " " + o.Name
 }
 
+// virshTimeout bounds one virsh call: a host that stopped answering (its
+// libvirtd hung, its SSH connection stalled) must not hold a run, a
+// teardown or a sweep. The longest call, destroying a domain, takes
+// libvirt seconds; a remote host's connection a few more.
+var virshTimeout = 2 * time.Minute
+
 func (h Host) virsh(ctx context.Context, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, virshTimeout, fmt.Errorf("no answer within %s", virshTimeout))
+	defer cancel()
 	cmd := exec.CommandContext(ctx, "virsh", append([]string{"-q", "-c", h.URI}, args...)...)
 	// With a controlling terminal virsh tries to start a polkit agent, and
 	// without polkit that fails, even as root: these calls are not
-	// interactive, so they get no terminal.
+	// interactive, so they get no terminal. The session is also virsh's
+	// process group: at the deadline it goes whole, with the ssh that a
+	// qemu+ssh URI starts, which would otherwise keep the output open.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("virsh %s: %s: %w", strings.Join(args, " "), h.URI, context.Cause(ctx))
+		}
 		return "", fmt.Errorf("virsh %s: %s", strings.Join(args, " "), strings.TrimSpace(errorLines(stderr.String(), err)))
 	}
 	return stdout.String(), nil
