@@ -31,6 +31,8 @@ import (
 	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/footprint-dev/footprint/image"
+	"github.com/footprint-dev/footprint/internal/redact"
+	"github.com/footprint-dev/footprint/internal/stall"
 	"github.com/footprint-dev/footprint/profiles"
 )
 
@@ -60,6 +62,10 @@ type FetchOptions struct {
 // profile's folder. It is listed in SHA256SUMS, not declared by the
 // profile: the installOffline hooks load every image archive under images/.
 const WorkloadArchive = "images/workload.tar"
+
+// stallAfter ends a download from which no byte arrived for so long: a
+// healthy release server is never silent for a minute.
+var stallAfter = time.Minute
 
 // maxChecksumBytes bounds a checksum file: a sums file of a whole release
 // is a few hundred KiB.
@@ -186,10 +192,10 @@ func fetchFile(ctx context.Context, o FetchOptions, fileURL, sumURL, dst, rel, p
 	}
 	want, err := publishedSHA256(ctx, o.Client, sumURL, base)
 	if err != nil {
-		return "", fmt.Errorf("published checksum %s: %w", sumURL, err)
+		return "", fmt.Errorf("published checksum %s: %w", redact.URL(sumURL), err)
 	}
 	if got, err := image.FileSHA256(dst); err == nil && got == want {
-		o.Log("%s: %s: present, sha256 matches %s (skipped)", profile, rel, sumURL)
+		o.Log("%s: %s: present, sha256 matches %s (skipped)", profile, rel, redact.URL(sumURL))
 		return want, nil
 	}
 	partial := dst + ".partial"
@@ -204,17 +210,17 @@ func fetchFile(ctx context.Context, o FetchOptions, fileURL, sumURL, dst, rel, p
 	}
 	if err != nil {
 		os.Remove(partial)
-		return "", fmt.Errorf("%s cannot be fetched: %w", fileURL, err)
+		return "", fmt.Errorf("%s cannot be fetched: %w", redact.URL(fileURL), redact.Error(err))
 	}
 	if sum != want {
 		os.Remove(partial)
-		return "", fmt.Errorf("%s: sha256 %s does not match the published %s (%s); refused", fileURL, sum, want, sumURL)
+		return "", fmt.Errorf("%s: sha256 %s does not match the published %s (%s); refused", redact.URL(fileURL), sum, want, redact.URL(sumURL))
 	}
 	if err := os.Rename(partial, dst); err != nil {
 		os.Remove(partial)
 		return "", err
 	}
-	o.Log("%s: %s: downloaded %s (%.1f MiB), sha256 matches %s", profile, rel, fileURL, float64(size)/(1<<20), sumURL)
+	o.Log("%s: %s: downloaded %s (%.1f MiB), sha256 matches %s", profile, rel, redact.URL(fileURL), float64(size)/(1<<20), redact.URL(sumURL))
 	return sum, nil
 }
 
@@ -238,19 +244,29 @@ func get(ctx context.Context, client *retryablehttp.Client, u string) (*http.Res
 	return resp, nil
 }
 
-// download streams u into dst, hashing on the way.
+// download streams u into dst, hashing on the way; it fails when u sends
+// nothing for stallAfter.
 func download(ctx context.Context, client *retryablehttp.Client, u, dst string) (string, int64, error) {
-	resp, err := get(ctx, client, u)
+	watch := stall.New(ctx, u, stallAfter)
+	defer watch.Stop()
+	sum, n, err := save(watch, client, u, dst)
+	return sum, n, watch.Err(err)
+}
+
+// save is download's transfer, under watch.
+func save(watch *stall.Watch, client *retryablehttp.Client, u, dst string) (string, int64, error) {
+	resp, err := get(watch.Context(), client, u)
 	if err != nil {
 		return "", 0, err
 	}
-	defer resp.Body.Close()
+	body := watch.Body(resp.Body)
+	defer body.Close()
 	f, err := os.Create(dst)
 	if err != nil {
 		return "", 0, err
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), resp.Body)
+	n, err := io.Copy(io.MultiWriter(f, h), body)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -263,14 +279,16 @@ func download(ctx context.Context, client *retryablehttp.Client, u, dst string) 
 // publishedSHA256 reads a checksum file: the digest alone, or a sums file
 // whose line for base holds it.
 func publishedSHA256(ctx context.Context, client *retryablehttp.Client, sumURL, base string) (string, error) {
-	resp, err := get(ctx, client, sumURL)
+	watch := stall.New(ctx, sumURL, stallAfter)
+	defer watch.Stop()
+	resp, err := get(watch.Context(), client, sumURL)
 	if err != nil {
-		return "", err
+		return "", watch.Err(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxChecksumBytes))
+	body, err := io.ReadAll(io.LimitReader(watch.Body(resp.Body), maxChecksumBytes))
 	if err != nil {
-		return "", err
+		return "", watch.Err(err)
 	}
 	return parseChecksum(string(body), base)
 }
