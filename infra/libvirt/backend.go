@@ -210,32 +210,49 @@ func (b Backend) Preflight(ctx context.Context, env machine.Environment) error {
 }
 
 // Sweep implements machine.Backend: every object of the prefix found by
-// name, removed in order (domains, volumes, pools, networks).
+// name, removed in order (domains, volumes, pools, networks), a domain with
+// the logs QEMU kept of it on this machine. A domain it cannot tell is the
+// stack's is left, and the sweep fails naming it.
 func (b Backend) Sweep(ctx context.Context, prefix string, log machine.Logf) ([]string, error) {
 	h := b.host()
-	objs, err := h.Find(ctx, prefix)
+	objs, unread, err := h.Find(ctx, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("looking for footprint's objects on %s: %w", b.URI, err)
 	}
 	var removed []string
-	var firstErr error
+	var errs []error
+	for _, u := range unread {
+		log("left %s: its description, which names its stack, cannot be read", u)
+		errs = append(errs, fmt.Errorf("left %s: its description cannot be read", u))
+	}
 	for _, obj := range objs {
 		if err := h.Remove(ctx, obj); err != nil {
 			log("could not remove %s: %v", obj, err)
-			if firstErr == nil {
-				firstErr = err
-			}
+			errs = append(errs, err)
 			continue
 		}
 		log("removed %s", obj)
 		removed = append(removed, obj.String())
 		if obj.Kind == "domain" {
-			if p := ConsoleLogPath(b.URI, obj.Name); p != "" {
-				os.Remove(p)
-			}
+			b.removeLogs(obj.Name)
 		}
 	}
-	return removed, firstErr
+	if len(errs) > 0 {
+		return removed, errs[0]
+	}
+	return removed, nil
+}
+
+// removeLogs removes the serial console log and QEMU's log libvirt keeps of
+// a domain, where they are on this machine. Only a sweep does: a run copies
+// them into its folder first (Record) and Forget removes the console log
+// after; a sweep removes what no run will record.
+func (b Backend) removeLogs(domain string) {
+	for _, p := range []string{ConsoleLogPath(b.URI, domain), QEMULogPath(b.URI, domain)} {
+		if p != "" {
+			os.Remove(p)
+		}
+	}
 }
 
 // Record implements machine.Recorder: NODE.console.log (the serial console

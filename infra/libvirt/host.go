@@ -97,37 +97,38 @@ func DomainDescription(prefix string) string { return "footprint stack " + prefi
 // to everything footprint left on the host, in the order it must be removed:
 // domains, volumes, pools, networks. A stack's pool and network carry its
 // prefix exactly, its volumes live in its pool, and its domains carry the
-// prefix in their name and description.
-func (h Host) Find(ctx context.Context, prefix string) ([]Object, error) {
+// prefix in their name and description. A domain named like the stack's
+// whose description cannot be read may be another stack's: it is not
+// found but listed in unread, with why.
+func (h Host) Find(ctx context.Context, prefix string) (found []Object, unread []string, err error) {
 	mine := func(name string) bool {
 		if prefix == "" {
 			return names.Owned(name)
 		}
 		return name == prefix
 	}
-	var found []Object
 	domains, err := h.names(ctx, "list", "--all", "--name")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, d := range domains {
-		if !names.Owned(d) {
+		if !names.Owned(d) || prefix != "" && !strings.HasPrefix(d, prefix+"-") {
 			continue
 		}
 		if prefix != "" {
-			if !strings.HasPrefix(d, prefix+"-") {
-				continue
+			mine, err := h.describedAs(ctx, d, prefix)
+			if err != nil && !gone(err) {
+				unread = append(unread, fmt.Sprintf("domain %s (%v)", d, err))
 			}
-			desc, err := h.virsh(ctx, "desc", d)
-			if err == nil && strings.TrimSpace(desc) != DomainDescription(prefix) {
-				continue // another stack whose name starts like this one's
+			if !mine {
+				continue // another stack whose name starts like this one's, or unknown
 			}
 		}
 		found = append(found, Object{Kind: "domain", Name: d})
 	}
 	pools, err := h.names(ctx, "pool-list", "--all", "--name")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var ours []Object
 	for _, p := range pools {
@@ -150,14 +151,20 @@ func (h Host) Find(ctx context.Context, prefix string) ([]Object, error) {
 	found = append(found, ours...)
 	nets, err := h.names(ctx, "net-list", "--all", "--name")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, n := range nets {
 		if mine(n) {
 			found = append(found, Object{Kind: "network", Name: n})
 		}
 	}
-	return found, nil
+	return found, unread, nil
+}
+
+// describedAs tells whether domain d carries the stack's description.
+func (h Host) describedAs(ctx context.Context, d, prefix string) (bool, error) {
+	desc, err := h.virsh(ctx, "desc", d)
+	return err == nil && strings.TrimSpace(desc) == DomainDescription(prefix), err
 }
 
 // DomainXML is a domain's live definition as libvirt reports it: the
