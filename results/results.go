@@ -209,13 +209,25 @@ type Breakdown struct {
 	TopProcesses []Process         `json:"topProcesses"`
 	OOMKills     int               `json:"oomKills"`
 	KernelLog    []string          `json:"kernelLog,omitempty"` // the last OOM lines
+	// ProcessesByCgroup is what the processes of each cgroup hold, by the
+	// cgroup's path ("/" for the root); nil from older agents.
+	ProcessesByCgroup map[string]ProcessGroup `json:"processesByCgroup,omitempty"`
+	// Accounting is the raw readings the used memory is split from.
+	Accounting *Accounting `json:"accounting,omitempty"`
+
+	// Computed by Derive, never by the agent.
+	Explained    *Explained       `json:"explained,omitempty"`    // used memory split into parts
+	PSSByUnitKiB map[string]int64 `json:"pssByUnitKiB,omitempty"` // processes' PSS summed by unit and pod
 }
 
-// Process is one entry of the top processes by resident memory.
+// Process is one entry of the top processes by resident memory, with its
+// proportional set size (nil where smaps_rollup could not be read, or
+// from older agents).
 type Process struct {
 	PID    int    `json:"pid"`
 	Name   string `json:"name"`
 	RSSKiB int64  `json:"rssKiB"`
+	PSSKiB *int64 `json:"pssKiB,omitempty"`
 }
 
 // API is the probe of the system's API after the workload started.
@@ -326,6 +338,7 @@ func Parse(data []byte) (Result, error) {
 	if r.Node == "" || r.Status == "" {
 		return Result{}, fmt.Errorf("result lacks node or status")
 	}
+	r.Derive()
 	return r, nil
 }
 
