@@ -23,6 +23,10 @@ type fakeEC2 struct {
 	offered []string // instance types
 	objs    []*object
 	actions []string // in order, for the tests
+	// EC2 is regional: objs are home's, the region a request is signed for
+	// unless it names another, whose objects are elsewhere's.
+	home      string
+	elsewhere map[string][]*object
 }
 
 type object struct {
@@ -39,6 +43,7 @@ const maxTerminate = 1000
 
 func newFakeEC2(t *testing.T) (*fakeEC2, string) {
 	f := &fakeEC2{regions: []string{"eu-west-1", "us-east-1"}, offered: []string{"t2.micro", "t2.small", "t3.micro"},
+		home: "eu-west-1", elsewhere: map[string][]*object{},
 		images: []string{"ubuntu-minimal/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-minimal-20261101"}}
 	srv := httptest.NewServer(f)
 	t.Cleanup(srv.Close)
@@ -71,6 +76,38 @@ func (f *fakeEC2) stack(prefix string, n int) {
 	}
 }
 
+// in runs fn on region's objects, as a request signed for region sees
+// them; f.mu is held.
+func (f *fakeEC2) in(region string, fn func()) {
+	if region != f.home {
+		home := f.objs
+		f.objs = f.elsewhere[region]
+		defer func() { f.elsewhere[region], f.objs = f.objs, home }()
+	}
+	fn()
+}
+
+// stackIn is stack in another region.
+func (f *fakeEC2) stackIn(region, prefix string, n int) {
+	f.mu.Lock()
+	objs := f.elsewhere[region]
+	f.mu.Unlock()
+	other := &fakeEC2{}
+	other.objs = objs
+	other.stack(prefix, n)
+	f.mu.Lock()
+	f.elsewhere[region] = other.objs
+	f.mu.Unlock()
+}
+
+// leftIn is left in another region.
+func (f *fakeEC2) leftIn(region string) []string {
+	f.mu.Lock()
+	other := &fakeEC2{objs: f.elsewhere[region]}
+	f.mu.Unlock()
+	return other.left()
+}
+
 func (f *fakeEC2) left() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -93,12 +130,23 @@ func (f *fakeEC2) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	action := r.Form.Get("Action")
 	f.actions = append(f.actions, action)
-	body, code, msg := f.do(action, r.Form)
+	var body, code, msg string
+	f.in(signedRegion(r), func() { body, code, msg = f.do(action, r.Form) })
 	if code != "" {
 		f.fail(w, 400, code, msg)
 		return
 	}
 	fmt.Fprintf(w, `<%sResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>fake</requestId>%s</%sResponse>`, action, body, action)
+}
+
+// signedRegion is the region of a request's SigV4 credential scope:
+// Credential=KEY/DATE/REGION/ec2/aws4_request.
+func signedRegion(r *http.Request) string {
+	_, scope, _ := strings.Cut(r.Header.Get("Authorization"), "Credential=")
+	if parts := strings.Split(scope, "/"); len(parts) > 2 {
+		return parts[2]
+	}
+	return ""
 }
 
 func (f *fakeEC2) fail(w http.ResponseWriter, status int, code, msg string) {
