@@ -142,6 +142,9 @@ type Experiment struct {
 	// offline install (absolute path): the profile then installs from it,
 	// without any network.
 	Artifacts map[string]string
+	// Search, when set, asks for each system's smallest working size: its
+	// grid is the experiment's sizes, of which a run tries some.
+	Search *Search
 }
 
 // Bounds that keep an experiment meaningful: below MinMemoryMiB no Ubuntu or
@@ -247,7 +250,7 @@ func Parse(values map[string]string, src Source) (Experiment, error) {
 			continue
 		}
 		if err := parsers[k](&e, strings.TrimSpace(raw), src); err != nil {
-			return Experiment{}, fmt.Errorf("%s:%s: %v", Namespace, k, err)
+			return Experiment{}, keyError(k, err)
 		}
 	}
 	e.listVariants(values)
@@ -269,7 +272,7 @@ func (e *Experiment) Set(key, raw string, src Source) error {
 		return fmt.Errorf("%s:%s: unknown key", Namespace, key)
 	}
 	if err := p(e, strings.TrimSpace(raw), src); err != nil {
-		return fmt.Errorf("%s:%s: %v", Namespace, key, err)
+		return keyError(key, err)
 	}
 	return nil
 }
@@ -510,6 +513,7 @@ var parsers = map[string]parser{
 		return nil
 	},
 	KeyVariants: parseVariants,
+	KeySearch:   parseSearch,
 	KeyOnly: func(e *Experiment, raw string, _ Source) error {
 		nodes, err := stringList(raw)
 		if err != nil {
@@ -674,11 +678,14 @@ func (e Experiment) crossCheck(src Source, values map[string]string) error {
 	}
 	// The network's gateway and the node addresses must fit in the subnet.
 	if hosts := HostCapacity(e.NetworkCIDR); e.NodeCount() > hosts {
-		return fmt.Errorf("%s:%s: %s holds %d node addresses but the stack needs %d",
-			Namespace, KeyNetworkCIDR, e.NetworkCIDR, hosts, e.NodeCount())
+		return fmt.Errorf("%s:%s: %s holds %d node addresses but the stack needs %d%s",
+			Namespace, KeyNetworkCIDR, e.NetworkCIDR, hosts, e.NodeCount(), e.searchNote())
 	}
 	if _, both := values[KeyMemoryMiB]; both && len(e.MemorySizesMiB) > 0 {
 		return fmt.Errorf("%s:%s: set either it or %s, not both", Namespace, KeyMemorySizesMiB, KeyMemoryMiB)
+	}
+	if err := e.checkSearch(values); err != nil {
+		return err
 	}
 	for p := range e.Preinstalled {
 		if !e.measuresProfile(p) {
@@ -700,8 +707,12 @@ func (e Experiment) crossCheck(src Source, values map[string]string) error {
 	return nil
 }
 
-// Sizes are the VM memory sizes of the experiment, in MiB.
+// Sizes are the VM memory sizes of the experiment, in MiB: a search's
+// whole grid, of which a run creates only the sizes it tries.
 func (e Experiment) Sizes() []int {
+	if e.Search != nil {
+		return e.Search.Grid()
+	}
 	if len(e.MemorySizesMiB) > 0 {
 		return e.MemorySizesMiB
 	}
