@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+
 	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/infra/machine"
 	"github.com/footprint-dev/footprint/report"
@@ -35,6 +37,9 @@ type Settings struct {
 type Backend struct {
 	Settings
 	suffix string // of its Pulumi resource names, where a stack has several hosts
+	// refused is why a host named by a run's record (a lost one, see
+	// Fleet.Only) is not reached: nothing is done there.
+	refused error
 }
 
 var settingKeys = []string{"domainType", "guestOverheadMiB", "hosts", "maxGuests", "memoryShare", "poolPath", "tbCacheMiB", "uri", "vcpusPerCore"}
@@ -214,6 +219,9 @@ func (b Backend) Preflight(ctx context.Context, env machine.Environment) error {
 // the logs QEMU kept of it on this machine. A domain it cannot tell is the
 // stack's is left, and the sweep fails naming it.
 func (b Backend) Sweep(ctx context.Context, prefix string, log machine.Logf) ([]string, error) {
+	if b.refused != nil {
+		return nil, b.refused
+	}
 	h := b.host()
 	objs, unread, err := h.Find(ctx, prefix)
 	if err != nil {
@@ -254,6 +262,17 @@ func (b Backend) removeLogs(domain string) {
 		}
 	}
 }
+
+// Answers, Holds and Only implement machine.HostLoss as for a fleet of
+// this one host: a resume of a run on several hosts, with the stack now on
+// one, still removes what the run left on the hosts it lost.
+func (b Backend) Answers(ctx context.Context, host string) error { return Fleet{b}.Answers(ctx, host) }
+
+// Holds implements machine.HostLoss.
+func (b Backend) Holds(host string, r apitype.ResourceV3) bool { return Fleet{b}.Holds(host, r) }
+
+// Only implements machine.HostLoss.
+func (b Backend) Only(hosts []string) machine.Backend { return Fleet{b}.Only(hosts) }
 
 // Record implements machine.Recorder: NODE.console.log (the serial console
 // virtlogd kept), NODE.domain.xml (the live definition, every default

@@ -69,6 +69,7 @@ func TestBadSettingsFailWithOneLineNamingTheKey(t *testing.T) {
 var (
 	_ machine.Backend  = Backend{}
 	_ machine.Recorder = Backend{}
+	_ machine.HostLoss = Backend{}
 )
 
 func TestRecordKeepsWhatTheHostHas(t *testing.T) {

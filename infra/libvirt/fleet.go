@@ -156,7 +156,12 @@ func (Fleet) Holds(host string, r apitype.ResourceV3) bool {
 	return string(r.Type) == providerType && r.Inputs["uri"] == host
 }
 
-// Only implements machine.HostLoss.
+// Only implements machine.HostLoss: the fleet's hosts among hosts, in its
+// order, then each other one with the first host's settings. A host that
+// an earlier run lost may since have left footprint:libvirt.hosts, and
+// what the run left there is still removed by name; a URI footprint
+// refuses (hosts come from a run's record) is not reached, and sweeping it
+// fails, so that the record keeps the host.
 func (f Fleet) Only(hosts []string) machine.Backend {
 	var out Fleet
 	for _, b := range f {
@@ -164,5 +169,23 @@ func (f Fleet) Only(hosts []string) machine.Backend {
 			out = append(out, b)
 		}
 	}
+	for _, h := range hosts {
+		if !slices.ContainsFunc(out, func(b Backend) bool { return b.URI == h }) {
+			out = append(out, f.elsewhere(h))
+		}
+	}
 	return out
+}
+
+// elsewhere is a host outside the fleet, with its first host's settings.
+func (f Fleet) elsewhere(uri string) Backend {
+	b := Backend{Settings: Settings{DomainType: "kvm", Limits: defaultLimits()}}
+	if len(f) > 0 {
+		b = f[0]
+	}
+	b.URI, b.suffix = uri, "-elsewhere"
+	if err := checkURI(uri); err != nil {
+		b.refused = fmt.Errorf("not reached: %w", err)
+	}
+	return b
 }

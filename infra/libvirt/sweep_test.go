@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/footprint-dev/footprint/infra/machine"
 )
 
 // fakeDomains puts on PATH a virsh that keeps domains in state, each a file
@@ -109,4 +112,60 @@ func TestSweepRemovesTheLogsOfTheDomainsItRemoves(t *testing.T) {
 	if want := []string{p + "-docker-bare-console.log", p + "-docker-bare.log"}; !slices.Equal(have, want) {
 		t.Errorf("logs left %v, want only the other stack's %v", have, want)
 	}
+}
+
+// A resume removes what a run left on the hosts it lost, by their URIs in
+// its record, whatever the stack lists now: the same hosts, others, or one
+// host without footprint:libvirt.hosts. A URI footprint refuses is not
+// reached, and the sweep fails so that the record keeps the host.
+func TestLostHostsAreSweptWhereverTheStackIsNow(t *testing.T) {
+	p := "footprint-ci"
+	lost := "qemu+ssh://lab2/system"
+	for name, section := range map[string]string{
+		"listed":     `{"hosts":[{"uri":"qemu:///system"},{"uri":"qemu+ssh://lab2/system"}]}`,
+		"not listed": `{"hosts":[{"uri":"qemu:///system"},{"uri":"qemu+ssh://lab3/system"}]}`,
+		"one host":   `{"uri":"qemu:///system"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			state := fakeDomains(t, map[string]string{p + "-bare-h1": DomainDescription(p)})
+			calls := filepath.Join(t.TempDir(), "calls")
+			wrapURIs(t, calls)
+			b, err := Open(p, section)
+			if err != nil {
+				t.Fatal(err)
+			}
+			hl, ok := b.(machine.HostLoss)
+			if !ok {
+				t.Fatalf("%T cannot sweep a lost host", b)
+			}
+			removed, err := hl.Only([]string{lost}).Sweep(context.Background(), p, func(string, ...any) {})
+			if err != nil || !slices.Equal(removed, []string{"domain " + p + "-bare-h1"}) || len(left(t, state)) != 0 {
+				t.Errorf("removed %v (%v), left %v", removed, err, left(t, state))
+			}
+			data, _ := os.ReadFile(calls)
+			for _, uri := range strings.Fields(string(data)) {
+				if uri != lost {
+					t.Errorf("virsh asked %s, want only the lost host", uri)
+				}
+			}
+		})
+	}
+	b, _ := Open(p, `{"uri":"qemu:///system"}`)
+	_, err := b.(machine.HostLoss).Only([]string{"qemu+ext:///system?command=/bin/true"}).Sweep(context.Background(), p, func(string, ...any) {})
+	if err == nil || !strings.Contains(err.Error(), "not reached") {
+		t.Errorf("a refused URI: err = %v", err)
+	}
+}
+
+// wrapURIs puts in front of the fake virsh one that notes the URI of each
+// call in calls.
+func wrapURIs(t *testing.T, calls string) {
+	t.Helper()
+	inner, err := exec.LookPath("virsh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	must(t, os.WriteFile(filepath.Join(bin, "virsh"), []byte("#!/bin/sh\necho \"$3\" >>"+calls+"\nexec "+inner+" \"$@\"\n"), 0o755))
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 }
