@@ -244,9 +244,9 @@ wait_hook() {
 	done
 }
 
-sample() {
-	# Builtins only between reading /proc/meminfo and recording it. Every
-	# field is kept: where "used" goes is not always where one expects.
+# read_meminfo: every field of /proc/meminfo as JSON members in fields,
+# MemTotal and MemAvailable in mt and ma. Builtins only.
+read_meminfo() {
 	mt=0 ma=0 fields=""
 	while read -r key value _; do
 		key=${key%:}
@@ -256,6 +256,12 @@ sample() {
 		esac
 		fields="${fields:+$fields,}\"$key\":$value"
 	done <"$proc/meminfo"
+}
+
+sample() {
+	# Builtins only between reading /proc/meminfo and recording it. Every
+	# field is kept: where "used" goes is not always where one expects.
+	read_meminfo
 	read_uptime
 	pcp_free
 	# free's own "used" column, in KiB, as a reader of the seed post would see it.
@@ -331,8 +337,10 @@ cgroup_kib() {
 }
 
 # breakdown PHASE: where the memory is, taken after the phase's samples so
-# that the forks it needs do not disturb them.
+# that the forks it needs do not disturb them. The raw readings the used
+# memory is split from come first, at one moment and with builtins only.
 breakdown() {
+	accounting
 	units_json=""
 	for u in $UNITS; do
 		v=$(cgroup_kib "$cgroup/system.slice/$u")
@@ -353,31 +361,180 @@ breakdown() {
 		name=${d#"$cgroup"/}
 		groups_json="${groups_json:+$groups_json,}\"$(json_escape "${name%/}")\":$v"
 	done
-	procs_json=$(
-		for f in "$proc"/[0-9]*/status; do
-			[ -r "$f" ] || continue
-			name="" rss=0 pid=""
-			while read -r key value _; do
-				case $key in
-				Name:) name=$value ;;
-				Pid:) pid=$value ;;
-				VmRSS:) rss=$value ;;
-				esac
-			done <"$f" 2>/dev/null
-			# kernel threads have no resident set of their own
-			[ -n "$pid" ] && [ "$rss" -gt 0 ] && echo "$rss $pid $name"
-		done | sort -rn | head -n 10 | while read -r rss pid name; do
-			printf '{"pid":%s,"name":"%s","rssKiB":%s}\n' "$pid" "$(json_escape "$name")" "$rss"
-		done | paste -sd, -
-	)
+	table=$(proc_table)
+	procs_json=$(printf '%s\n' "$table" | sort -rn | head -n 10 | while read -r rss pss pid _ name; do
+		[ -n "$pid" ] || continue
+		[ "$pss" != - ] || pss=null
+		printf '{"pid":%s,"name":"%s","rssKiB":%s,"pssKiB":%s}\n' "$pid" "$(json_escape "$name")" "$rss" "$pss"
+	done | paste -sd, -)
+	by_cgroup_json=$(printf '%s\n' "$table" | procs_by_cgroup)
 	oom_lines=$(dmesg 2>/dev/null | grep -i -E 'out of memory|oom-kill|killed process' | tail -n 5)
 	oom_kills=$(printf '%s\n' "$oom_lines" | grep -c -i 'killed process')
 	oom_json=$(printf '%s\n' "$oom_lines" | while IFS= read -r l; do
 		[ -n "$l" ] && printf '"%s"\n' "$(json_escape "$l")"
 	done | paste -sd, -)
-	breakdowns="${breakdowns:+$breakdowns,}{\"phase\":\"$1\",\"unitsKiB\":{$units_json},\"cgroupsKiB\":{$groups_json},\"topProcesses\":[$procs_json],\"oomKills\":$oom_kills,\"kernelLog\":[$oom_json]}"
+	breakdowns="${breakdowns:+$breakdowns,}{\"phase\":\"$1\",\"unitsKiB\":{$units_json},\"cgroupsKiB\":{$groups_json},\"topProcesses\":[$procs_json],\"oomKills\":$oom_kills,\"kernelLog\":[$oom_json],\"processesByCgroup\":{$by_cgroup_json},\"accounting\":$accounting_json}"
 	say "breakdown phase=$1 oomKills=$oom_kills"
 	write_result
+}
+
+# accounting: accounting_json, what used memory is split from
+# (docs/accounting.md): /proc/meminfo, every zone of /proc/zoneinfo and
+# memory.stat of the cgroups, read together with builtins; then the first
+# per-CPU chunk's size from the boot log, which needs forks.
+accounting() {
+	read_meminfo
+	read_zones
+	cgroup_stats
+	percpu_embedded
+	accounting_json="{\"pageKiB\":$page_kib,\"meminfoKiB\":{$fields},\"zones\":[$zones]${pcpu_pages:+,\"percpuEmbeddedPages\":$pcpu_pages},\"memoryStatKiB\":{$stats}}"
+}
+
+# read_zones: zones, each zone of /proc/zoneinfo as a JSON object of the
+# figures MemAvailable is computed from, in pages under the kernel's names
+# (watermarks, managed pages, lowmem reserves as "protection"), with the
+# free pages on its per-CPU lists summed over CPUs. Builtins only.
+read_zones() {
+	zones="" zone=""
+	[ -r "$proc/zoneinfo" ] || return 0
+	while read -r key value rest; do
+		case $key in
+		Node)
+			zone_done
+			zone="\"node\":${value%,},\"zone\":\"${rest##* }\"" pcpc=0 cpus=0
+			;;
+		pages) [ "$value" != free ] || zone_field free "$rest" ;;
+		boost | min | low | high | spanned | present | managed) zone_field "$key" "$value" ;;
+		protection:)
+			p="$value $rest"
+			p=${p#(}
+			p=${p%)}
+			case $p in *[!0-9,\ ]* | '') ;; *) zone="$zone,\"protection\":[$p]" ;; esac
+			;;
+		cpu:) cpus=$((cpus + 1)) ;;
+		count:) pcpc=$((pcpc + value)) ;;
+		esac
+	done <"$proc/zoneinfo"
+	zone_done
+}
+
+zone_field() {
+	case $2 in '' | *[!0-9]*) ;; *) zone="$zone,\"$1\":$2" ;; esac
+}
+
+zone_done() {
+	[ -z "$zone" ] || zones="${zones:+$zones,}{$zone,\"pcpCount\":$pcpc,\"cpus\":$cpus}"
+	zone=""
+}
+
+# cgroup_stats: stats, memory.stat of every cgroup of at least 1 MiB down to
+# the pods' containers, by path. Builtins only.
+cgroup_stats() {
+	stats=""
+	for d in "$cgroup"/*/ "$cgroup"/*/*/ "$cgroup"/kubepods*/*/*/ "$cgroup"/kubepods*/*/*/*/; do
+		[ -r "${d}memory.current" ] || continue
+		[ -r "${d}memory.stat" ] || continue
+		read -r cur <"${d}memory.current" || continue
+		case $cur in '' | *[!0-9]*) continue ;; esac
+		[ "$cur" -ge 1048576 ] || continue
+		memstat "${d}memory.stat"
+		name=${d#"$cgroup"/}
+		json_str "${name%/}"
+		stats="${stats:+$stats,}\"$js\":{$ms}"
+	done
+}
+
+# memstat FILE: ms, the fields of a memory.stat the accounting reads, in
+# KiB (the file says bytes). Builtins only.
+memstat() {
+	ms=""
+	while read -r key value; do
+		case $key in
+		anon | shmem | file | active_anon | inactive_anon | unevictable)
+			case $value in '' | *[!0-9]*) ;; *) ms="${ms:+$ms,}\"$key\":$((value / 1024))" ;; esac
+			;;
+		esac
+	done <"$1"
+}
+
+# json_str S: js, S with its backslashes and double quotes escaped, for
+# names the kernel and systemd make (cgroup paths: "serial\x2dgetty").
+# Builtins only.
+json_str() {
+	js="" s=$1
+	while :; do
+		case $s in
+		*[\\\"]*)
+			pre=${s%%[\\\"]*}
+			s=${s#"$pre"}
+			js="$js$pre\\${s%"${s#?}"}"
+			s=${s#?}
+			;;
+		*)
+			js="$js$s"
+			return 0
+			;;
+		esac
+	done
+}
+
+# percpu_embedded: pcpu_pages, the first per-CPU chunk's pages per CPU
+# ("percpu: Embedded 61 pages/cpu" at boot): Percpu counts them, MemTotal
+# does not. Looked up until found.
+percpu_embedded() {
+	[ -z "${pcpu_pages:-}" ] || return 0
+	pcpu_pages=$(dmesg 2>/dev/null | sed -n 's/.*percpu: Embedded \([0-9][0-9]*\) pages\/cpu.*/\1/p' | head -n 1)
+}
+
+# proc_table: "rss pss pid cgroup name" for every process with a resident
+# set (kernel threads have none): its proportional set size from
+# smaps_rollup ("-" where unreadable) and its cgroup v2 path ("/" for the
+# root). Builtins only, in the subshell that captures it.
+proc_table() {
+	for f in "$proc"/[0-9]*/status; do
+		[ -r "$f" ] || continue
+		name="" rss=0 pid=""
+		while read -r key value _; do
+			case $key in
+			Name:) name=$value ;;
+			Pid:) pid=$value ;;
+			VmRSS:) rss=$value ;;
+			esac
+		done <"$f" 2>/dev/null
+		[ -n "$pid" ] || continue
+		[ "$rss" -gt 0 ] || continue
+		d=${f%/status} pss=- cg=/
+		if [ -r "$d/smaps_rollup" ]; then
+			while read -r key value _; do
+				[ "$key" != Pss: ] || pss=$value
+			done <"$d/smaps_rollup" 2>/dev/null
+		fi
+		if [ -r "$d/cgroup" ]; then
+			while IFS= read -r line; do
+				case $line in 0::/?*) cg=${line#0::/} ;; esac
+			done <"$d/cgroup" 2>/dev/null
+		fi
+		printf '%s %s %s %s %s\n' "$rss" "$pss" "$pid" "$cg" "$name"
+	done
+}
+
+# procs_by_cgroup: proc_table's lines on standard input summed by cgroup,
+# as JSON members: PSS (null when none was readable), RSS, how many
+# processes, and the name of the largest by RSS.
+procs_by_cgroup() {
+	awk '$3 != "" {
+			name = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ [^ ]+ ?/, "", name)
+			n[$4]++; rss[$4] += $1
+			if ($2 ~ /^[0-9]+$/) pss[$4] += $2
+			if ($1 > top[$4]) { top[$4] = $1; largest[$4] = name }
+		}
+		END { for (k in n) printf "%s %d %d %s %s\n", (k in pss) ? pss[k] : "null", rss[k], n[k], k, largest[k] }' |
+		while read -r pss rss n cg name; do
+			json_str "$cg"
+			cg=$js
+			json_str "$name"
+			printf '"%s":{"pssKiB":%s,"rssKiB":%s,"processes":%s,"largest":"%s"}\n' "$cg" "$pss" "$rss" "$n" "$js"
+		done | paste -sd, -
 }
 
 # api_probe: bounded attempts of the profile's one-request API check.
