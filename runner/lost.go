@@ -154,14 +154,19 @@ func providerURN(ref string) (resource.URN, error) {
 // earlier run left on each lost host is removed, each object named, before
 // anything is created there again.
 func sweepLostHosts(ctx context.Context, held locks, b machine.Backend, prefix string, prev []report.LostHost, say func(string, ...any)) error {
-	hl, ok := b.(machine.HostLoss)
-	if !ok || len(prev) == 0 {
+	if len(prev) == 0 {
 		return nil
 	}
 	var hosts, where []string
 	for _, l := range prev {
 		hosts = append(hosts, l.Host)
 		where = append(where, fmt.Sprintf("%s (lost in wave %d)", l.Host, l.Wave))
+	}
+	hl, ok := b.(machine.HostLoss)
+	if !ok {
+		// Not skipped: the resume would drop the record of the leftovers.
+		return fmt.Errorf("--resume: the earlier run lost %s, and backend %s cannot remove what it left there; the run's record keeps them",
+			strings.Join(where, ", "), b.Name())
 	}
 	say("--resume: removing what the earlier run left on %s", strings.Join(where, ", "))
 	if _, err := held.sweep(ctx, hl.Only(hosts), prefix, say); err != nil {
