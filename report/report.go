@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/footprint-dev/footprint/results"
+	"github.com/footprint-dev/footprint/search"
 )
 
 // SchemaVersion of results.json.
@@ -42,6 +43,8 @@ type Run struct {
 	// beside the new ones (nodes/NODE.json, then nodes/NODE.2.json, ...):
 	// nothing measured is replaced.
 	ResultFiles map[string]string `json:"resultFiles,omitempty"`
+	// Search is a search's every size tried and each system's answer.
+	Search *search.Record `json:"search,omitempty"`
 }
 
 // LostHost is a host that stopped answering in a wave: its machines could
@@ -113,6 +116,9 @@ func Render(dir string, run Run) error {
 	if data, err := Chart(run); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", ChartFile, err))
 	} else if err := writeAtomic(filepath.Join(dir, ChartFile), data); err != nil {
+		errs = append(errs, err)
+	}
+	if err := renderSearch(dir, run); err != nil {
 		errs = append(errs, err)
 	}
 	for _, r := range run.Nodes {
@@ -196,6 +202,7 @@ func Markdown(run Run) string {
 	}
 	b.WriteString("\n\n")
 	b.WriteString("![Used memory per system, idle and with MySQL, against MemTotal](" + ChartFile + ")\n")
+	writeSearch(&b, run)
 	for _, size := range sizes {
 		if size > 0 {
 			fmt.Fprintf(&b, "\n## %d MiB VM\n\n", size)

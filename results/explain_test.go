@@ -106,7 +106,7 @@ func TestExplainKubeadmAddsUpWithinFivePercent(t *testing.T) {
 		PartStacks:      7216,
 		PartVmalloc:     19460 - 7216,
 		PartPercpu:      1804 - 244,
-		"user: " + apiserver + "/cri-containerd-a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f901.scope": 204600,
+		"user: " + apiserver + "/cri-containerd-a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f91.scope": 204600,
 		"user: " + apiserver + " (rest)":                       400,
 		"user: system.slice/kubelet.service":                   55800,
 		"user: kubepods.slice/kubepods-burstable.slice (rest)": 500,
