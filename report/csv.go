@@ -21,10 +21,18 @@ var CSVColumns = []string{
 	"pcp_free_mib", "used_mib_without_pcp",
 	"backend", "region", "instance_type", "image_id", "wave", "host",
 	"variant_of", "options",
+	"part", "part_kind", "part_mib",
 }
 
+// partColumns are what a part's row (docs/accounting.md) repeats of its
+// node's row: which node and phase it is, never a figure of the phase.
+var partColumns = []string{"run_id", "stack", "node", "profile", "memory_mib", "vcpus", "repeat", "phase", "status",
+	"system_version", "os", "kernel", "hypervisor", "domain_type", "image", "image_sha256",
+	"backend", "region", "instance_type", "image_id", "wave", "host", "variant_of", "options"}
+
 // CSV renders results.csv: one tidy row per node and phase that has
-// samples. A node without any sample (it failed, timed out or never
+// samples, each followed by the rows of its used memory's parts (part not
+// empty). A node without any sample (it failed, timed out or never
 // answered) still gets one row, with an empty phase and 0 samples, so that
 // no node silently drops out of an analysis. Figures are MiB with one
 // decimal; an empty cell is a value that does not exist.
@@ -106,17 +114,45 @@ func CSV(run Run) ([]byte, error) {
 					row["api_latency_max_ms"] = strconv.FormatFloat(mx*1000, 'f', 1, 64)
 				}
 			}
-			rec := make([]string, len(CSVColumns))
-			for i, c := range CSVColumns {
-				rec[i] = row[c]
+			if err := writeRow(w, row); err != nil {
+				return nil, err
 			}
-			if err := w.Write(rec); err != nil {
+			if err := writePartRows(w, r, phase, row); err != nil {
 				return nil, err
 			}
 		}
 	}
 	w.Flush()
 	return buf.Bytes(), w.Error()
+}
+
+func writeRow(w *csv.Writer, row map[string]string) error {
+	rec := make([]string, len(CSVColumns))
+	for i, c := range CSVColumns {
+		rec[i] = row[c]
+	}
+	return w.Write(rec)
+}
+
+// writePartRows follows a phase's row with one row per part of its used
+// memory, and one for what is unexplained: they add up to used at the
+// phase's breakdown.
+func writePartRows(w *csv.Writer, r results.Result, phase string, phaseRow map[string]string) error {
+	b, ok := r.BreakdownOf(phase)
+	if !ok || phase == "" || b.Explained == nil {
+		return nil
+	}
+	parts := append(append([]results.Part(nil), b.Explained.Parts...), results.Part{Name: PartUnexplained, Kind: PartUnexplained, KiB: b.Explained.UnexplainedKiB})
+	for _, p := range parts {
+		row := map[string]string{"part": p.Name, "part_kind": p.Kind, "part_mib": mib(results.MiB(p.KiB))}
+		for _, c := range partColumns {
+			row[c] = phaseRow[c]
+		}
+		if err := writeRow(w, row); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // samplePhases are the phases a node has samples of: idle and workload

@@ -118,6 +118,13 @@ func Render(dir string, run Run) error {
 	} else if err := writeAtomic(filepath.Join(dir, ChartFile), data); err != nil {
 		errs = append(errs, err)
 	}
+	if data, err := ExplainedChart(run); err != nil {
+		errs = append(errs, err)
+	} else if data != nil {
+		if err := writeAtomic(filepath.Join(dir, ExplainedChartFile), data); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := renderSearch(dir, run); err != nil {
 		errs = append(errs, err)
 	}
@@ -134,9 +141,14 @@ func Render(dir string, run Run) error {
 	return errors.Join(errs...)
 }
 
+// normalize sorts the nodes and computes what Go derives from the agents'
+// raw readings (results.Result.Derive), on copies.
 func normalize(run Run) Run {
 	run.SchemaVersion = SchemaVersion
 	nodes := append([]results.Result(nil), run.Nodes...)
+	for i := range nodes {
+		nodes[i].Derive()
+	}
 	sort.SliceStable(nodes, func(i, j int) bool { return nodes[i].Node < nodes[j].Node })
 	run.Nodes = nodes
 	return run
@@ -154,6 +166,9 @@ func Read(dir string) (Run, error) {
 	}
 	if run.SchemaVersion != SchemaVersion {
 		return Run{}, fmt.Errorf("%s: schema version %d, want %d", filepath.Join(dir, ResultsFile), run.SchemaVersion, SchemaVersion)
+	}
+	for i := range run.Nodes {
+		run.Nodes[i].Derive()
 	}
 	return run, nil
 }
@@ -244,6 +259,7 @@ func Markdown(run Run) string {
 		writeRepeats(&b, groups)
 	}
 	writeBreakdowns(&b, nodes)
+	writeExplained(&b, nodes)
 	writePCP(&b, nodes)
 	writeHostView(&b, nodes)
 	writeTimelines(&b, nodes)
@@ -612,7 +628,11 @@ func topProcs(br results.Breakdown, n int) string {
 	var out []string
 	for i := 0; i < len(br.TopProcesses) && i < n; i++ {
 		p := br.TopProcesses[i]
-		out = append(out, fmt.Sprintf("%s %.0f", p.Name, results.MiB(p.RSSKiB)))
+		cell := fmt.Sprintf("%s %.0f", p.Name, results.MiB(p.RSSKiB))
+		if p.PSSKiB != nil {
+			cell += fmt.Sprintf(" (PSS %.0f)", results.MiB(*p.PSSKiB))
+		}
+		out = append(out, cell)
 	}
 	return orDash(strings.Join(out, ", "))
 }

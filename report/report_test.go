@@ -373,7 +373,7 @@ func TestAVariantIsShownBesideItsProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(data), "docker-lean,docker-lean,") || !strings.Contains(string(data), ",docker,liveRestore;noUserlandProxy\n") {
+	if !strings.Contains(string(data), "docker-lean,docker-lean,") || !strings.Contains(string(data), ",docker,liveRestore;noUserlandProxy,") {
 		t.Errorf("results.csv lacks the variant's profile and options:\n%s", data)
 	}
 }
