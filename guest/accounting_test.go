@@ -23,6 +23,9 @@ func TestAgentRecordsWhatUsedMemoryIsSplitFrom(t *testing.T) {
 	p, _ := profiles.Get("bare")
 	a := newAgentRun(t, p, "")
 	want := bareAccounting(t)
+	// systemd escapes a unit's dashes: the path keeps its backslash, escaped in JSON.
+	getty := `system.slice/system-serial\x2dgetty.slice`
+	want.MemoryStatKiB[getty] = map[string]int64{"anon": 200, "shmem": 0, "file": 900, "active_anon": 0, "inactive_anon": 200, "unevictable": 0}
 	write := func(rel, content string) {
 		t.Helper()
 		path := filepath.Join(a.dir, rel)
@@ -56,6 +59,7 @@ func TestAgentRecordsWhatUsedMemoryIsSplitFrom(t *testing.T) {
 		{pid: 530, name: "sshd", cg: "system.slice/ssh.service", rss: 7900, pss: 2310, cgroupV1s: true},
 		{pid: 531, name: "sshd", cg: "system.slice/ssh.service", rss: 8000, noRollup: true},
 		{pid: 2, name: "kthreadd", cg: "", kthread: true},
+		{pid: 610, name: "agetty", cg: getty + "/serial-getty@ttyS0.service", rss: 2100, pss: 310},
 	} {
 		dir := fmt.Sprintf("proc/%d/", pr.pid)
 		status := fmt.Sprintf("Name:\t%s\nPid:\t%d\n", pr.name, pr.pid)
@@ -92,7 +96,8 @@ func TestAgentRecordsWhatUsedMemoryIsSplitFrom(t *testing.T) {
 	pss := func(v int64) *int64 { return &v }
 	wantTop := []results.Process{{PID: 412, Name: "unattended-upgr", RSSKiB: 24100, PSSKiB: pss(19870)},
 		{PID: 1, Name: "systemd", RSSKiB: 11800, PSSKiB: pss(6020)},
-		{PID: 531, Name: "sshd", RSSKiB: 8000}, {PID: 530, Name: "sshd", RSSKiB: 7900, PSSKiB: pss(2310)}}
+		{PID: 531, Name: "sshd", RSSKiB: 8000}, {PID: 530, Name: "sshd", RSSKiB: 7900, PSSKiB: pss(2310)},
+		{PID: 610, Name: "agetty", RSSKiB: 2100, PSSKiB: pss(310)}}
 	if !reflect.DeepEqual(b.TopProcesses, wantTop) {
 		t.Errorf("top processes %+v", b.TopProcesses)
 	}
@@ -100,11 +105,12 @@ func TestAgentRecordsWhatUsedMemoryIsSplitFrom(t *testing.T) {
 		"init.scope": {PSSKiB: pss(6020), RSSKiB: 11800, Processes: 1, Largest: "systemd"},
 		"system.slice/unattended-upgrades.service": {PSSKiB: pss(19870), RSSKiB: 24100, Processes: 1, Largest: "unattended-upgr"},
 		"system.slice/ssh.service":                 {PSSKiB: pss(2310), RSSKiB: 15900, Processes: 2, Largest: "sshd"},
+		getty + "/serial-getty@ttyS0.service":      {PSSKiB: pss(310), RSSKiB: 2100, Processes: 1, Largest: "agetty"},
 	}
 	if !reflect.DeepEqual(b.ProcessesByCgroup, wantGroups) {
 		t.Errorf("processes by cgroup %+v", b.ProcessesByCgroup)
 	}
-	if b.PSSByUnitKiB["system.slice/ssh.service"] != 2310 || len(b.PSSByUnitKiB) != 3 {
+	if b.PSSByUnitKiB["system.slice/ssh.service"] != 2310 || b.PSSByUnitKiB[getty] != 310 || len(b.PSSByUnitKiB) != 4 {
 		t.Errorf("PSS by unit %v", b.PSSByUnitKiB)
 	}
 }

@@ -207,3 +207,21 @@ func TestWriteAndReadDeriveTheExplanation(t *testing.T) {
 		t.Errorf("read back: %+v", e)
 	}
 }
+
+// Cgroup paths as the systemd and cgroupfs drivers and Docker name them,
+// shortened for a reader; other names stay as they are.
+func TestShortCgroup(t *testing.T) {
+	id := "4f2a9c1e7b3d5a6f8e0c2b4d6f8a0c1e3b5d7f9a1c3e5b7d9f1a3c5e7b9d1f3a"
+	for path, want := range map[string]string{
+		"system.slice/docker-" + id + ".scope":                                  "system.slice/docker 4f2a9c1e7b3d",
+		"kubepods/burstable/pod6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b/" + id:      "kubepods/burstable/pod 6f1c2a3b/container 4f2a9c1e7b3d",
+		"kubepods.slice/kubepods-pod77aa0011_2233_4455_6677_8899aabbccdd.slice": "kubepods/pod 77aa0011",
+		"kubepods.slice/kubepods-besteffort.slice":                              "kubepods/besteffort",
+		"system.slice/containerd.service":                                       "system.slice/containerd.service",
+		"system.slice/snap.microk8s.daemon-kubelite.service":                    "system.slice/snap.microk8s.daemon-kubelite.service",
+	} {
+		if got := shortCgroup(path); got != want {
+			t.Errorf("shortCgroup(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
