@@ -231,17 +231,14 @@ func run(ctx context.Context, o Options, lock *stackLock) (Outcome, error) {
 	if err := readBackSaved(o, &run, runDir); err != nil {
 		return Outcome{}, err
 	}
-	if specs = lacking(specs, run.Nodes); len(specs) == 0 {
-		return Outcome{RunDir: runDir, Run: run, AllOK: allOK(run.Nodes)}, fmt.Errorf("--resume %s: every node of the stack has a result already", runDir)
-	}
-	plan, err := planWaves(ctx, backend, specs)
+	sched, err := newSchedule(ctx, o, exp, values, backend, specs, run)
 	if err != nil {
 		return Outcome{}, err
 	}
-	if o.Keep && plan.Rounds > 1 {
-		return Outcome{}, fmt.Errorf("--keep: the stack runs in %d waves, and only one can be kept; keep fewer nodes with --only", plan.Rounds)
+	if why := sched.finished(run); why != "" {
+		return Outcome{RunDir: runDir, Run: run, AllOK: sched.ok(run)}, fmt.Errorf("--resume %s: %s", runDir, why)
 	}
-	track := progress.New(o.Out, o.Progress, nodeNames(specs))
+	track := progress.New(o.Out, o.Progress, sched.nodes())
 	defer logs.Divert(o.Log, track.Note)()
 	say := logs.Printf(o.Log)
 	pulumiLog, err := openPulumiLog(runDir, run.ID)
@@ -251,7 +248,7 @@ func run(ctx context.Context, o Options, lock *stackLock) (Outcome, error) {
 	defer pulumiLog.Close()
 	stopTicks := ticker(track)
 	defer stopTicks()
-	say("run %s: stack %s, %d node(s) in %d wave(s); results in %s; Pulumi's log in pulumi.log there", run.ID, o.Stack, len(specs), plan.Rounds, runDir)
+	say("run %s: stack %s, %s; results in %s; Pulumi's log in pulumi.log there", run.ID, o.Stack, sched.about(), runDir)
 
 	folder := newRunFolder(runDir, say)
 	programOptions := infra.Options{
@@ -297,22 +294,16 @@ func run(ctx context.Context, o Options, lock *stackLock) (Outcome, error) {
 	run.Lost = nil // removed: the hosts are back
 	// The record is on disk before the first machine: a run killed outright
 	// leaves a folder --resume reads back, nodes/ and all.
-	run.NotRun = nodeNames(specs)
+	run.NotRun = sched.notRun(run)
+	sched.derive(&run)
 	if err := report.Write(runDir, run); err != nil {
 		say("writing %s: %v", runDir, err)
 	}
-	w := &waveRunner{o: o, stack: stack, backend: backend, prefix: prefix, runDir: runDir, log: pulumiLog, say: say, live: planHosts(plan), wavesBefore: lastWave(run.Nodes), held: held, folder: folder}
-	var upErr, destroyErr error
-	for round := 1; round <= plan.Rounds; round++ {
-		if ctx.Err() != nil {
-			break
-		}
-		upErr, destroyErr = w.wave(ctx, &run, plan, round, specs)
-		if destroyErr != nil {
-			break // the next wave would meet what this one left
-		}
-	}
-	run.NotRun = nodeNames(lacking(specs, run.Nodes))
+	w := &waveRunner{o: o, stack: stack, backend: backend, prefix: prefix, runDir: runDir, log: pulumiLog, say: say, live: sched.hosts(),
+		wavesBefore: lastWave(run.Nodes), held: held, folder: folder, derive: sched.derive}
+	upErr, destroyErr := sched.drive(ctx, w, &run)
+	run.NotRun = sched.notRun(run)
+	sched.derive(&run)
 	if len(run.NotRun) > 0 {
 		say("not run: %s; run them with: footprint run --stack %s --resume %s", strings.Join(run.NotRun, ", "), o.Stack, runDir)
 	}
@@ -321,7 +312,7 @@ func run(ctx context.Context, o Options, lock *stackLock) (Outcome, error) {
 		return out, fmt.Errorf("writing %s: %w", runDir, err)
 	}
 	out.Run = run
-	out.AllOK = upErr == nil && destroyErr == nil && len(run.NotRun) == 0 && allOK(run.Nodes)
+	out.AllOK = upErr == nil && destroyErr == nil && sched.ok(run)
 	switch {
 	case destroyErr != nil:
 		return out, fmt.Errorf("destroy of stack %s failed (run `footprint destroy --stack %s`): %w", o.Stack, o.Stack, destroyErr)

@@ -49,10 +49,13 @@ func PlanText(ctx context.Context, o Options) (string, error) {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "stack %s: %d node(s) in %d wave(s) on backend %s\n", o.Stack, len(specs), plan.Rounds, backend.Name())
-	secs := map[string]float64{}
-	for _, c := range cells(specs) {
-		secs[c.Node] = c.Seconds
-	}
+	writePlanWaves(&b, plan, "")
+	fmt.Fprintf(&b, "estimated duration: %s%s\n", (time.Duration(plan.EstimatedSeconds) * time.Second).String(), unmeasured(specs))
+	return b.String(), nil
+}
+
+// writePlanWaves writes a line per wave: its host, guests, memory, nodes.
+func writePlanWaves(b *strings.Builder, plan waves.Plan, prefix string) {
 	for _, w := range plan.Waves {
 		mem := 0
 		var nodes []string
@@ -60,20 +63,22 @@ func PlanText(ctx context.Context, o Options) (string, error) {
 			mem += c.MemoryMiB
 			nodes = append(nodes, c.Node)
 		}
-		fmt.Fprintf(&b, "wave %d on %s: %d guest(s), %d MiB: %s\n", w.Round, orHost(w.Host), len(w.Cells), mem, strings.Join(nodes, ", "))
+		fmt.Fprintf(b, "%swave %d on %s: %d guest(s), %d MiB: %s\n", prefix, w.Round, orHost(w.Host), len(w.Cells), mem, strings.Join(nodes, ", "))
 	}
-	var unmeasured []string
+}
+
+// unmeasured says which profiles' durations are assumed.
+func unmeasured(specs []machine.Spec) string {
+	var names []string
 	for _, s := range specs {
-		if p, ok := profiles.Get(s.Profile); ok && p.TypicalSeconds == 0 && !slices.Contains(unmeasured, s.Profile) {
-			unmeasured = append(unmeasured, s.Profile)
+		if p, ok := profiles.Get(s.Profile); ok && p.TypicalSeconds == 0 && !slices.Contains(names, s.Profile) {
+			names = append(names, s.Profile)
 		}
 	}
-	fmt.Fprintf(&b, "estimated duration: %s", (time.Duration(plan.EstimatedSeconds) * time.Second).String())
-	if len(unmeasured) > 0 {
-		fmt.Fprintf(&b, " (%s unmeasured: assumed %d min each)", strings.Join(unmeasured, ", "), unmeasuredSeconds/60)
+	if len(names) == 0 {
+		return ""
 	}
-	b.WriteString("\n")
-	return b.String(), nil
+	return fmt.Sprintf(" (%s unmeasured: assumed %d min each)", strings.Join(names, ", "), unmeasuredSeconds/60)
 }
 
 func orHost(h string) string {
@@ -86,15 +91,31 @@ func orHost(h string) string {
 // planWaves plans the machines on the backend's hosts; a backend without
 // the Capacity capability gets one wave of everything.
 func planWaves(ctx context.Context, b machine.Backend, specs []machine.Spec) (waves.Plan, error) {
-	c, ok := b.(machine.Capacity)
-	if !ok {
-		return waves.Plan{Waves: []waves.Wave{{Round: 1, Cells: cells(specs)}}, Rounds: 1, EstimatedSeconds: longest(cells(specs))}, nil
-	}
-	hosts, err := c.Hosts(ctx)
+	hosts, known, err := hostsOf(ctx, b)
 	if err != nil {
 		return waves.Plan{}, err
 	}
-	return waves.Make(cells(specs), hosts)
+	return planOn(cells(specs), hosts, known)
+}
+
+// hostsOf are the backend's hosts and their capacity, known only where the
+// backend has the Capacity capability.
+func hostsOf(ctx context.Context, b machine.Backend) ([]waves.Host, bool, error) {
+	c, ok := b.(machine.Capacity)
+	if !ok {
+		return nil, false, nil
+	}
+	hosts, err := c.Hosts(ctx)
+	return hosts, true, err
+}
+
+// planOn plans the cells on the hosts; where their capacity is not known,
+// in one wave.
+func planOn(cs []waves.Cell, hosts []waves.Host, known bool) (waves.Plan, error) {
+	if !known {
+		return waves.Plan{Waves: []waves.Wave{{Round: 1, Cells: cs}}, Rounds: 1, EstimatedSeconds: longest(cs)}, nil
+	}
+	return waves.Make(cs, hosts)
 }
 
 func cells(specs []machine.Spec) []waves.Cell {
@@ -185,6 +206,9 @@ type waveRunner struct {
 	wavesBefore int
 	held        locks // the stack's, without which nothing is swept
 	folder      *runFolder
+	// derive brings what the schedule derives from the nodes (a search's
+	// record) into the run before each write.
+	derive func(*report.Run)
 }
 
 // wave creates the machines of one round (footprint:only), records what
@@ -231,6 +255,9 @@ func (w *waveRunner) wave(ctx context.Context, run *report.Run, plan waves.Plan,
 		}
 	}
 	merge(run, nodes)
+	if w.derive != nil {
+		w.derive(run)
+	}
 	if exp != nil {
 		run.Experiment = exp
 	}
