@@ -34,6 +34,9 @@ type schedule interface {
 // newSchedule is the stack's schedule: its search where it has one, else
 // the nodes of its matrix that run lacks, planned on the backend's hosts.
 func newSchedule(ctx context.Context, o Options, exp config.Experiment, values map[string]string, b machine.Backend, all []machine.Spec, run report.Run) (schedule, error) {
+	if exp.Search != nil {
+		return newSearchSchedule(ctx, o, exp, values, b, all, run)
+	}
 	m := &matrix{all: all, specs: lacking(all, run.Nodes)}
 	if len(m.specs) == 0 {
 		return m, nil

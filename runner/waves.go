@@ -33,7 +33,7 @@ const unmeasuredSeconds = 600
 // is created.
 func PlanText(ctx context.Context, o Options) (string, error) {
 	o = withDefaults(o)
-	exp, _, err := Validate(o)
+	exp, values, err := Validate(o)
 	if err != nil {
 		return "", err
 	}
@@ -43,6 +43,9 @@ func PlanText(ctx context.Context, o Options) (string, error) {
 		backend, _ = infra.NewBackend(exp, prefix)
 	}
 	specs, _ := infra.Plan(exp, prefix)
+	if exp.Search != nil {
+		return searchPlanText(ctx, o, exp, values, backend, specs)
+	}
 	plan, err := planWaves(ctx, backend, specs)
 	if err != nil {
 		return "", err
@@ -51,6 +54,25 @@ func PlanText(ctx context.Context, o Options) (string, error) {
 	fmt.Fprintf(&b, "stack %s: %d node(s) in %d wave(s) on backend %s\n", o.Stack, len(specs), plan.Rounds, backend.Name())
 	writePlanWaves(&b, plan, "")
 	fmt.Fprintf(&b, "estimated duration: %s%s\n", (time.Duration(plan.EstimatedSeconds) * time.Second).String(), unmeasured(specs))
+	return b.String(), nil
+}
+
+// searchPlanText is `footprint plan` of a search: its first step, which
+// nothing found yet decides, and the most the whole search can take.
+func searchPlanText(ctx context.Context, o Options, exp config.Experiment, values map[string]string, backend machine.Backend, specs []machine.Spec) (string, error) {
+	s, err := newSearchSchedule(ctx, o, exp, values, backend, specs, report.Run{})
+	if err != nil {
+		return "", err
+	}
+	_, first, err := s.step(ctx, backend, report.Run{}, nil)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "stack %s: %s on backend %s\n", o.Stack, s.about(), backend.Name())
+	writePlanWaves(&b, first, "step 1, ")
+	fmt.Fprintf(&b, "later steps try sizes by what the earlier ones found: at most %d step(s) in %d wave(s) in all\n", s.worst.steps, s.worst.waves)
+	fmt.Fprintf(&b, "estimated duration: at most %s%s\n", (time.Duration(s.worst.seconds) * time.Second).String(), unmeasured(specs))
 	return b.String(), nil
 }
 

@@ -1,0 +1,284 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+
+	"github.com/footprint-dev/footprint/infra"
+	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/results"
+	"github.com/footprint-dev/footprint/search"
+	"github.com/footprint-dev/footprint/waves"
+)
+
+// searchProject is a checkout whose stack searches bare over 256..1024 MiB
+// in steps of 128: 256 384 512 640 768 896 1024.
+func searchProject(t *testing.T, extra string) string {
+	t.Helper()
+	dir := testProject(t, "")
+	yaml := "config:\n  footprint:image: test.img\n  footprint:profiles: [bare]\n" +
+		"  footprint:search: {minMiB: 256, maxMiB: 1024, resolutionMiB: 128}\n" + extra
+	must(t, os.WriteFile(filepath.Join(dir, "stacks", "Pulumi.t.yaml"), []byte(yaml), 0o644))
+	return dir
+}
+
+// searchOutputs are every grid node's result: bare works from 640 MiB;
+// below, the kernel kills processes for lack of memory.
+func searchOutputs(works func(size int) bool) map[string]any {
+	out := map[string]any{}
+	for size := 256; size <= 1024; size += 128 {
+		node := fmt.Sprintf("bare-%dm", size)
+		r := map[string]any{"schemaVersion": 1.0, "node": node, "profile": "bare", "status": string(results.StatusOK),
+			"phases":  []any{map[string]any{"name": "idle", "status": "ok"}},
+			"machine": map[string]any{"name": "footprint-t-" + node, "backend": "fake", "memoryMiB": float64(size), "vcpus": 1.0}}
+		if !works(size) {
+			r["breakdowns"] = []any{map[string]any{"phase": "idle", "oomKills": 2.0}}
+		}
+		out[node] = r
+	}
+	return out
+}
+
+func from640(size int) bool { return size >= 640 }
+
+// roomyHost runs three guests at a time.
+type roomyHost struct{ fakeBackend }
+
+func (*roomyHost) Hosts(context.Context) ([]waves.Host, error) {
+	return []waves.Host{{Name: "big-host", MemoryMiB: 16384, Cores: 4, MemoryShare: 0.75, VCPUsPerCore: 4, GuestOverheadMiB: 512, MaxGuests: 3}}, nil
+}
+
+// On a host of one guest at a time the search bisects, a wave per size:
+// 640 passes, 384 and 512 fail; every size tried is a node of the run
+// folder, and the record and the report give 640 MiB.
+func TestSearchBisectsWaveByWave(t *testing.T) {
+	dir := searchProject(t, "")
+	b := &smallHost{}
+	s := &fakeStack{outputs: searchOutputs(from640), config: auto.ConfigMap{}}
+	var out bytes.Buffer
+	o := options(dir, &b.fakeBackend, s, &out)
+	o.backend = b
+	o.onProgram = func(p infra.Options) { s.deliver = p.OnResult }
+	got, err := Run(context.Background(), o)
+	if err != nil || !got.AllOK {
+		t.Fatalf("run: %v (AllOK %v)\n%s", err, got.AllOK, out.String())
+	}
+	if want := `up ["bare-640m"],destroy,up ["bare-384m"],destroy,up ["bare-512m"],destroy`; strings.Join(s.events, ",") != want {
+		t.Errorf("events %v, want %s", s.events, want)
+	}
+	run, err := report.Read(got.RunDir)
+	if err != nil || run.Search == nil || len(run.Search.Systems) != 1 {
+		t.Fatalf("record: %v %+v", err, run.Search)
+	}
+	sys := run.Search.Systems[0]
+	if sys.System != "bare" || sys.Outcome != search.Found || sys.ThresholdMiB != 640 || sys.FailsAtMiB != 512 {
+		t.Errorf("search %+v", sys)
+	}
+	if got := triedOrder(sys.Tried); got != "640 pass w1, 384 fail w2, 512 fail w3" {
+		t.Errorf("tried %s", got)
+	}
+	if !strings.Contains(sys.Tried[1].Why, "bare-384m: OOM kills: 2") {
+		t.Errorf("why 384 failed: %q", sys.Tried[1].Why)
+	}
+	for _, n := range []string{"bare-640m", "bare-384m", "bare-512m"} {
+		if _, err := os.Stat(filepath.Join(got.RunDir, nodesDir, n+".json")); err != nil {
+			t.Errorf("%s is not in the run folder: %v", n, err)
+		}
+	}
+	if len(run.Nodes) != 3 || len(run.NotRun) != 0 {
+		t.Errorf("nodes %d, not run %v", len(run.Nodes), run.NotRun)
+	}
+	md, _ := os.ReadFile(filepath.Join(got.RunDir, report.ReportFile))
+	if !strings.Contains(string(md), "| bare | **640 MiB** | 512 MiB | 640 pass → 384 fail → 512 fail |") {
+		t.Errorf("report.md lacks the search's answer:\n%s", md)
+	}
+	if _, err := os.Stat(filepath.Join(got.RunDir, report.SearchChartFile)); err != nil {
+		t.Errorf("no %s: %v", report.SearchChartFile, err)
+	}
+	for _, want := range []string{"a search of 1 system(s) over 256–1024 MiB in steps of 128 MiB (7 sizes), each size 1 time(s): at most 3 wave(s)",
+		"search step 1: bare at 640 MiB", "search step 3: bare at 512 MiB"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func triedOrder(tried []search.Try) string {
+	var parts []string
+	for _, t := range tried {
+		parts = append(parts, fmt.Sprintf("%d %s w%d", t.SizeMiB, t.Verdict, t.Wave))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// A host with room for three guests takes three sizes a wave: the search
+// needs two waves where bisection needs three.
+func TestSearchTriesSeveralSizesAWaveWhereTheHostHasRoom(t *testing.T) {
+	dir := searchProject(t, "")
+	b := &roomyHost{}
+	s := &fakeStack{outputs: searchOutputs(from640), config: auto.ConfigMap{}}
+	var out bytes.Buffer
+	o := options(dir, &b.fakeBackend, s, &out)
+	o.backend = b
+	got, err := Run(context.Background(), o)
+	if err != nil || !got.AllOK {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	if want := `up ["bare-384m","bare-640m","bare-896m"],destroy,up ["bare-512m"],destroy`; strings.Join(s.events, ",") != want {
+		t.Errorf("events %v, want %s", s.events, want)
+	}
+	sys := got.Run.Search.Systems[0]
+	if sys.ThresholdMiB != 640 || triedOrder(sys.Tried) != "384 fail w1, 640 pass w1, 896 pass w1, 512 fail w2" {
+		t.Errorf("search %+v: %s", sys, triedOrder(sys.Tried))
+	}
+	text, err := PlanText(context.Background(), o)
+	if err != nil || !strings.Contains(text, "at most 2 step(s) in 2 wave(s) in all") ||
+		!strings.Contains(text, "step 1, wave 1 on big-host: 3 guest(s), 1920 MiB: bare-384m, bare-640m, bare-896m") {
+		t.Errorf("plan: %v\n%s", err, text)
+	}
+}
+
+// An interrupted search keeps what it found and names what comes next;
+// --resume goes on from there into the same folder, and a third is told the
+// search is over.
+func TestSearchResumesFromWhatIsRecorded(t *testing.T) {
+	dir := searchProject(t, "")
+	b := &smallHost{}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &fakeStack{outputs: searchOutputs(from640), config: auto.ConfigMap{}, afterDestroy: cancel}
+	var out bytes.Buffer
+	o := options(dir, &b.fakeBackend, s, &out)
+	o.backend = b
+	got, err := Run(ctx, o)
+	if err == nil || !strings.Contains(err.Error(), "interrupted") || got.AllOK {
+		t.Fatalf("error %v, AllOK %v", err, got.AllOK)
+	}
+	run, _ := report.Read(got.RunDir)
+	if run.Search == nil || run.Search.Systems[0].Outcome != search.Incomplete || run.Search.Systems[0].PassesFromMiB != 640 ||
+		strings.Join(run.NotRun, ",") != "bare-384m" {
+		t.Fatalf("after the interrupt: %+v, not run %v", run.Search, run.NotRun)
+	}
+
+	s2 := &fakeStack{outputs: searchOutputs(from640), config: auto.ConfigMap{}}
+	out.Reset()
+	o2 := options(dir, &b.fakeBackend, s2, &out)
+	o2.backend, o2.Resume = b, got.RunDir
+	again, err := Run(context.Background(), o2)
+	if err != nil || !again.AllOK {
+		t.Fatalf("resume: %v\n%s", err, out.String())
+	}
+	if want := `up ["bare-384m"],destroy,up ["bare-512m"],destroy`; strings.Join(s2.events, ",") != want {
+		t.Errorf("resume ran %v, want %s", s2.events, want)
+	}
+	if !strings.Contains(out.String(), "at most 2 wave(s)") {
+		t.Errorf("the resume's worst case does not start from what was found:\n%s", out.String())
+	}
+	sys := again.Run.Search.Systems[0]
+	if sys.ThresholdMiB != 640 || triedOrder(sys.Tried) != "640 pass w1, 384 fail w2, 512 fail w3" {
+		t.Errorf("resumed search %+v: %s", sys, triedOrder(sys.Tried))
+	}
+	if _, err := Run(context.Background(), o2); err == nil || !strings.Contains(err.Error(), "the search has every system's answer already") {
+		t.Errorf("a third run: %v", err)
+	}
+}
+
+// A size whose machine never answered has no verdict: it is not tried again
+// in the run, the search goes on beside it, and the record says why.
+func TestSearchGoesOnBesideASizeWithoutAFinding(t *testing.T) {
+	dir := searchProject(t, "")
+	b := &smallHost{}
+	outs := searchOutputs(func(size int) bool { return size >= 512 })
+	outs["bare-640m"] = map[string]any{"schemaVersion": 1.0, "node": "bare-640m", "profile": "bare", "status": string(results.StatusTimeout),
+		"collection": map[string]any{"error": "no result within 40m0s"},
+		"machine":    map[string]any{"name": "footprint-t-bare-640m", "backend": "fake", "memoryMiB": 640.0, "vcpus": 1.0}}
+	s := &fakeStack{outputs: outs, config: auto.ConfigMap{}}
+	var out bytes.Buffer
+	o := options(dir, &b.fakeBackend, s, &out)
+	o.backend = b
+	got, err := Run(context.Background(), o)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	if want := `up ["bare-640m"],destroy,up ["bare-512m"],destroy,up ["bare-384m"],destroy`; strings.Join(s.events, ",") != want {
+		t.Errorf("events %v, want %s", s.events, want)
+	}
+	sys := got.Run.Search.Systems[0]
+	if sys.Outcome != search.Found || sys.ThresholdMiB != 512 || triedOrder(sys.Tried) != "640 undecided w1, 512 pass w2, 384 fail w3" ||
+		!strings.Contains(sys.Tried[0].Why, "no result within 40m0s") {
+		t.Errorf("search %+v: %s", sys, triedOrder(sys.Tried))
+	}
+}
+
+// An up that makes nothing ends the search at once: other sizes would fare
+// no better. What is left is named for --resume.
+func TestSearchStopsWhenTheUpFailsAndNothingIsFound(t *testing.T) {
+	dir := searchProject(t, "")
+	b := &smallHost{}
+	s := &fakeStack{outputs: map[string]any{}, outputsLost: true, config: auto.ConfigMap{}, upErr: errors.New("libvirt: connection refused")}
+	var out bytes.Buffer
+	o := options(dir, &b.fakeBackend, s, &out)
+	o.backend = b
+	got, err := Run(context.Background(), o)
+	if err == nil || !strings.Contains(err.Error(), "up of stack t failed") || got.AllOK {
+		t.Fatalf("error %v, AllOK %v", err, got.AllOK)
+	}
+	if want := `up ["bare-640m"],destroy`; strings.Join(s.events, ",") != want {
+		t.Errorf("events %v, want %s", s.events, want)
+	}
+	if strings.Join(got.Run.NotRun, ",") != "bare-640m" || got.Run.Search.Systems[0].Outcome != search.Incomplete {
+		t.Errorf("not run %v, search %+v", got.Run.NotRun, got.Run.Search)
+	}
+}
+
+// footprint plan shows the first step and the worst case; --keep and --only
+// are refused for a search before anything exists.
+func TestSearchPlanAndRefusals(t *testing.T) {
+	dir := searchProject(t, "")
+	b := &smallHost{}
+	s := &fakeStack{config: auto.ConfigMap{}}
+	var out bytes.Buffer
+	o := options(dir, &b.fakeBackend, s, &out)
+	o.backend = b
+	text, err := PlanText(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"stack t: a search of 1 system(s) over 256–1024 MiB in steps of 128 MiB (7 sizes), each size 1 time(s): at most 3 wave(s) on backend fake\n",
+		"step 1, wave 1 on fake-host: 1 guest(s), 640 MiB: bare-640m\n",
+		"at most 3 step(s) in 3 wave(s) in all\n", "estimated duration: at most 9m30s\n"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("plan lacks %q:\n%s", want, text)
+		}
+	}
+	keep := o
+	keep.Keep = true
+	if _, err := Run(context.Background(), keep); err == nil || !strings.Contains(err.Error(), "--keep: the search runs in up to 3 waves") {
+		t.Errorf("--keep: %v", err)
+	}
+	only := o
+	only.Set = []string{`only=["bare-640m"]`}
+	if _, err := Run(context.Background(), only); err == nil || !strings.HasPrefix(err.Error(), "--only: a search chooses each wave's nodes itself") {
+		t.Errorf("--only: %v", err)
+	}
+	if len(s.events) != 0 {
+		t.Errorf("the stack was touched: %v", s.events)
+	}
+	// Two repeats: every size tried twice, and the plan counts both.
+	dir = searchProject(t, "")
+	must(t, os.WriteFile(filepath.Join(dir, "stacks", "Pulumi.t.yaml"), []byte("config:\n  footprint:image: test.img\n  footprint:profiles: [bare]\n"+
+		"  footprint:search: {minMiB: 256, maxMiB: 1024, resolutionMiB: 128, repeats: 2}\n"), 0o644))
+	o.ProjectDir = dir
+	if text, err := PlanText(context.Background(), o); err != nil || !strings.Contains(text, "at most 3 step(s) in 6 wave(s) in all") ||
+		!strings.Contains(text, "step 1, wave 2 on fake-host: 1 guest(s), 640 MiB: bare-640m-r2") {
+		t.Errorf("plan with repeats: %v\n%s", err, text)
+	}
+}
