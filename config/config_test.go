@@ -328,7 +328,7 @@ func TestVersionAsAJSONNumberIsRefused(t *testing.T) {
 }
 
 func TestRepositoryStacksAreValid(t *testing.T) {
-	for _, stack := range []string{"local", "aws", "tuning"} { // ci needs the built test image: the e2e tests cover it
+	for _, stack := range []string{"local", "aws", "tuning", "smallest"} { // ci needs the built test image: the e2e tests cover it
 		root, _ := filepath.Abs("..")
 		v, err := ReadStackFile(StackFile(root, stack))
 		if err != nil {
