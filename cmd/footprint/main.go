@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/logs"
 	"github.com/footprint-dev/footprint/profiles"
 	"github.com/footprint-dev/footprint/runner"
@@ -268,13 +269,30 @@ func validateCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "stack %s is valid: %d node(s) %v, %d vCPU, %d MiB, %s\n",
-				o.Stack, exp.NodeCount(), exp.Profiles, exp.VCPUs, exp.MemoryMiB, runner.Where(exp, o.Stack))
+			fmt.Fprintf(cmd.OutOrStdout(), "stack %s is valid: %s, %d vCPU, %s, %s\n",
+				o.Stack, nodesText(exp), exp.VCPUs, sizesText(exp), runner.Where(exp, o.Stack))
 			return nil
 		},
 	}
 	cmd.Flags().StringArrayVar(&set, "set", nil, "override a stack key, as KEY=VALUE (repeatable)")
 	return cmd
+}
+
+// nodesText is how many nodes the stack has: for a search, the systems it
+// searches, whose nodes are known only as it goes.
+func nodesText(exp config.Experiment) string {
+	if exp.Search != nil {
+		return fmt.Sprintf("a search of %d system(s) %v", len(exp.Profiles), exp.Profiles)
+	}
+	return fmt.Sprintf("%d node(s) %v", exp.NodeCount(), exp.Profiles)
+}
+
+// sizesText is the VM size, or the sizes a search may try.
+func sizesText(exp config.Experiment) string {
+	if s := exp.Search; s != nil {
+		return fmt.Sprintf("%d–%d MiB in steps of %d MiB (%d sizes, each tried %d time(s))", s.MinMiB, s.MaxMiB, s.ResolutionMiB, len(exp.Sizes()), s.Repeats)
+	}
+	return fmt.Sprintf("%d MiB", exp.MemoryMiB)
 }
 
 func profilesCmd() *cobra.Command {
