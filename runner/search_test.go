@@ -67,9 +67,21 @@ func TestSearchBisectsWaveByWave(t *testing.T) {
 	o := options(dir, &b.fakeBackend, s, &out)
 	o.backend = b
 	o.onProgram = func(p infra.Options) { s.deliver = p.OnResult }
+	// What results.json says of the search as each wave's machines run: a
+	// run killed outright keeps the search as far as it got.
+	var onDisk []int
+	s.afterUp = func() {
+		runs, _ := filepath.Glob(filepath.Join(dir, "runs", "*"))
+		if r, err := report.Read(runs[0]); err == nil && r.Search != nil {
+			onDisk = append(onDisk, len(r.Search.Systems[0].Tried))
+		}
+	}
 	got, err := Run(context.Background(), o)
 	if err != nil || !got.AllOK {
 		t.Fatalf("run: %v (AllOK %v)\n%s", err, got.AllOK, out.String())
+	}
+	if fmt.Sprint(onDisk) != "[0 1 2]" {
+		t.Errorf("sizes tried in results.json during waves 1, 2, 3: %v, want [0 1 2]", onDisk)
 	}
 	if want := `up ["bare-640m"],destroy,up ["bare-384m"],destroy,up ["bare-512m"],destroy`; strings.Join(s.events, ",") != want {
 		t.Errorf("events %v, want %s", s.events, want)
