@@ -164,7 +164,7 @@ func (s *searchSchedule) drive(ctx context.Context, w *waveRunner, run *report.R
 		if len(specs) == 0 {
 			return upErr, nil
 		}
-		before := decided(s.states(*run))
+		before, firstWave := decided(s.states(*run)), w.wavesBefore+1
 		w.say("search step %d: %s", step, probesText(specs))
 		var stepErr error
 		for round := 1; round <= plan.Rounds && ctx.Err() == nil; round++ {
@@ -177,8 +177,13 @@ func (s *searchSchedule) drive(ctx context.Context, w *waveRunner, run *report.R
 			}
 		}
 		w.wavesBefore += plan.Rounds
+		ran := ranSince(*run, firstWave)
 		for _, sp := range specs {
-			tried[sp.Node] = true
+			tried[sp.Node] = tried[sp.Node] || ran[sp.Node]
+		}
+		if len(ran) == 0 && ctx.Err() == nil {
+			w.say("search step %d: no machine ran; stopping (--resume tries those sizes again)", step)
+			return upErr, nil
 		}
 		if stepErr != nil && decided(s.states(*run)) == before {
 			// The machines were not made: other sizes would fare no
@@ -189,6 +194,19 @@ func (s *searchSchedule) drive(ctx context.Context, w *waveRunner, run *report.R
 		}
 	}
 	return upErr, nil
+}
+
+// ranSince are the nodes recorded in a wave from first on: those a step
+// ran. A node a lost host did not run is not among them, and the next step
+// places it on a host that answers.
+func ranSince(run report.Run, first int) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range run.Nodes {
+		if r.Machine != nil && r.Machine.Wave >= first {
+			out[r.Node] = true
+		}
+	}
+	return out
 }
 
 // decided is how many sizes have a verdict, over every system.

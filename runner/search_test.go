@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 
@@ -292,5 +294,56 @@ func TestSearchPlanAndRefusals(t *testing.T) {
 	if text, err := PlanText(context.Background(), o); err != nil || !strings.Contains(text, "at most 3 step(s) in 6 wave(s) in all") ||
 		!strings.Contains(text, "step 1, wave 2 on fake-host: 1 guest(s), 640 MiB: bare-640m-r2") {
 		t.Errorf("plan with repeats: %v\n%s", err, text)
+	}
+}
+
+// A step whose machines did not run (their host is lost) marks nothing as
+// tried and ends the search at once: the sizes are left for --resume, not
+// skipped, and the search does not go round for ever.
+func TestSearchStopsWhenNoMachineRan(t *testing.T) {
+	dir := searchProject(t, "")
+	b := &smallHost{}
+	var out bytes.Buffer
+	o := withDefaults(options(dir, &b.fakeBackend, &fakeStack{config: auto.ConfigMap{}}, &out))
+	o.backend = b
+	exp, values, err := Validate(o)
+	must(t, err)
+	specs, err := infra.Plan(exp, "footprint-t")
+	must(t, err)
+	sched, err := newSearchSchedule(context.Background(), o, exp, values, b, specs, report.Run{})
+	must(t, err)
+	var mu sync.Mutex
+	var said []string
+	say := func(f string, a ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		said = append(said, fmt.Sprintf(f, a...))
+	}
+	w := &waveRunner{o: o, backend: b, live: []string{"another-host"}, say: say}
+	var run report.Run
+	done := make(chan error, 1)
+	go func() {
+		up, destroyed := sched.drive(context.Background(), w, &run)
+		done <- errors.Join(up, destroyed)
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("drive: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("the search went round for ever: %q", said[:min(len(said), 6)])
+	}
+	if last := said[len(said)-1]; last != "search step 1: no machine ran; stopping (--resume tries those sizes again)" {
+		t.Errorf("said %q", said)
+	}
+	if got := sched.notRun(run); strings.Join(got, ",") != "bare-640m" {
+		t.Errorf("not run %v", got)
+	}
+	ran := ranSince(report.Run{Nodes: []results.Result{{Node: "a", Machine: &results.Machine{Wave: 1}}, {Node: "b", Machine: &results.Machine{Wave: 2}}, {Node: "c"}}}, 2)
+	if len(ran) != 1 || !ran["b"] {
+		t.Errorf("ran since wave 2: %v", ran)
 	}
 }
