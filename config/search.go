@@ -226,3 +226,14 @@ func (e Experiment) searchNote() string {
 	}
 	return fmt.Sprintf(" (a search gives every size of its grid an address: %d system(s) × %d sizes × %d repeat(s))", len(e.Profiles), len(e.Sizes()), e.Repeats)
 }
+
+// CheckSearchNodes refuses to create a search's whole grid at once: only
+// `footprint run` searches, naming each wave's nodes in footprint:only; the
+// program alone (plain `pulumi up`) would create every size of it.
+func (e Experiment) CheckSearchNodes() error {
+	if e.Search == nil || len(e.Only) > 0 {
+		return nil
+	}
+	return fmt.Errorf("%s:%s: a search runs under `footprint run`, which creates the sizes it tries wave by wave; without %s:%s this would create every size of the grid at once (%d machines)",
+		Namespace, KeySearch, Namespace, KeyOnly, e.NodeCount())
+}

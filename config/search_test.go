@@ -92,3 +92,23 @@ func TestSearchFieldsCanBeSetOneByOne(t *testing.T) {
 		t.Errorf("search %+v, %v", e.Search, err)
 	}
 }
+
+// A search's whole grid is never created at once: without footprint:only
+// (which footprint run sets for each wave) it is refused, naming the key.
+func TestSearchNodesAreNamedEachWave(t *testing.T) {
+	e, err := Parse(map[string]string{"search": `{"minMiB": 512, "maxMiB": 1024, "resolutionMiB": 128}`}, testSource(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.CheckSearchNodes(); err == nil || !strings.HasPrefix(err.Error(), "footprint:search: a search runs under `footprint run`") ||
+		!strings.Contains(err.Error(), "(5 machines)") {
+		t.Errorf("without only: %v", err)
+	}
+	e.Only = []string{"bare-768m"}
+	if err := e.CheckSearchNodes(); err != nil {
+		t.Errorf("with only: %v", err)
+	}
+	if err := (Experiment{}).CheckSearchNodes(); err != nil {
+		t.Errorf("without a search: %v", err)
+	}
+}

@@ -69,6 +69,9 @@ func New(o Options) pulumi.RunFunc {
 		if err != nil {
 			return err
 		}
+		if err := exp.CheckSearchNodes(); err != nil {
+			return err
+		}
 		if exp.MySQLPassword == "" && needsWorkloadPassword(exp) {
 			return fmt.Errorf("%s:%s: not set, and a profile deploys MySQL: "+
 				"pulumi config set --secret %s:%s \"$(openssl rand -hex 16)\" (footprint run sets one per run)",
