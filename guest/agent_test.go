@@ -63,8 +63,8 @@ func newAgentRun(t *testing.T, p profiles.Profile, extraEnv string) *agentRun {
 	write("bin/free", "#!/bin/sh\necho '               total        used        free      shared  buff/cache   available'\necho 'Mem:          996452      150000      601234        1100      242100      832612'\n", 0o755)
 	n := Node{Name: "bare", Profile: p, Address: "127.0.0.1", Agent: AgentSettings{SettleSeconds: 0, Samples: 3, IntervalSeconds: 0}}
 	write("agent.env", AgentEnv(n)+extraEnv, 0o644)
-	write("profile.sh", ProfileScript(p), 0o644)
-	write("agent.sh", AgentScript(), 0o755)
+	write("profile.sh", Shipped(ProfileScript(p)), 0o644)
+	write("agent.sh", Shipped(AgentScript()), 0o755)
 	return &agentRun{dir: dir, env: append(os.Environ(),
 		"PATH="+filepath.Join(dir, "bin")+":"+os.Getenv("PATH"),
 		"FOOTPRINT_CONF="+filepath.Join(dir, "agent.env"),
@@ -249,6 +249,14 @@ func TestAgentScriptsPassShellcheck(t *testing.T) {
 		out, err := exec.Command("shellcheck", "-s", "sh", path).CombinedOutput()
 		if err != nil {
 			t.Errorf("shellcheck %s: %v\n%s", name, err, out)
+		}
+		// What the guest gets, without comments, is still the same shell.
+		shipped := path + ".shipped"
+		if err := os.WriteFile(shipped, []byte(Shipped(content)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command("sh", "-n", shipped).CombinedOutput(); err != nil {
+			t.Errorf("sh -n on the shipped %s: %v\n%s", name, err, out)
 		}
 	}
 }

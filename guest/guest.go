@@ -156,8 +156,8 @@ func userData(n Node) (string, error) {
 		WriteFiles: []writeFile{
 			{Path: "/etc/footprint/agent.env", Permissions: "0644", Content: AgentEnv(n)},
 			{Path: "/etc/footprint/secret.env", Permissions: "0600", Content: SecretEnv(n)},
-			{Path: "/etc/footprint/profile.sh", Permissions: "0644", Content: ProfileScript(n.Profile)},
-			{Path: "/usr/local/sbin/footprint-agent", Permissions: "0755", Content: agentScript},
+			{Path: "/etc/footprint/profile.sh", Permissions: "0644", Content: Shipped(ProfileScript(n.Profile))},
+			{Path: "/usr/local/sbin/footprint-agent", Permissions: "0755", Content: Shipped(agentScript)},
 			{Path: "/etc/systemd/system/footprint-agent.service", Permissions: "0644", Content: agentUnit},
 		},
 		Runcmd: [][]string{

@@ -31,7 +31,7 @@ func TestAnOptionChangesTheUserDataOnlyByItsSettings(t *testing.T) {
 					want = append(want, k+"="+shellQuote(v))
 				}
 				sort.Strings(want)
-				want = append([]string{"# options chosen: " + opt}, want...)
+				want = append([]string{": options chosen: " + opt}, want...)
 				if units := p.Options[opt].Units; len(units) > 0 {
 					want = append([]string{"UNITS=" + shellQuote(strings.Join(units, " "))}, want...)
 					want = append(want, "REMOVED: UNITS="+shellQuote(strings.Join(p.Units, " ")))

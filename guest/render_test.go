@@ -65,7 +65,7 @@ func TestUserDataShipsTheAgentUnchanged(t *testing.T) {
 		for _, f := range cc.WriteFiles {
 			files[f.Path] = f.Content
 		}
-		if files["/usr/local/sbin/footprint-agent"] != AgentScript() {
+		if files["/usr/local/sbin/footprint-agent"] != Shipped(AgentScript()) {
 			t.Errorf("%s: the agent in user-data differs from guest/agent.sh", name)
 		}
 		if !strings.Contains(files["/etc/systemd/system/footprint-agent.service"], "After=cloud-final.service") {

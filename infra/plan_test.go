@@ -205,10 +205,10 @@ func TestRepositoryTuningStack(t *testing.T) {
 	for _, s := range specs {
 		if s.Variant != "" {
 			varied[s.Profile] = true
-			if !strings.Contains(s.CloudInit.UserData, "# options chosen: "+strings.Join(s.Options, " ")) {
+			if !strings.Contains(s.CloudInit.UserData, ": options chosen: "+strings.Join(s.Options, " ")) {
 				t.Errorf("%s: its options are not in its user-data", s.Node)
 			}
-		} else if strings.Contains(s.CloudInit.UserData, "# options chosen:") {
+		} else if strings.Contains(s.CloudInit.UserData, ": options chosen:") {
 			t.Errorf("%s: a profile's node carries options", s.Node)
 		}
 	}

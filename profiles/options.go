@@ -117,7 +117,9 @@ func (p Profile) optionsScript() string {
 		return ""
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# options chosen: %s\n", strings.Join(p.Chosen, " "))
+	// A no-op command, not a comment: what a guest got says which options
+	// were chosen, and comments are not shipped (guest.Shipped).
+	fmt.Fprintf(&b, ": options chosen: %s\n", strings.Join(p.Chosen, " "))
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		b.WriteString(k + "=" + shellQuote(v) + "\n")
