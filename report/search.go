@@ -56,7 +56,8 @@ func writeSearch(b *strings.Builder, run Run) {
 	}
 	b.WriteString(". Each wave tried sizes between the largest size that failed and the smallest size above it that passed " +
 		"(the middle one, or several spread evenly when the hosts had room), until the two were one step apart. " +
-		"The search assumes more memory never hurts: a size it did not try between two that passed is taken to pass.\n")
+		"The search assumes more memory never hurts: a size it did not try is taken to fail below the largest size that failed " +
+		"and to work above the answer.\n")
 	writeSearchNotes(b, *s)
 }
 
