@@ -124,7 +124,7 @@ func (s *searchSchedule) derive(run *report.Run) {
 
 // notRun are the nodes each unfinished system tries next, one size each.
 func (s *searchSchedule) notRun(run report.Run) []string {
-	return nodeNames(s.probes(s.states(run), 1, nil))
+	return nodeNames(s.probes(s.states(run), 1, nil, run.Nodes))
 }
 
 func (s *searchSchedule) ok(run report.Run) bool {
@@ -137,8 +137,9 @@ func (s *searchSchedule) ok(run report.Run) bool {
 }
 
 // probes are the nodes of every unfinished system's next sizes, k at most
-// each, every repeat of a size; tried says which nodes ran in this run.
-func (s *searchSchedule) probes(states []search.State, k int, tried map[string]bool) []machine.Spec {
+// each: every repeat of a size that has no finding among nodes (a repeat
+// that has one is not run again); tried says which nodes ran in this run.
+func (s *searchSchedule) probes(states []search.State, k int, tried map[string]bool, nodes []results.Result) []machine.Spec {
 	var out []machine.Spec
 	for _, st := range states {
 		sizes := s.cellsOf[st.System]
@@ -146,7 +147,7 @@ func (s *searchSchedule) probes(states []search.State, k int, tried map[string]b
 			return slices.ContainsFunc(sizes[size], func(sp machine.Spec) bool { return tried[sp.Node] })
 		}
 		for _, size := range st.Next(k, skip) {
-			out = append(out, sizes[size]...)
+			out = append(out, lacking(sizes[size], nodes)...)
 		}
 	}
 	return out
@@ -226,7 +227,7 @@ func decided(states []search.State) int {
 // the fewest rounds the hosts allow.
 func (s *searchSchedule) step(ctx context.Context, b machine.Backend, run report.Run, tried map[string]bool) ([]machine.Spec, waves.Plan, error) {
 	states := s.states(run)
-	specs := s.probes(states, 1, tried)
+	specs := s.probes(states, 1, tried, run.Nodes)
 	if len(specs) == 0 {
 		return nil, waves.Plan{}, nil
 	}
@@ -239,7 +240,7 @@ func (s *searchSchedule) step(ctx context.Context, b machine.Backend, run report
 		return specs, plan, err
 	}
 	for k := 2; ; k++ {
-		more := s.probes(states, k, tried)
+		more := s.probes(states, k, tried, run.Nodes)
 		if len(more) == len(specs) {
 			return specs, plan, nil // no system has more sizes left
 		}

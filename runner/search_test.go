@@ -32,21 +32,35 @@ func searchProject(t *testing.T, extra string) string {
 	return dir
 }
 
-// searchOutputs are every grid node's result: bare works from 640 MiB;
-// below, the kernel kills processes for lack of memory.
+// searchOutputs are every grid node's result where bare works by works;
+// where it does not, the kernel kills processes for lack of memory.
 func searchOutputs(works func(size int) bool) map[string]any {
+	return repeatedOutputs(works, 1)
+}
+
+// repeatedOutputs are searchOutputs of every repeat.
+func repeatedOutputs(works func(size int) bool, repeats int) map[string]any {
 	out := map[string]any{}
 	for size := 256; size <= 1024; size += 128 {
-		node := fmt.Sprintf("bare-%dm", size)
-		r := map[string]any{"schemaVersion": 1.0, "node": node, "profile": "bare", "status": string(results.StatusOK),
-			"phases":  []any{map[string]any{"name": "idle", "status": "ok"}},
-			"machine": map[string]any{"name": "footprint-t-" + node, "backend": "fake", "memoryMiB": float64(size), "vcpus": 1.0}}
-		if !works(size) {
-			r["breakdowns"] = []any{map[string]any{"phase": "idle", "oomKills": 2.0}}
+		for r := 1; r <= repeats; r++ {
+			node := fmt.Sprintf("bare-%dm", size)
+			if repeats > 1 {
+				node += fmt.Sprintf("-r%d", r)
+			}
+			out[node] = searchResult(node, size, works(size))
 		}
-		out[node] = r
 	}
 	return out
+}
+
+func searchResult(node string, size int, works bool) map[string]any {
+	r := map[string]any{"schemaVersion": 1.0, "node": node, "profile": "bare", "status": string(results.StatusOK),
+		"phases":  []any{map[string]any{"name": "idle", "status": "ok"}},
+		"machine": map[string]any{"name": "footprint-t-" + node, "backend": "fake", "memoryMiB": float64(size), "vcpus": 1.0}}
+	if !works {
+		r["breakdowns"] = []any{map[string]any{"phase": "idle", "oomKills": 2.0}}
+	}
+	return r
 }
 
 func from640(size int) bool { return size >= 640 }
@@ -345,5 +359,36 @@ func TestSearchStopsWhenNoMachineRan(t *testing.T) {
 	ran := ranSince(report.Run{Nodes: []results.Result{{Node: "a", Machine: &results.Machine{Wave: 1}}, {Node: "b", Machine: &results.Machine{Wave: 2}}, {Node: "c"}}}, 2)
 	if len(ran) != 1 || !ran["b"] {
 		t.Errorf("ran since wave 2: %v", ran)
+	}
+}
+
+// A resumed search runs only the repeats of a size that have no finding:
+// the repeat that has one is kept, not run again.
+func TestSearchResumesOnlyTheRepeatsWithoutAFinding(t *testing.T) {
+	dir := searchProject(t, "")
+	must(t, os.WriteFile(filepath.Join(dir, "stacks", "Pulumi.t.yaml"), []byte("config:\n  footprint:image: test.img\n  footprint:profiles: [bare]\n"+
+		"  footprint:search: {minMiB: 256, maxMiB: 1024, resolutionMiB: 128, repeats: 2}\n"), 0o644))
+	prev := filepath.Join(dir, "runs", "earlier")
+	must(t, os.MkdirAll(prev, 0o755))
+	r1, err := fromOutput(searchResult("bare-640m-r1", 640, true))
+	must(t, err)
+	r1.Machine.Wave = 1
+	must(t, report.Write(prev, report.Run{ID: "earlier", Stack: "t", Nodes: []results.Result{r1}}))
+
+	b := &smallHost{}
+	s := &fakeStack{outputs: repeatedOutputs(from640, 2), config: auto.ConfigMap{}}
+	var out bytes.Buffer
+	o := options(dir, &b.fakeBackend, s, &out)
+	o.backend, o.Resume = b, prev
+	got, err := Run(context.Background(), o)
+	if err != nil || !got.AllOK {
+		t.Fatalf("resume: %v\n%s", err, out.String())
+	}
+	if len(s.events) == 0 || s.events[0] != `up ["bare-640m-r2"]` {
+		t.Errorf("the resume began with %v, want only the repeat without a finding", s.events)
+	}
+	sys := got.Run.Search.Systems[0]
+	if sys.ThresholdMiB != 640 || len(sys.Tried) != 3 || sys.Tried[0].SizeMiB != 640 || sys.Tried[0].Wave != 1 || len(sys.Tried[0].Nodes) != 2 {
+		t.Errorf("search %+v", sys)
 	}
 }
