@@ -40,6 +40,7 @@ func TestRunBareOnARealVM(t *testing.T) {
 		t.Fatalf("%d nodes in results.json, want 1", len(run.Nodes))
 	}
 	r := run.Nodes[0]
+	checkAccounting(t, r)
 	if r.Node != "bare" || r.Status != results.StatusOK {
 		t.Fatalf("node %q status %q detail %q", r.Node, r.Status, r.Detail)
 	}

@@ -51,6 +51,7 @@ func TestDockerWithWorkloadOnARealVM(t *testing.T) {
 		t.Fatalf("%d nodes", len(run.Nodes))
 	}
 	r := run.Nodes[0]
+	checkAccounting(t, r)
 	want := "boot=ok install=preinstalled ready=ok settle=ok idle=ok workload=ok workloadReady=ok settle-workload=ok workload=ok api=ok"
 	if got := r.PhaseList(); got != want || r.Status != results.StatusOK {
 		t.Fatalf("status %s, phases\n got %s\nwant %s\ndetail %s", r.Status, got, want, r.Detail)

@@ -12,11 +12,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/footprint-dev/footprint/internal/labhost"
 	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/results"
 )
 
 // repoRoot is the checkout this test file sits in.
@@ -163,4 +165,33 @@ func keepRun(t *testing.T, runDir string) {
 		return
 	}
 	t.Logf("run folder kept in %s", filepath.Join(dst, filepath.Base(runDir)))
+}
+
+// checkAccounting: where the used memory goes adds up on a real guest
+// (issue 26): at each breakdown, the 6.1 kernel's MemAvailable formula
+// reproduces the reported figure within 1 MiB (counters move between the
+// kernel's reads), and what the parts leave unexplained is at most 5 % of
+// used, either way.
+func checkAccounting(t *testing.T, r results.Result) {
+	t.Helper()
+	for _, b := range r.Breakdowns {
+		e, a := b.Explained, b.Accounting
+		if e == nil || a == nil || len(a.Zones) == 0 {
+			t.Errorf("%s %s: no accounting (explained %v, zones %v)", r.Node, b.Phase, e != nil, a != nil)
+			continue
+		}
+		var parts []string
+		for _, p := range e.Parts {
+			parts = append(parts, fmt.Sprintf("%s %.1f", p.Name, results.MiB(p.KiB)))
+		}
+		t.Logf("%s %s: used %.1f MiB = %s + unexplained %.1f; formula MemAvailable %d KiB against %d; percpu embedded pages known: %v",
+			r.Node, b.Phase, results.MiB(e.UsedKiB), strings.Join(parts, " + "), results.MiB(e.UnexplainedKiB),
+			e.FormulaAvailableKiB, a.MeminfoKiB["MemAvailable"], a.PercpuEmbeddedPages != nil)
+		if d := e.FormulaAvailableKiB - a.MeminfoKiB["MemAvailable"]; d > 1024 || d < -1024 {
+			t.Errorf("%s %s: si_mem_available() as implemented gives %d KiB, the kernel %d", r.Node, b.Phase, e.FormulaAvailableKiB, a.MeminfoKiB["MemAvailable"])
+		}
+		if u := e.UnexplainedKiB; u*20 > e.UsedKiB || -u*20 > e.UsedKiB {
+			t.Errorf("%s %s: %.1f MiB of %.1f used unexplained, over 5 %%", r.Node, b.Phase, results.MiB(u), results.MiB(e.UsedKiB))
+		}
+	}
 }

@@ -69,6 +69,7 @@ func TestKubeadmFunctionalOn2vCPUsWithSlowVMOptions(t *testing.T) {
 		t.Errorf("preflight warnings %q: want Mem (1 GiB) and not NumCPU (2 vCPUs)", w)
 	}
 	checkCluster(t, r)
+	checkAccounting(t, r)
 	for _, phase := range []string{"idle", "workload"} {
 		if _, ok := r.BreakdownOf(phase); !ok {
 			t.Errorf("no %s breakdown: OOM kills not recorded", phase)
