@@ -37,6 +37,7 @@ import (
 	"github.com/footprint-dev/footprint/image"
 	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/infra/machine"
+	"github.com/footprint-dev/footprint/internal/redact"
 	"github.com/footprint-dev/footprint/logs"
 	"github.com/footprint-dev/footprint/names"
 	"github.com/footprint-dev/footprint/profiles"
@@ -144,7 +145,7 @@ func Where(exp config.Experiment, stack string) string {
 	}
 	w := fmt.Sprintf("backend %s (%s)", b.Name(), strings.Join(keys, ", "))
 	if _, local := b.(machine.LocalImage); local {
-		w += ", image " + exp.Image
+		w += ", image " + redact.URL(exp.Image) // a signed or password URL is never printed
 	}
 	return w
 }
@@ -658,7 +659,7 @@ func newRunDir(runsDir, stack string) (string, string, error) {
 			id = fmt.Sprintf("%s-%d", base, i)
 		}
 		dir := filepath.Join(runsDir, id)
-		err := os.Mkdir(dir, 0o755)
+		err := os.Mkdir(dir, report.DirMode) // it holds every guest's console and the hosts' names
 		if err == nil {
 			return id, dir, nil
 		}
