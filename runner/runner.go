@@ -113,11 +113,18 @@ func Validate(o Options) (config.Experiment, map[string]string, error) {
 	if err != nil {
 		return config.Experiment{}, nil, err
 	}
-	if _, err := infra.Plan(exp, names.Prefix(names.Project, o.Stack)); err != nil {
+	specs, _, err := planWithStandIns(exp, o)
+	if err != nil {
 		return config.Experiment{}, nil, err
 	}
-	if _, err := infra.NewBackend(exp, names.Prefix(names.Project, o.Stack)); err != nil {
+	b, err := infra.NewBackend(exp, names.Prefix(names.Project, o.Stack))
+	if err != nil {
 		return config.Experiment{}, nil, err
+	}
+	if c, ok := b.(machine.SpecChecker); ok {
+		if err := c.CheckSpecs(specs); err != nil {
+			return config.Experiment{}, nil, err
+		}
 	}
 	// Pre-flight of footprint:artifacts (issue 9): every folder matches its
 	// SHA256SUMS and holds what its profile declares.
@@ -125,6 +132,24 @@ func Validate(o Options) (config.Experiment, map[string]string, error) {
 		return config.Experiment{}, nil, err
 	}
 	return exp, values, nil
+}
+
+// planWithStandIns plans the stack with stand-ins for the run's secrets, of
+// their real size, so that what is checked of a node's user-data is what a
+// run would give it.
+func planWithStandIns(exp config.Experiment, o Options) ([]machine.Spec, runSecrets, error) {
+	secrets, err := newRunSecrets("stand-in")
+	if err != nil {
+		return nil, runSecrets{}, err
+	}
+	src := infra.Source(names.Project, o.Stack, o.ProjectDir)
+	for k, v := range secrets.byKey() {
+		if err := exp.Set(k, v, src); err != nil {
+			return nil, runSecrets{}, err
+		}
+	}
+	specs, err := infra.Plan(exp, names.Prefix(names.Project, o.Stack))
+	return specs, secrets, err
 }
 
 // Where says, for `footprint validate`, which backend the stack runs on with
@@ -158,17 +183,7 @@ func Render(o Options, node string) (about, userData string, err error) {
 		return "", "", err
 	}
 	// Stand-ins for the run's secrets, masked below as real ones would be.
-	secrets, err := newRunSecrets("render")
-	if err != nil {
-		return "", "", err
-	}
-	src := infra.Source(names.Project, o.Stack, o.ProjectDir)
-	for k, v := range secrets.byKey() {
-		if err := exp.Set(k, v, src); err != nil {
-			return "", "", err
-		}
-	}
-	specs, err := infra.Plan(exp, names.Prefix(names.Project, o.Stack))
+	specs, secrets, err := planWithStandIns(exp, o)
 	if err != nil {
 		return "", "", err
 	}

@@ -62,6 +62,13 @@ type launch struct {
 	userData string // gzip-compressed, base64-encoded
 }
 
+// CheckSpecs refuses, before anything exists, what launches would: a size
+// without an instance type, or user-data over EC2's limit.
+func (b *Backend) CheckSpecs(specs []machine.Spec) error {
+	_, err := b.launches(specs)
+	return err
+}
+
 // launches are every node's type and user-data, first: a size without a
 // type, or user-data over EC2's limit, fails before any resource exists.
 func (b *Backend) launches(specs []machine.Spec) ([]launch, error) {

@@ -115,6 +115,14 @@ type Backend interface {
 	Sweep(ctx context.Context, prefix string, log Logf) ([]string, error)
 }
 
+// SpecChecker is the optional capability of a backend that refuses some
+// planned machines whatever the stack's settings, such as user-data over a
+// cloud's limit: validation asks it, so that `footprint validate` refuses
+// what Provision would, in one line naming the node.
+type SpecChecker interface {
+	CheckSpecs(specs []Spec) error
+}
+
 // LocalImage is the optional capability of a backend that boots the stack's
 // footprint:image from the runner's disk; a cloud backend finds its own.
 type LocalImage interface {
