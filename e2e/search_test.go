@@ -14,12 +14,14 @@ import (
 	"github.com/footprint-dev/footprint/search"
 )
 
-// searchStack is the Docker test's stack, searched over 384..1024 MiB in
-// steps of 128 (384 512 640 768 896 1024) on a host that takes one guest
-// at a time: bisection, a wave of one VM per size tried, three at most.
-// The range is a guess that Docker with the MariaDB stand-in fails at the
-// bottom (Debian alone uses 165-215 MiB of a ~330 MiB MemTotal there) and
-// works at the top (it does at 1024 MiB in TestDockerWithWorkloadOnARealVM).
+// searchStack is the Docker test's stack, searched over 256..768 MiB in
+// steps of 128 (256 384 512 640 768) on a host that takes one guest at a
+// time: bisection, a wave of one VM per size tried, three at most. 256 MiB
+// is the least footprint allows (a cloud image boots cloud-init with it).
+// On 2026-12-07 Docker with the MariaDB stand-in passed at 512, 384 and 256
+// MiB (at 256: 218 MiB MemTotal, 167 used with MySQL, MySQL ready after
+// 343 s), so no size footprint allows fails it: the search reports a pass
+// at the minimum.
 func searchStack() string {
 	stack := stackYAML(`  footprint:profiles: [docker]
   footprint:preinstalled: [docker]
@@ -28,7 +30,7 @@ func searchStack() string {
   footprint:workloadTimeout: 6m
   footprint:apiAttempts: 5
   footprint:collectDeadline: 25m
-  footprint:search: {minMiB: 384, maxMiB: 1024, resolutionMiB: 128}
+  footprint:search: {minMiB: 256, maxMiB: 768, resolutionMiB: 128}
 `)
 	stack = strings.Replace(stack, "  footprint:memoryMiB: 1024\n", "", 1) // the search chooses the sizes
 	stack = strings.Replace(stack, "    domainType: qemu\n", "    domainType: qemu\n    maxGuests: 1\n", 1)
@@ -37,8 +39,9 @@ func searchStack() string {
 
 // Docker with MySQL (the stand-in), searched for its smallest machine: the
 // plan says three waves at most, the run takes no more, finds a threshold
-// with a failure below it, records every size tried as a node of the run
-// folder with its verdict and why, reports it, and leaves nothing behind.
+// (with a failure below it, or at the minimum), records every size tried as
+// a node of the run folder with its verdict and why, reports it, and leaves
+// nothing behind.
 func TestSearchDockerForItsSmallestMachine(t *testing.T) {
 	h := newHost(t)
 	img := filepath.Join(repoRoot(t), "build", "images", "test-bookworm-docker.qcow2")
@@ -50,8 +53,8 @@ func TestSearchDockerForItsSmallestMachine(t *testing.T) {
 
 	out, code := h.exec(dir, nil, footprint(t), "plan", "--stack", "search")
 	if code != 0 || !strings.Contains(out, "at most 3 step(s) in 3 wave(s) in all") ||
-		!strings.Contains(out, "step 1, wave 1 on qemu:///system: 1 guest(s), 768 MiB: docker-768m") {
-		t.Fatalf("plan: exit %d, want the first wave at 768 MiB and three waves at most:\n%s", code, out)
+		!strings.Contains(out, "step 1, wave 1 on qemu:///system: 1 guest(s), 512 MiB: docker-512m") {
+		t.Fatalf("plan: exit %d, want the first wave at 512 MiB and three waves at most:\n%s", code, out)
 	}
 
 	start := time.Now()
@@ -69,16 +72,24 @@ func TestSearchDockerForItsSmallestMachine(t *testing.T) {
 	for _, tr := range sys.Tried {
 		t.Logf("docker at %d MiB, wave %d: %s %s", tr.SizeMiB, tr.Wave, tr.Verdict, tr.Why)
 	}
-	if sys.Outcome != search.Found || sys.ThresholdMiB <= 384 || sys.ThresholdMiB > 1024 || sys.FailsAtMiB != sys.ThresholdMiB-128 {
-		t.Fatalf("outcome %s, threshold %d MiB, fails at %d MiB: want a threshold within 512..1024 with a failure one step below "+
-			"(passes at the minimum: lower minMiB; none within range: raise maxMiB)", sys.Outcome, sys.ThresholdMiB, sys.FailsAtMiB)
+	// Both outcomes a monotone search can honestly give: a threshold with a
+	// failure one step below, or a pass at the least size footprint allows
+	// (Docker with the stand-in passed at 256 MiB on 2026-12-07).
+	row := ""
+	switch {
+	case sys.Outcome == search.Found && sys.ThresholdMiB > 256 && sys.ThresholdMiB <= 768 && sys.FailsAtMiB == sys.ThresholdMiB-128:
+		row = fmt.Sprintf("| docker | **%d MiB** | %d MiB |", sys.ThresholdMiB, sys.FailsAtMiB)
+	case sys.Outcome == search.AtMinimum && sys.ThresholdMiB == 256 && sys.FailsAtMiB == 0:
+		row = "| docker | **256 MiB** or less (passes at the minimum"
+	default:
+		t.Fatalf("outcome %s, threshold %d MiB, fails at %d MiB: want a threshold in 384..768 with a failure one step below, "+
+			"or a pass at 256 MiB", sys.Outcome, sys.ThresholdMiB, sys.FailsAtMiB)
 	}
 	checkTried(t, runDir, sys, run.Nodes)
 	md, err := os.ReadFile(filepath.Join(runDir, "report.md"))
 	must(t, err)
-	if want := fmt.Sprintf("| docker | **%d MiB** | %d MiB |", sys.ThresholdMiB, sys.FailsAtMiB); !strings.Contains(string(md), "## Smallest machine that works") ||
-		!strings.Contains(string(md), want) {
-		t.Errorf("report.md lacks the section or %q", want)
+	if !strings.Contains(string(md), "## Smallest machine that works") || !strings.Contains(string(md), row) {
+		t.Errorf("report.md lacks the section or %q", row)
 	}
 	if _, err := os.Stat(filepath.Join(runDir, "search.svg")); err != nil {
 		t.Errorf("no search.svg: %v", err)
@@ -86,7 +97,7 @@ func TestSearchDockerForItsSmallestMachine(t *testing.T) {
 	noLeftovers(t, h, "footprint-search")
 }
 
-// checkTried: at most three sizes, one wave each, each an ordinary node of
+// checkTried: two or three sizes, one wave each, each an ordinary node of
 // the run folder with its result saved, a failure saying why.
 func checkTried(t *testing.T, runDir string, sys search.System, nodes []results.Result) {
 	t.Helper()
@@ -111,7 +122,8 @@ func checkTried(t *testing.T, runDir string, sys search.System, nodes []results.
 			t.Errorf("%d MiB failed without saying why", tr.SizeMiB)
 		}
 	}
-	if verdicts[search.Pass] == 0 || verdicts[search.Fail] == 0 || verdicts[search.Undecided] > 0 {
-		t.Errorf("verdicts %v: want passes and failures, every size decided", verdicts)
+	wantFail := sys.Outcome == search.Found
+	if verdicts[search.Pass] == 0 || (verdicts[search.Fail] > 0) != wantFail || verdicts[search.Undecided] > 0 {
+		t.Errorf("verdicts %v: want passes, a failure only below a found threshold, every size decided", verdicts)
 	}
 }
