@@ -3,10 +3,11 @@ package config
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/footprint-dev/footprint/names"
 )
 
 // KeyVariants names the stack's variants: systems measured with settings
@@ -22,10 +23,6 @@ type Variant struct {
 	Profile string   `json:"profile"`
 	Options []string `json:"options"`
 }
-
-// variantName is a name a node name can start with (names.Node adds the
-// size and repeat): lower-case letters, digits and dashes.
-var variantName = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 
 // ProfileOf is the profile a name of footprint:profiles installs: the
 // variant's profile, or the name itself.
@@ -69,7 +66,8 @@ func parseVariants(e *Experiment, raw string, src Source) error {
 }
 
 func checkVariant(name string, v Variant, src Source) error {
-	if !variantName.MatchString(name) {
+	// A variant's name starts its nodes' names: the rule is names'.
+	if names.CheckNode(name) != nil {
 		return fmt.Errorf("%s: not a name (lower-case letters, digits and dashes, starting with a letter)", name)
 	}
 	if src.ProfileExists != nil && src.ProfileExists(name) {
