@@ -42,6 +42,7 @@ func (e Experiment) agentPhases(name string, src Source) []phaseBound {
 	}
 	switch {
 	case e.Preinstalled[profile]:
+		add(has("configure") && len(e.OptionsOf(name)) > 0, KeyInstallTimeout, e.InstallTimeout)
 	case e.Artifacts[profile] != "":
 		add(has("installOffline"), KeyInstallTimeout, e.InstallTimeout+artifactsMount)
 	default:

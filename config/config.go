@@ -692,6 +692,9 @@ func (e Experiment) crossCheck(src Source, values map[string]string) error {
 			return fmt.Errorf("%s:%s: profile %q is not among the stack's profiles", Namespace, KeyPreinstalled, p)
 		}
 	}
+	if err := e.checkPreinstalledOptions(src); err != nil {
+		return err
+	}
 	for p := range e.Artifacts {
 		if !e.measuresProfile(p) {
 			return fmt.Errorf("%s:%s: profile %q is not among the stack's profiles", Namespace, KeyArtifacts, p)

@@ -169,3 +169,22 @@ func sortedKeys(m map[string]Variant) []string {
 	sort.Strings(out)
 	return out
 }
+
+// checkPreinstalledOptions: a variant of a system the image already has
+// installs nothing, so only the profile's configure hook can apply its
+// options; without one the variant would measure the defaults under its
+// name.
+func (e Experiment) checkPreinstalledOptions(src Source) error {
+	for _, n := range e.Profiles {
+		v, ok := e.Variants[n]
+		if !ok || !e.Preinstalled[v.Profile] {
+			continue
+		}
+		if !hookSet(v.Profile, src)("configure") {
+			return fmt.Errorf("%s:%s: %s.options: profile %s is preinstalled and has no configure hook to apply %s to it",
+				Namespace, KeyVariants, n, v.Profile, strings.Join(v.Options, ", "))
+		}
+	}
+	return nil
+}
+

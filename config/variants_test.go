@@ -157,3 +157,27 @@ func TestABuiltinVariantIsNoProfileOfSettings(t *testing.T) {
 		t.Errorf("a stack variant named like a built-in one: %v", err)
 	}
 }
+
+// A variant of a preinstalled system needs its profile's configure hook:
+// without one its options would never be applied and the defaults would be
+// measured under the variant's name.
+func TestAPreinstalledVariantNeedsAConfigureHook(t *testing.T) {
+	values := map[string]string{"profiles": `["docker","v"]`, "preinstalled": `["docker"]`,
+		"variants": `{"v":{"profile":"docker","options":["noUserlandProxy"]}}`}
+	src := variantSource(t)
+	src.ProfileHooks = func(string) []string { return []string{"install", "ready"} }
+	_, err := Parse(values, src)
+	want := "footprint:variants: v.options: profile docker is preinstalled and has no configure hook to apply noUserlandProxy to it"
+	if err == nil || err.Error() != want {
+		t.Errorf("without configure: %v\nwant %s", err, want)
+	}
+	src.ProfileHooks = func(string) []string { return []string{"install", "configure", "ready"} }
+	if _, err := Parse(values, src); err != nil {
+		t.Errorf("with configure: %v", err)
+	}
+	delete(values, "preinstalled")
+	src.ProfileHooks = func(string) []string { return []string{"install", "ready"} }
+	if _, err := Parse(values, src); err != nil {
+		t.Errorf("installed by the run, options need no configure: %v", err)
+	}
+}

@@ -698,6 +698,8 @@ install_system() {
 	if [ "$PREINSTALLED" = 1 ]; then
 		read_uptime
 		phase install preinstalled "$up"
+		# Shipped only when a variant chose options: they still need applying.
+		! has_hook configure || run_hook configure "$INSTALL_TIMEOUT"
 	elif [ -n "$ARTIFACTS_LABEL" ]; then
 		echo "install=offline" >>"$FACTS"
 		if ! mount_artifacts; then

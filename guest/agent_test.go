@@ -458,3 +458,33 @@ Node 0, zone    DMA32
 		t.Errorf("pcpFreeKiB without a zoneinfo: %d", *r.Samples[0].PCPFreeKiB)
 	}
 }
+
+// On a preinstalled system the configure hook applies a variant's options
+// after install=preinstalled; the profile's defaults ship no configure hook,
+// so nothing runs and the phases are as before.
+func TestAgentConfiguresAPreinstalledVariant(t *testing.T) {
+	base := profiles.Profile{Name: "sys", Hooks: map[string]string{"install": "exit 9", "configure": `echo "$SYS_FLAG" >"$RUN_DIR/configured"`},
+		Options: map[string]profiles.Option{"flag": {Description: "d", Source: "s", Env: map[string]string{"SYS_FLAG": "on"}}}}
+	variant, err := base.With([]string{"flag"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		p          profiles.Profile
+		phases     string
+		configured string
+	}{
+		{base, "boot=ok install=preinstalled ready=skipped settle=ok idle=ok", ""},
+		{variant, "boot=ok install=preinstalled configure=ok ready=skipped settle=ok idle=ok", "on\n"},
+	} {
+		a := newAgentRun(t, c.p, "PREINSTALLED=1\n")
+		r, _ := a.run(t)
+		if got := r.PhaseList(); got != c.phases || r.Status != results.StatusOK {
+			t.Errorf("%v: status %s phases %q, want %q", c.p.Chosen, r.Status, got, c.phases)
+		}
+		got, _ := os.ReadFile(filepath.Join(a.dir, "run", "configured"))
+		if string(got) != c.configured {
+			t.Errorf("%v: configure wrote %q, want %q", c.p.Chosen, got, c.configured)
+		}
+	}
+}

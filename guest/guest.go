@@ -245,6 +245,9 @@ func ProfileScript(p profiles.Profile) string {
 		if !ok || strings.TrimSpace(body) == "" {
 			continue
 		}
+		if h == profiles.HookConfigure && len(p.Chosen) == 0 {
+			continue // a profile's defaults render as they always did
+		}
 		fmt.Fprintf(&b, "fp_%s() {\n%s\n}\n", h, strings.TrimRight(body, "\n"))
 	}
 	return b.String()

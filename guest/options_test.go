@@ -13,8 +13,10 @@ import (
 )
 
 // A variant's user-data differs from its profile's only where the variant
-// says: the chosen options' variables, above the profile's functions, and
-// the units the agent accounts where the option runs others.
+// says: the chosen options' variables, above the profile's functions, the
+// units the agent accounts where the option runs others, and the configure
+// hook that applies options to a preinstalled system, where the profile has
+// one.
 func TestAnOptionChangesTheUserDataOnlyByItsSettings(t *testing.T) {
 	for _, name := range profiles.Names() {
 		p, _ := profiles.Get(name)
@@ -36,12 +38,31 @@ func TestAnOptionChangesTheUserDataOnlyByItsSettings(t *testing.T) {
 					want = append([]string{"UNITS=" + shellQuote(strings.Join(units, " "))}, want...)
 					want = append(want, "REMOVED: UNITS="+shellQuote(strings.Join(p.Units, " ")))
 				}
+				want = append(want, configureLines(p)...)
+				sort.Strings(added)
+				sort.Strings(want)
 				if !slices.Equal(added, want) {
 					t.Errorf("the option added\n%s\nwant\n%s", strings.Join(added, "\n"), strings.Join(want, "\n"))
 				}
 			})
 		}
 	}
+}
+
+// configureLines are the lines of the profile's configure hook as shipped,
+// trimmed: a profile's defaults never ship it.
+func configureLines(p profiles.Profile) []string {
+	body, ok := p.Hooks[profiles.HookConfigure]
+	if !ok {
+		return nil
+	}
+	out := []string{"fp_configure() {", "}"}
+	for _, l := range strings.Split(Shipped(body), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func renderProfile(t *testing.T, p profiles.Profile) string {

@@ -38,18 +38,22 @@ var registry = []string{
 // HookNames are the hooks the agent knows, in the order it runs them. Each
 // is a POSIX shell snippet run as root in its own shell; a missing hook is a
 // phase the profile skips. installOffline runs instead of install when the
-// stack gives the profile its artifacts (read-only, in ARTIFACTS). ready and
+// stack gives the profile its artifacts (read-only, in ARTIFACTS). configure
+// applies a variant's options to a system the image already has
+// (footprint:preinstalled): it is shipped only with options chosen, and run
+// only for a preinstalled system, since install applies them itself. ready and
 // workloadReady are checks the agent retries until they pass; api prints
 // "<http code> <seconds>" for one bounded request. Hooks may read VERSION,
 // MYSQL_PASSWORD, MYSQL_IMAGE, API_TIMEOUT, RUN_DIR (a root-only scratch
 // folder), ARTIFACTS, and append "key=value" lines to FACTS, which the
 // result records (for example the preflight checks an install ignored).
-var HookNames = []string{"install", "installOffline", "ready", "version", "workload", "workloadReady", "api"}
+var HookNames = []string{"install", "installOffline", "configure", "ready", "version", "workload", "workloadReady", "api"}
 
 // Hook names as the profiles and the agent spell them.
 const (
 	HookInstall        = "install"
 	HookInstallOffline = "installOffline"
+	HookConfigure      = "configure"
 	HookWorkload       = "workload"
 )
 
