@@ -20,7 +20,7 @@ var CSVColumns = []string{
 	"oom_kills", "used_mib_p95", "steady_readings", "host_rss_mib", "host_pss_mib",
 	"pcp_free_mib", "used_mib_without_pcp",
 	"backend", "region", "instance_type", "image_id", "wave", "host",
-	"variant_of", "options",
+	"variant_of", "options", "defaults_used_mib_median", "change_vs_defaults_mib", "change_vs_defaults_pct",
 	"part", "part_kind", "part_mib",
 }
 
@@ -39,6 +39,7 @@ var partColumns = []string{"run_id", "stack", "node", "profile", "memory_mib", "
 func CSV(run Run) ([]byte, error) {
 	run = normalize(run)
 	sizes := nodeSizes(run)
+	pairs := pairsByVariant(Groups(run))
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	if err := w.Write(CSVColumns); err != nil {
@@ -60,6 +61,9 @@ func CSV(run Run) ([]byte, error) {
 				// profile is the variant's name; these say what it is made of.
 				row["variant_of"] = r.Profile
 				row["options"] = strings.Join(r.Variant.OptionNames(), ";")
+				if p, ok := pairs[pairKey{sizes[r.Node], profileOf(r)}]; ok && phase != "" {
+					changeColumns(row, p, phase)
+				}
 			}
 			if m := r.Machine; m != nil {
 				row["vcpus"] = intCell(m.VCPUs)
@@ -184,4 +188,27 @@ func intCell(v int) string {
 		return ""
 	}
 	return strconv.Itoa(v)
+}
+
+type pairKey struct {
+	size    int
+	variant string
+}
+
+func pairsByVariant(groups []Group) map[pairKey]VariantPair {
+	out := map[pairKey]VariantPair{}
+	for _, p := range VariantPairs(groups) {
+		out[pairKey{p.MemoryMiB, p.Variant.Profile}] = p
+	}
+	return out
+}
+
+// changeColumns: a variant's row carries its pair's change in the phase,
+// the same figures as report.md's (the groups' medians).
+func changeColumns(row map[string]string, p VariantPair, phase string) {
+	if c, ok := p.Change(phase); ok {
+		row["defaults_used_mib_median"] = mib(c.BaseMiB)
+		row["change_vs_defaults_mib"] = mib(c.DeltaMiB)
+		row["change_vs_defaults_pct"] = strconv.FormatFloat(c.DeltaPercent, 'f', 1, 64)
+	}
 }

@@ -252,6 +252,7 @@ func Markdown(run Run) string {
 		b.WriteString(", summed over repeats")
 	}
 	b.WriteString(". OS: " + osList(run.Nodes) + ".\n")
+	writeVariants(&b, groups)
 	if len(sizes) > 1 {
 		writeSurviving(&b, groups, sizes)
 	}
