@@ -42,6 +42,9 @@ RUN_DIR=${FOOTPRINT_RUN_DIR:-/run/footprint}
 ARTIFACTS=${FOOTPRINT_ARTIFACTS:-/run/footprint-artifacts}
 FACTS=$RUN_DIR/facts
 export VERSION MYSQL_PASSWORD MYSQL_IMAGE API_TIMEOUT RUN_DIR ARTIFACTS FACTS
+# The same, and PATH, for the hooks that run in a unit of their own, which
+# inherits nothing from the agent (call_hook).
+hook_vars="PATH VERSION MYSQL_PASSWORD MYSQL_IMAGE API_TIMEOUT RUN_DIR ARTIFACTS FACTS"
 
 state=${FOOTPRINT_STATE:-/var/lib/footprint}
 hooks=${FOOTPRINT_HOOKS:-/etc/footprint/profile.sh}
@@ -51,6 +54,9 @@ os_release=${FOOTPRINT_OS_RELEASE:-/etc/os-release}
 boot_finished=${FOOTPRINT_BOOT_FINISHED:-/var/lib/cloud/instance/boot-finished}
 cloud_init_log=${FOOTPRINT_CLOUD_INIT_LOG:-/var/log/cloud-init-output.log}
 retry_pause=${FOOTPRINT_RETRY_PAUSE:-5}
+# Present when systemd is the init system (sd_booted(3)'s test): then the
+# hooks run in transient units of their own.
+run_systemd=${FOOTPRINT_RUN_SYSTEMD:-/run/systemd/system}
 page_kib=$(($(getconf PAGESIZE 2>/dev/null || echo 4096) / 1024))
 www=$state/www
 result=$www/result.json
@@ -69,6 +75,7 @@ timeline_json=""
 answers_json=""
 timeline_pid=""
 up=0
+hook_calls=0
 
 say() {
 	# One line per event on stdout, which the unit sends to the serial console:
@@ -170,9 +177,77 @@ has_hook() {
 
 # call_hook NAME TIMEOUT: one run of a hook in its own shell, bounded; its
 # output goes to the hook log, never to the console (it may hold secrets).
+# Under systemd it runs in a transient service of its own (unit_hook):
+# install, installOffline, configure and workload, and the ready and
+# workloadReady checks, which all go through here, install or start the
+# system or ask it with its own clients, and the page cache they fill (an
+# image import, the binaries they run) is charged to the cgroup that first
+# reads it. In the agent's cgroup it was read as the instrument's cost;
+# in the hook's own it is the system's (docs/accounting.md). Only the
+# version and api hooks (hook_output) stay in the agent's cgroup: one short
+# request each, probed every few seconds through the workload, where a
+# unit per probe would cost more than the probe.
 call_hook() {
+	if [ -d "$run_systemd" ]; then
+		unit_hook "$1" "$2"
+		return
+	fi
 	# shellcheck disable=SC2016 # expanded by the inner shell
 	timeout "$2" sh -c '. "$1"; "fp_$2"' hook "$hooks" "$1" >>"$hook_log" 2>&1
+}
+
+# unit_hook NAME TIMEOUT: call_hook in a transient service,
+# footprint-hook-NAME-N.service (N counts the agent's hook calls, so that a
+# retried check never meets the unit of its last try before systemd has
+# unloaded it). systemd-run waits for it and exits with its exit status;
+# --pipe hands it the hook log itself. The timeout stays the agent's: on
+# 124 the unit is stopped, which ends every process it started. The unit
+# is bound to the agent's, so stopping or losing the agent stops the hook
+# too, and RuntimeMaxSec ends it should the agent not. It inherits nothing
+# from the agent: the variables the hooks read come from a root-only file.
+unit_hook() {
+	hook_calls=$((hook_calls + 1))
+	h_name=$1 h_secs=$2 h_unit=footprint-hook-$1-$hook_calls.service
+	write_hook_env || return 1
+	set -- --unit="$h_unit" --description="footprint hook $h_name" --wait --pipe --collect --quiet \
+		--service-type=exec -p RuntimeMaxSec=$((h_secs + 60)) -p TimeoutStopSec=15
+	[ -z "$agent_unit" ] || set -- "$@" -p "BindsTo=$agent_unit" -p "After=$agent_unit"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	timeout "$h_secs" systemd-run "$@" /bin/sh -c '. "$1"; . "$2"; "fp_$3"' hook "$hook_env" "$hooks" "$h_name" \
+		</dev/null >>"$hook_log" 2>&1
+	h_rc=$?
+	if [ "$h_rc" -eq 124 ]; then
+		systemctl stop "$h_unit" >>"$hook_log" 2>&1
+	fi
+	return "$h_rc"
+}
+
+# write_hook_env: hook_env, a root-only file exporting hook_vars with the
+# agent's values, for the hooks' units.
+hook_env=$RUN_DIR/hook.env
+write_hook_env() {
+	(
+		umask 077
+		for v in $hook_vars; do
+			eval "val=\${$v-}"
+			# shellcheck disable=SC2154 # set by the eval
+			printf "export %s='%s'\n" "$v" "$(printf '%s' "$val" | sed "s/'/'\\\\''/g")"
+		done >"$hook_env.tmp"
+	) && mv -f "$hook_env.tmp" "$hook_env"
+}
+
+# agent_cgroup: agent_cg, the agent's own cgroup (its path under the
+# cgroup root), and agent_unit, its service when it runs as one.
+agent_cgroup() {
+	agent_cg=""
+	if [ -r "$proc/$$/cgroup" ]; then
+		while IFS= read -r line; do
+			case $line in 0::/?*) agent_cg=${line#0::/} ;; esac
+		done <"$proc/$$/cgroup"
+	fi
+	[ -n "$agent_cg" ] || agent_cg=system.slice/footprint-agent.service
+	agent_unit=""
+	case ${agent_cg##*/} in *.service) agent_unit=${agent_cg##*/} ;; esac
 }
 
 # hook_output NAME TIMEOUT: a hook whose standard output is its answer.
@@ -753,6 +828,7 @@ fi
 
 read_uptime
 agent_started=$up
+agent_cgroup
 timeline_start
 # Started by runcmd with --no-block and ordered after cloud-final.service, so
 # cloud-init is done; the boot-finished file is the belt to those braces.

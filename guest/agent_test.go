@@ -78,6 +78,9 @@ func newAgentRun(t *testing.T, p profiles.Profile, extraEnv string) *agentRun {
 		"FOOTPRINT_RUN_DIR="+filepath.Join(dir, "run"),
 		"FOOTPRINT_CLOUD_INIT_LOG="+filepath.Join(dir, "cloud-init-output.log"),
 		"FOOTPRINT_CGROUP="+filepath.Join(dir, "cgroup"),
+		// Not under systemd, whatever the host runs: hooks run in the agent's
+		// own process tree (useSystemd switches to their units).
+		"FOOTPRINT_RUN_SYSTEMD="+filepath.Join(dir, "no-systemd"),
 	)}
 }
 
@@ -486,5 +489,116 @@ func TestAgentConfiguresAPreinstalledVariant(t *testing.T) {
 		if string(got) != c.configured {
 			t.Errorf("%v: configure wrote %q, want %q", c.p.Chosen, got, c.configured)
 		}
+	}
+}
+
+// useSystemd makes the agent believe systemd runs the machine, with stubs
+// for systemd-run (which logs its arguments and runs the command the way
+// the unit would: with an empty environment) and systemctl (which logs).
+func (a *agentRun) useSystemd(t *testing.T) (runLog, ctlLog string) {
+	t.Helper()
+	runLog, ctlLog = filepath.Join(a.dir, "systemd-run.log"), filepath.Join(a.dir, "systemctl.log")
+	if err := os.MkdirAll(filepath.Join(a.dir, "systemd"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{
+		"systemd-run": "#!/bin/sh\necho \"$*\" >>" + runLog + "\n" +
+			"while [ $# -gt 0 ]; do case $1 in -p) shift 2 ;; -*) shift ;; *) break ;; esac; done\n" +
+			"exec env -i \"$@\"\n",
+		"systemctl": "#!/bin/sh\necho \"$*\" >>" + ctlLog + "\n",
+	} {
+		if err := os.WriteFile(filepath.Join(a.dir, "bin", name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.env = append(a.env, "FOOTPRINT_RUN_SYSTEMD="+filepath.Join(a.dir, "systemd"))
+	return runLog, ctlLog
+}
+
+// Under systemd every hook call_hook runs (install, configure, workload,
+// the ready checks) is a transient service of its own, so that what it
+// leaves in the page cache is not charged to the agent's cgroup. The hook
+// gets the same variables as in the agent's process tree (from a root-only
+// file: the unit inherits nothing), its output still goes to the hook log,
+// its exit status is the phase's, and version and api stay in the agent.
+func TestAgentRunsHooksInUnitsOfTheirOwn(t *testing.T) {
+	dump := `for v in VERSION RUN_DIR FACTS ARTIFACTS MYSQL_PASSWORD MYSQL_IMAGE API_TIMEOUT SYS_FLAG; do eval "echo $v=\${$v-unset}"; done >"$RUN_DIR/env.$1"; echo hook $1 ran`
+	base := profiles.Profile{Name: "sys", Hooks: map[string]string{
+		"install": "dump install", "configure": "dump configure", "ready": "dump ready",
+		"workload": "dump workload", "workloadReady": "true", "version": "echo sys 1.0", "api": "echo 200 0.01"},
+		Functions: "dump() {\n" + dump + "\n}\n",
+		Options:   map[string]profiles.Option{"flag": {Description: "d", Source: "s", Env: map[string]string{"SYS_FLAG": "on it's"}}}}
+	variant, err := base.With([]string{"flag"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newAgentRun(t, variant, "INSTALL_TIMEOUT=60\nREADY_TIMEOUT=60\nWORKLOAD_TIMEOUT=60\nAPI_ATTEMPTS=1\nAPI_TIMEOUT=10\n"+
+		"VERSION='v1.2 \"x\"'\nMYSQL_PASSWORD='pw'\\''s'\n")
+	runLog, ctlLog := a.useSystemd(t)
+	r, _ := a.run(t)
+	if got, want := r.PhaseList(), "boot=ok install=ok ready=ok settle=ok idle=ok workload=ok workloadReady=ok settle-workload=ok workload=ok api=ok"; got != want || r.Status != results.StatusOK {
+		t.Fatalf("status %s phases %q, want %q (detail %s)", r.Status, got, want, r.Detail)
+	}
+	if r.SystemVersion != "sys 1.0" || r.API == nil || r.API.Verdict != results.APIResponsive {
+		t.Errorf("version %q api %+v: the hooks whose output is their answer run in the agent", r.SystemVersion, r.API)
+	}
+	calls := strings.Split(strings.TrimSpace(readFile(t, runLog)), "\n")
+	if len(calls) != 4 {
+		t.Fatalf("systemd-run called %d times, want install, ready, workload, workloadReady and nothing else:\n%s", len(calls), strings.Join(calls, "\n"))
+	}
+	for i, hook := range []string{"install", "ready", "workload", "workloadReady"} {
+		want := fmt.Sprintf("--unit=footprint-hook-%s-%d.service --description=footprint hook %s --wait --pipe --collect --quiet --service-type=exec -p RuntimeMaxSec=", hook, i+1, hook)
+		if !strings.HasPrefix(calls[i], want) || !strings.Contains(calls[i], "-p TimeoutStopSec=15 -p BindsTo=footprint-agent.service -p After=footprint-agent.service /bin/sh -c") {
+			t.Errorf("call %d: %q, want it to start %q and bind the hook to the agent", i+1, calls[i], want)
+		}
+	}
+	// (configure, which runs on a preinstalled system only, goes through
+	// call_hook too: TestAgentConfiguresAPreinstalledVariant.)
+	for _, hook := range []string{"install", "ready", "workload"} {
+		got := readFile(t, filepath.Join(a.dir, "run", "env."+hook))
+		for _, want := range []string{"VERSION=v1.2 \"x\"", "RUN_DIR=" + filepath.Join(a.dir, "run"), "FACTS=" + filepath.Join(a.dir, "run", "facts"),
+			"ARTIFACTS=/run/footprint-artifacts", "MYSQL_PASSWORD=pw's", "MYSQL_IMAGE=mysql:8.4", "API_TIMEOUT=10", "SYS_FLAG=on it's"} {
+			if !strings.Contains(got, want+"\n") {
+				t.Errorf("%s hook saw\n%s\nwant %q", hook, got, want)
+			}
+		}
+	}
+	if log := readFile(t, filepath.Join(a.dir, "state/hooks.log")); !strings.Contains(log, "hook install ran") || !strings.Contains(log, "hook workload ran") {
+		t.Errorf("hook log %q", log)
+	}
+	if st, err := os.Stat(filepath.Join(a.dir, "run", "hook.env")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("hook.env: %v %v, want a root-only file", st, err)
+	}
+	if _, err := os.Stat(ctlLog); err == nil {
+		t.Errorf("systemctl called without a timeout: %s", readFile(t, ctlLog))
+	}
+}
+
+// Under systemd a hook's exit status is still the phase's, and a hook that
+// runs out of time is a timeout whose unit is stopped, so that nothing it
+// started keeps running.
+func TestAgentHookUnitFailureAndTimeout(t *testing.T) {
+	p := profiles.Profile{Name: "broken", Hooks: map[string]string{"install": "echo 'curl: (6) Could not resolve host' >&2\nexit 7"}}
+	a := newAgentRun(t, p, "")
+	a.useSystemd(t)
+	r, _ := a.run(t)
+	if r.Status != results.StatusFailed || r.PhaseList() != "boot=ok install=failed" ||
+		!strings.Contains(r.Detail, "hook install exited 7") || !strings.Contains(r.Detail, "Could not resolve host") {
+		t.Errorf("status %s phases %q detail %q", r.Status, r.PhaseList(), r.Detail)
+	}
+
+	p = profiles.Profile{Name: "slow", Hooks: map[string]string{"install": "sleep 30"}}
+	a = newAgentRun(t, p, "INSTALL_TIMEOUT=1\n")
+	_, ctlLog := a.useSystemd(t)
+	start := time.Now()
+	r, _ = a.run(t)
+	if got := r.PhaseList(); got != "boot=ok install=timeout" || r.Status != results.StatusFailed || !strings.Contains(r.Detail, "hook install exited 124") {
+		t.Errorf("status %s phases %q detail %q", r.Status, got, r.Detail)
+	}
+	if time.Since(start) > 20*time.Second {
+		t.Errorf("the agent waited %v for a hook given 1 s", time.Since(start))
+	}
+	if got := readFile(t, ctlLog); got != "stop footprint-hook-install-1.service\n" {
+		t.Errorf("systemctl called as %q, want the hook's unit stopped", got)
 	}
 }
