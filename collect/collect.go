@@ -31,6 +31,10 @@ type Target struct {
 	SSH *SSH
 }
 
+// ErrKernelPanic: the guest's console shows its kernel panicked, so its
+// agent will never answer; the collection stops at once.
+var ErrKernelPanic = errors.New("the guest's kernel panicked")
+
 // Options bound the collection.
 type Options struct {
 	Deadline       time.Duration // overall, from the first attempt
@@ -113,6 +117,11 @@ func Collect(ctx context.Context, t Target, o Options) (results.Result, error) {
 		if err != nil {
 			abandon()
 			setLast(&mu, &lastErr, err.Error())
+			if line, ok := results.KernelPanic(t.ConsoleLog); ok {
+				panicked := fmt.Errorf("%w: %s", ErrKernelPanic, line)
+				setLast(&mu, &lastErr, panicked.Error())
+				return false, panicked
+			}
 			// A host key that is not the run's is an impostor or a
 			// misconfiguration: waiting does not make it trustworthy.
 			return !errors.Is(err, ErrHostKey), nil
@@ -152,6 +161,12 @@ func Collect(ctx context.Context, t Target, o Options) (results.Result, error) {
 		mu.Unlock()
 		if why == "" {
 			why = err.Error()
+		}
+		if errors.Is(err, ErrKernelPanic) {
+			// A finding, not a missing result: the guest cannot run at all.
+			c.Error = why
+			return results.Result{Node: t.Node, Status: results.StatusFailed, Detail: why, Collection: c},
+				fmt.Errorf("node %s: %w", t.Node, err)
 		}
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			c.Error = fmt.Sprintf("no result within %s (%d attempts, last: %s)", o.Deadline, c.Attempts, why)

@@ -2,6 +2,7 @@ package collect
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -140,5 +141,36 @@ func TestCollectStopsWhenCancelled(t *testing.T) {
 	_, err := Collect(ctx, Target{Node: "bare", URL: srv.URL}, fastOptions(time.Minute))
 	if err == nil || !strings.Contains(err.Error(), "collection stopped") {
 		t.Fatalf("err = %v, want collection stopped", err)
+	}
+}
+
+// A guest whose kernel panicked never answers: the collection stops at the
+// first refusal after the panic shows on the console, long before its
+// deadline, with a failed result that quotes the panic; until the panic,
+// refusals are a boot in progress.
+func TestCollectStopsAtAKernelPanic(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String() + "/result.json"
+	ln.Close() // every attempt is refused, as by a guest that is not up
+	log := filepath.Join(t.TempDir(), "console.log")
+	boot := "[    1.855] Out of memory and no killable processes...\r\n"
+	if err := os.WriteFile(log, []byte(boot), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		_ = os.WriteFile(log, []byte(boot+"[    1.858] Kernel panic - not syncing: System is deadlocked on memory\r\n[    1.859] CPU: 0 PID: 9\r\n"), 0o644)
+	}()
+	start := time.Now()
+	r, err := Collect(context.Background(), Target{Node: "docker-128m", URL: url, ConsoleLog: log}, fastOptions(time.Minute))
+	if !errors.Is(err, ErrKernelPanic) || time.Since(start) > 30*time.Second {
+		t.Fatalf("after %s: %v, want ErrKernelPanic well before the deadline", time.Since(start), err)
+	}
+	want := "the guest's kernel panicked: Kernel panic - not syncing: System is deadlocked on memory"
+	if r.Status != results.StatusFailed || r.Detail != want || r.Collection == nil || r.Collection.Error != want || r.Collection.Attempts < 2 {
+		t.Errorf("result %+v (collection %+v), want failed with %q after some refusals", r, r.Collection, want)
 	}
 }

@@ -147,10 +147,13 @@ type Experiment struct {
 	Search *Search
 }
 
-// Bounds that keep an experiment meaningful: below MinMemoryMiB no Ubuntu or
-// Debian cloud image boots to cloud-init.
+// Bounds that keep an experiment meaningful. At MinMemoryMiB a Debian 12
+// cloud kernel panics unpacking its initramfs ("System is deadlocked on
+// memory", 2026-12-07): a size a search may well try, since the collector
+// sees the panic on the console and records the failure at once; below it
+// there is nothing more to learn.
 const (
-	MinMemoryMiB = 256
+	MinMemoryMiB = 128
 	MaxMemoryMiB = 1 << 20
 	MaxVCPUs     = 256
 	MaxSamples   = 1000

@@ -48,7 +48,7 @@ func TestBadSearchesFailWithOneLineNamingTheField(t *testing.T) {
 		{"min missing", map[string]string{"search": `{"maxMiB": 2048}`}, "search.minMiB", "missing"},
 		{"max missing", map[string]string{"search": `{"minMiB": 512}`}, "search.maxMiB", "missing"},
 		{"unknown field", map[string]string{"search": `{"minMiB": 512, "maxMiB": 1024, "step": 64}`}, "search.step", "known: maxMiB, minMiB"},
-		{"min below what boots", map[string]string{"search": `{"minMiB": 128, "maxMiB": 1024}`}, "search.minMiB", "256"},
+		{"min below the least", map[string]string{"search": `{"minMiB": 64, "maxMiB": 1024}`}, "search.minMiB", "want 128 to"},
 		{"max beyond the bound", map[string]string{"search": `{"minMiB": 512, "maxMiB": 2097152}`}, "search.maxMiB", "out of range"},
 		{"min a fraction", map[string]string{"search": `{"minMiB": 512.5, "maxMiB": 1024}`}, "search.minMiB", "whole number"},
 		{"min a word", map[string]string{"search": `{"minMiB": "half a gig", "maxMiB": 1024}`}, "search.minMiB", "whole number"},

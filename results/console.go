@@ -172,3 +172,29 @@ func SampleLine(line, node string) (phase string, uptime float64, ok bool) {
 	}
 	return fields["phase"], num(fields["uptime"]), true
 }
+
+// kernelPanic starts the line a Linux kernel prints when it panics, e.g.
+// "Kernel panic - not syncing: System is deadlocked on memory" from a guest
+// too small to unpack its initramfs.
+const kernelPanic = "Kernel panic - not syncing:"
+
+// KernelPanic is the console's kernel panic line, from "Kernel panic" on,
+// if the guest's kernel panicked: such a guest never answers, and waiting
+// for it until the collection's deadline learns nothing more.
+func KernelPanic(path string) (string, bool) {
+	if path == "" {
+		return "", false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	found := ""
+	eachLine(f, func(line string) {
+		if i := strings.Index(line, kernelPanic); i >= 0 && found == "" {
+			found = line[i:]
+		}
+	})
+	return found, found != ""
+}
