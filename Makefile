@@ -10,7 +10,7 @@ TEST_IMAGE_DOCKER := build/images/test-bookworm-docker.qcow2
 GOFILES := $(shell git ls-files '*.go' 2>/dev/null)
 SHELLSCRIPTS := scripts/tools.sh scripts/libvirt-netns.sh scripts/kube-artifacts.sh testimage/build.sh $(wildcard testimage/*/*.sh) testimage/standin-mysql/footprint-mysqld guest/agent.sh guest/testdata/stub.sh .ci/run
 
-.PHONY: run test bench tools test-inputs test-image test-artifacts build lint unit e2e e2e-kubeadm e2e-search destroy clean
+.PHONY: run test bench tools test-inputs test-image test-artifacts build lint unit e2e e2e-kubeadm destroy clean
 
 ## run: the default experiment (stack `local`: KVM, Ubuntu Minimal from the internet)
 run: tools build
@@ -60,24 +60,15 @@ unit:
 # under software emulation 8.5 minutes when init stops at its default
 # timeouts, up to an hour when it gets through (docs/kubernetes-on-one-vcpu.md).
 KUBEADM_E2E := TestKubeadmOfflineOnRealVMs
-# The smallest-machine search for Docker (three guests one after the other)
-# is not in `make e2e`: it took 944 s on 2026-12-07, about 25 minutes on the
-# slow machine kind, past CI's 60 with the rest.
-SEARCH_E2E := TestSearchDockerForItsSmallestMachine
 
 e2e:
 	mkdir -p build
-	$(GO) test -count=1 -tags e2e -timeout 85m -v -skip '^($(KUBEADM_E2E)|$(SEARCH_E2E))$$' ./e2e/... 2>&1 | tee build/e2e.log; exit $${PIPESTATUS[0]}
+	$(GO) test -count=1 -tags e2e -timeout 85m -v -skip '^$(KUBEADM_E2E)$$' ./e2e/... 2>&1 | tee build/e2e.log; exit $${PIPESTATUS[0]}
 
 ## e2e-kubeadm: the measurement: kubeadm's defaults, offline, on real 1 vCPU x {1, 2} GiB VMs, 8.5-60 minutes under emulation (needs make test-inputs)
 e2e-kubeadm:
 	mkdir -p build
 	$(GO) test -count=1 -tags e2e -timeout 85m -v -run '^$(KUBEADM_E2E)$$' ./e2e/... 2>&1 | tee build/e2e-kubeadm.log; exit $${PIPESTATUS[0]}
-
-## e2e-search: the smallest-machine search for Docker with MySQL on real VMs (needs make test-inputs)
-e2e-search:
-	mkdir -p build
-	$(GO) test -count=1 -tags e2e -timeout 85m -v -run '^$(SEARCH_E2E)$$' ./e2e/... 2>&1 | tee build/e2e-search.log; exit $${PIPESTATUS[0]}
 
 ## destroy: removes what `footprint run --keep` left of a stack
 destroy: build

@@ -36,6 +36,7 @@ func TestRunBareOnARealVM(t *testing.T) {
 	t.Logf("output:\n%s", out)
 
 	runDir, run := onlyRun(t, dir)
+	keepRun(t, runDir) // the gate's run (regression_gate_test.go)
 	if len(run.Nodes) != 1 {
 		t.Fatalf("%d nodes in results.json, want 1", len(run.Nodes))
 	}

@@ -14,62 +14,104 @@ import (
 	"testing"
 	"time"
 
+	"github.com/footprint-dev/footprint/report"
 	"github.com/footprint-dev/footprint/results"
+	"github.com/footprint-dev/footprint/search"
 )
 
-// The docker profile for real, on the test image's docker variant (Docker
-// from Debian preinstalled, a MariaDB image built from Debian packages
-// standing in for MySQL): the workload path, the breakdown and the API
-// probe all run in a real guest. Then every file and output of the run is
-// searched for the run's secrets.
-func TestDockerWithWorkloadOnARealVM(t *testing.T) {
-	h := newHost(t)
-	img := filepath.Join(repoRoot(t), "build", "images", "test-bookworm-docker.qcow2")
-	if _, err := os.Stat(img); err != nil {
-		t.Fatalf("docker test image missing (make test-image builds it): %v", err)
-	}
-	stack := strings.Replace(stackYAML(`  footprint:profiles: [docker]
+// dockerStack: Docker with MySQL (the MariaDB stand-in) and docker-lean,
+// Docker with both options it declares, each searched for its smallest
+// machine over 128 and 384 MiB: a host that takes four guests tries both
+// sizes of both systems in one wave. At 128 MiB the guest's kernel panics
+// unpacking its initramfs (a failure the collector records at once); at
+// 384 MiB both work (on 2026-12-07 Docker used 94 MiB idle and 174 with
+// MySQL there, MySQL ready in 12 s), so the search finds 384 with the
+// failure one step below, and the two systems are measured side by side.
+func dockerStack() string {
+	stack := stackYAML(`  footprint:profiles: [docker, docker-lean]
+  footprint:variants:
+    docker-lean: {profile: docker, options: [noUserlandProxy, goMemLimit]}
   footprint:preinstalled: [docker]
   footprint:workloadImage: footprint/standin-mysql:1
   footprint:readyTimeout: 5m
   footprint:workloadTimeout: 8m
   footprint:apiAttempts: 5
   footprint:collectDeadline: 25m
-`), "build/images/test-bookworm.qcow2", "build/images/docker.qcow2", 1)
-	dir := project(t, "docker", stack)
-	must(t, os.Symlink(img, filepath.Join(dir, "build", "images", "docker.qcow2")))
+  footprint:search: {minMiB: 128, maxMiB: 384, resolutionMiB: 256}
+`)
+	stack = strings.Replace(stack, "  footprint:memoryMiB: 1024\n", "", 1) // the search chooses the sizes
+	return strings.Replace(stack, "    domainType: qemu\n", "    domainType: qemu\n    maxGuests: 4\n", 1)
+}
+
+// Docker for real on the test image's docker variant (Docker from Debian
+// preinstalled, a MariaDB image built from Debian packages standing in for
+// MySQL), with a variant of it, in one run that also searches both for
+// their smallest machine (issue 25): the workload path, the breakdown and
+// the API probe run in real guests; the variant's options are applied to
+// the preinstalled daemons and the report sets it against Docker's
+// defaults; the search records every size tried. Then every file and
+// output of the run is searched for the run's secrets.
+func TestDockerAndAVariantSearchedForTheirSmallestMachine(t *testing.T) {
+	h := newHost(t)
+	dir := dockerProject(t, "docker", dockerStack())
 	keyFile := filepath.Join(t.TempDir(), "id_ed25519")
 
+	out, code := h.exec(dir, nil, footprint(t), "plan", "--stack", "docker")
+	if code != 0 || !strings.Contains(out, "at most 1 step(s) in 1 wave(s) in all") ||
+		!strings.Contains(out, "step 1, wave 1 on qemu:///system: 4 guest(s)") {
+		t.Fatalf("plan: exit %d, want one wave of four guests:\n%s", code, out)
+	}
 	start := time.Now()
-	out, code := h.exec(dir, nil, footprint(t), "run", "--stack", "docker", "--ssh-key", keyFile)
+	out, code = h.exec(dir, nil, footprint(t), "run", "--stack", "docker", "--ssh-key", keyFile)
 	t.Logf("footprint run took %s, exit %d", elapsed(start), code)
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	runDir, run := onlyRun(t, dir)
-	if len(run.Nodes) != 1 {
-		t.Fatalf("%d nodes", len(run.Nodes))
+	keepRun(t, runDir)
+	byNode := map[string]results.Result{}
+	for _, r := range run.Nodes {
+		byNode[r.Node] = r
 	}
-	r := run.Nodes[0]
+	if len(byNode) != 4 {
+		t.Fatalf("nodes %v, want each system at 128 and 384 MiB", keys(byNode))
+	}
+	checkDocker(t, byNode["docker-384m"], "")
+	checkDocker(t, byNode["docker-lean-384m"], "configure=ok ")
+	checkLean(t, byNode["docker-lean-384m"])
+	for _, n := range []string{"docker-128m", "docker-lean-128m"} {
+		if r := byNode[n]; r.Status != results.StatusFailed || !strings.Contains(r.Detail, "Kernel panic - not syncing") {
+			t.Errorf("%s: status %s detail %q, want failed on the kernel's panic", n, r.Status, r.Detail)
+		}
+	}
+	checkSearched(t, runDir, run)
+	checkPair(t, runDir)
+	scanForSecrets(t, h, dir, runDir, out, keyFile)
+	noLeftovers(t, h, "footprint-docker")
+}
+
+// checkDocker: Docker with MySQL measured in full at 384 MiB.
+func checkDocker(t *testing.T, r results.Result, configured string) {
+	t.Helper()
 	checkAccounting(t, r)
-	want := "boot=ok install=preinstalled ready=ok settle=ok idle=ok workload=ok workloadReady=ok settle-workload=ok workload=ok api=ok"
+	want := "boot=ok install=preinstalled " + configured + "ready=ok settle=ok idle=ok workload=ok workloadReady=ok settle-workload=ok workload=ok api=ok"
 	if got := r.PhaseList(); got != want || r.Status != results.StatusOK {
-		t.Fatalf("status %s, phases\n got %s\nwant %s\ndetail %s", r.Status, got, want, r.Detail)
+		t.Fatalf("%s: status %s, phases\n got %s\nwant %s\ndetail %s", r.Node, r.Status, got, want, r.Detail)
 	}
 	idle, ok1 := r.Summarize("idle")
 	work, ok2 := r.Summarize("workload")
 	if !ok1 || !ok2 {
-		t.Fatal("missing idle or workload samples")
+		t.Fatalf("%s: missing idle or workload samples", r.Node)
 	}
 	if work.UsedMiB <= idle.UsedMiB+20 {
-		t.Errorf("used with the database %.0f MiB is not clearly above idle %.0f MiB", work.UsedMiB, idle.UsedMiB)
+		t.Errorf("%s: used with the database %.0f MiB is not clearly above idle %.0f MiB", r.Node, work.UsedMiB, idle.UsedMiB)
 	}
 	if !strings.HasPrefix(r.SystemVersion, "docker ") {
-		t.Errorf("system version %q", r.SystemVersion)
+		t.Errorf("%s: system version %q", r.Node, r.SystemVersion)
 	}
 	b, ok := r.BreakdownOf("workload")
 	if !ok || b.UnitsKiB["docker.service"] == nil || *b.UnitsKiB["docker.service"] == 0 {
-		t.Fatalf("workload breakdown lacks docker.service: %+v", b)
+		t.Fatalf("%s: workload breakdown lacks docker.service: %+v", r.Node, b)
 	}
 	scope := ""
 	for name, kib := range b.CgroupsKiB {
@@ -78,22 +120,90 @@ func TestDockerWithWorkloadOnARealVM(t *testing.T) {
 		}
 	}
 	if scope == "" {
-		t.Errorf("the database's container scope is not in the breakdown: %v", b.CgroupsKiB)
+		t.Errorf("%s: the database's container scope is not in the breakdown: %v", r.Node, b.CgroupsKiB)
 	}
 	if r.API == nil || r.API.Verdict != results.APIResponsive || r.API.Successes != 5 {
-		t.Errorf("api %+v", r.API)
+		t.Fatalf("%s: api %+v", r.Node, r.API)
 	}
 	med, mx, _ := r.API.Latency()
-	t.Logf("docker: used idle %.0f MiB, with the database %.0f MiB (of %.0f); API %s %d/%d, latency median %.1f ms max %.1f ms",
-		idle.UsedMiB, work.UsedMiB, work.MemTotalMiB, r.API.Verdict, r.API.Successes, len(r.API.Attempts), med*1000, mx*1000)
-	t.Logf("docker: units %s; container scope %s %.0f MiB; top processes %s; version %s",
-		units(b), scope, results.MiB(b.CgroupsKiB[scope]), procs(b, 4), r.SystemVersion)
+	t.Logf("%s: used idle %.1f MiB, with the database %.1f MiB (of %.0f); API %s %d/%d, latency median %.1f ms max %.1f ms",
+		r.Node, idle.UsedMiB, work.UsedMiB, work.MemTotalMiB, r.API.Verdict, r.API.Successes, len(r.API.Attempts), med*1000, mx*1000)
+	t.Logf("%s: units %s; container scope %.0f MiB; top processes %s; version %s",
+		r.Node, units(b), results.MiB(b.CgroupsKiB[scope]), procs(b, 4), r.SystemVersion)
 	if wr, ok := r.PhaseSeconds("workloadReady"); ok {
-		t.Logf("docker: phases: agent start %.1f s, ready %.1f s, database ready after %.1f s", phaseEnd(r, "boot"), phaseEnd(r, "ready"), wr)
+		t.Logf("%s: phases: agent start %.1f s, ready %.1f s, database ready after %.1f s", r.Node, phaseEnd(r, "boot"), phaseEnd(r, "ready"), wr)
 	}
+}
 
-	scanForSecrets(t, h, dir, runDir, out, keyFile)
-	noLeftovers(t, h, "footprint-docker")
+// checkLean: the variant's record names both options and what they set,
+// and the restarted daemons run with them.
+func checkLean(t *testing.T, r results.Result) {
+	t.Helper()
+	if r.Variant == nil || r.Variant.Name != "docker-lean" || strings.Join(r.Variant.OptionNames(), ",") != "noUserlandProxy,goMemLimit" {
+		t.Errorf("variant record %+v", r.Variant)
+	}
+	if got := r.Facts["docker.environment"]; got != "GOMEMLIMIT=800MiB" {
+		t.Errorf("docker.service runs with %q, want GOMEMLIMIT=800MiB", got)
+	}
+	if got := r.Facts["docker.daemonJSON"]; got != `{"userland-proxy":false}` {
+		t.Errorf("daemon.json %q", got)
+	}
+}
+
+// checkSearched: each system passes at 384 MiB and fails at 128, both
+// tried in the first and only wave, each size a node of the run folder.
+func checkSearched(t *testing.T, runDir string, run report.Run) {
+	t.Helper()
+	if run.Search == nil || len(run.Search.Systems) != 2 {
+		t.Fatalf("results.json's search: %+v", run.Search)
+	}
+	md, err := os.ReadFile(filepath.Join(runDir, "report.md"))
+	must(t, err)
+	for _, sys := range run.Search.Systems {
+		for _, tr := range sys.Tried {
+			t.Logf("%s at %d MiB, wave %d: %s %s", sys.System, tr.SizeMiB, tr.Wave, tr.Verdict, tr.Why)
+			if _, err := os.Stat(filepath.Join(runDir, "nodes", fmt.Sprintf("%s-%dm.json", sys.System, tr.SizeMiB))); err != nil {
+				t.Errorf("%s at %d MiB: no saved result: %v", sys.System, tr.SizeMiB, err)
+			}
+			if tr.Wave != 1 {
+				t.Errorf("%s at %d MiB in wave %d, want 1", sys.System, tr.SizeMiB, tr.Wave)
+			}
+		}
+		if sys.Outcome != search.Found || sys.ThresholdMiB != 384 || sys.FailsAtMiB != 128 || len(sys.Tried) != 2 {
+			t.Errorf("%s: outcome %s, threshold %d, fails at %d, %d sizes tried: want 384 found with 128 failing",
+				sys.System, sys.Outcome, sys.ThresholdMiB, sys.FailsAtMiB, len(sys.Tried))
+		}
+		row := fmt.Sprintf("| %s | **384 MiB** | 128 MiB |", sys.System)
+		if !strings.Contains(string(md), row) {
+			t.Errorf("report.md lacks %q", row)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(runDir, "search.svg")); err != nil {
+		t.Errorf("no search.svg: %v", err)
+	}
+}
+
+// checkPair: report.md and results.csv set the variant against Docker's
+// defaults at 384 MiB.
+func checkPair(t *testing.T, runDir string) {
+	t.Helper()
+	md, err := os.ReadFile(filepath.Join(runDir, "report.md"))
+	must(t, err)
+	row := ""
+	for _, l := range strings.Split(string(md), "\n") {
+		if strings.HasPrefix(l, "| 384 | docker-lean | noUserlandProxy, goMemLimit | ") {
+			row = l
+		}
+	}
+	if !strings.Contains(string(md), "## Variants against their defaults") || row == "" {
+		t.Fatalf("report.md does not set docker-lean against docker at 384 MiB")
+	}
+	t.Logf("the pair: %s", row)
+	csv, err := os.ReadFile(filepath.Join(runDir, "results.csv"))
+	must(t, err)
+	if !strings.Contains(string(csv), ",docker,noUserlandProxy;goMemLimit,") {
+		t.Errorf("results.csv lacks the variant's rows")
+	}
 }
 
 func units(b results.Breakdown) string {

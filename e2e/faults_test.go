@@ -45,10 +45,13 @@ func noLeftovers(t *testing.T, h *host, prefix string) {
 
 // One run, three nodes: one that works, one whose agent dies, one whose
 // install fails. The run ends at the deadline, keeps every node's record,
-// and leaves nothing.
+// and leaves nothing. It runs on the image with Docker preinstalled, where
+// Docker's daemons start at boot: its bare node is the real growth the
+// regression gate must catch against bare on the plain image
+// (regression_gate_test.go).
 func TestFaultyNodesAreRecordedAndNothingLeaks(t *testing.T) {
 	h := newHost(t)
-	dir := project(t, "faults", stackYAML(`  footprint:profiles: [bare, silent, broken]
+	dir := dockerProject(t, "faults", stackYAML(`  footprint:profiles: [bare, silent, broken]
   footprint:installTimeout: 5m
   footprint:collectDeadline: 360s
 `))
@@ -63,6 +66,7 @@ func TestFaultyNodesAreRecordedAndNothingLeaks(t *testing.T) {
 	}
 
 	runDir, run := onlyRun(t, dir)
+	keepRun(t, runDir)
 	byNode := map[string]results.Result{}
 	for _, r := range run.Nodes {
 		byNode[r.Node] = r

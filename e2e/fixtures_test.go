@@ -108,7 +108,7 @@ func (a shape) differs(b shape) string {
 	return ""
 }
 
-func keys(m map[string]string) []string {
+func keys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)

@@ -108,6 +108,20 @@ func project(t *testing.T, stack, stackYAML string) string {
 	return dir
 }
 
+// dockerProject is a project whose stack runs on the test image's Docker
+// variant (Docker from Debian preinstalled, the MariaDB stand-in's image
+// loaded), linked as build/images/docker.qcow2.
+func dockerProject(t *testing.T, stack, stackYAML string) string {
+	t.Helper()
+	img := filepath.Join(repoRoot(t), "build", "images", "test-bookworm-docker.qcow2")
+	if _, err := os.Stat(img); err != nil {
+		t.Fatalf("docker test image missing (make test-image builds it): %v", err)
+	}
+	dir := project(t, stack, strings.Replace(stackYAML, "build/images/test-bookworm.qcow2", "build/images/docker.qcow2", 1))
+	must(t, os.Symlink(img, filepath.Join(dir, "build", "images", "docker.qcow2")))
+	return dir
+}
+
 // footprintBinary builds the CLI once per test binary.
 var builtCLI string
 
@@ -154,6 +168,10 @@ func must(t *testing.T, err error) {
 
 func elapsed(start time.Time) string { return time.Since(start).Round(100 * time.Millisecond).String() }
 
+// keptRuns are the run folders kept so far in this test process, by the
+// name of the test that made them: later tests read real runs from them.
+var keptRuns = map[string]string{}
+
 // keepRun copies a run folder to build/e2e-runs, where it outlives the
 // test's temporary project: a measurement's figures are never lost with it.
 func keepRun(t *testing.T, runDir string) {
@@ -164,7 +182,9 @@ func keepRun(t *testing.T, runDir string) {
 		t.Errorf("keeping %s: %v\n%s", runDir, err, out)
 		return
 	}
-	t.Logf("run folder kept in %s", filepath.Join(dst, filepath.Base(runDir)))
+	kept := filepath.Join(dst, filepath.Base(runDir))
+	keptRuns[t.Name()] = kept
+	t.Logf("run folder kept in %s", kept)
 }
 
 // checkAccounting: where the used memory goes adds up on a real guest
