@@ -415,6 +415,7 @@ cgroup_kib() {
 # that the forks it needs do not disturb them. The raw readings the used
 # memory is split from come first, at one moment and with builtins only.
 breakdown() {
+	agent_self
 	accounting
 	units_json=""
 	for u in $UNITS; do
@@ -448,9 +449,42 @@ breakdown() {
 	oom_json=$(printf '%s\n' "$oom_lines" | while IFS= read -r l; do
 		[ -n "$l" ] && printf '"%s"\n' "$(json_escape "$l")"
 	done | paste -sd, -)
-	breakdowns="${breakdowns:+$breakdowns,}{\"phase\":\"$1\",\"unitsKiB\":{$units_json},\"cgroupsKiB\":{$groups_json},\"topProcesses\":[$procs_json],\"oomKills\":$oom_kills,\"kernelLog\":[$oom_json],\"processesByCgroup\":{$by_cgroup_json},\"accounting\":$accounting_json}"
+	breakdowns="${breakdowns:+$breakdowns,}{\"phase\":\"$1\",\"unitsKiB\":{$units_json},\"cgroupsKiB\":{$groups_json},\"topProcesses\":[$procs_json],\"oomKills\":$oom_kills,\"kernelLog\":[$oom_json],\"processesByCgroup\":{$by_cgroup_json},\"accounting\":$accounting_json,\"agent\":$agent_json}"
 	say "breakdown phase=$1 oomKills=$oom_kills"
 	write_result
+}
+
+# agent_self: agent_json, the instrument's own cost at this moment: its
+# cgroup's memory.current and memory.stat's anon and file (KiB), and the
+# summed proportional set size of the processes in it (cgroup.procs, each
+# one's smaps_rollup; null when none could be read). Read first, before the
+# breakdown forks anything. Builtins only.
+agent_self() {
+	d=$cgroup/$agent_cg a_cur=null a_anon=null a_file=null a_pss=null a_n=0
+	if [ -r "$d/memory.current" ]; then
+		read -r v <"$d/memory.current"
+		case $v in '' | *[!0-9]*) ;; *) a_cur=$((v / 1024)) ;; esac
+	fi
+	if [ -r "$d/memory.stat" ]; then
+		while read -r key value; do
+			case $value in '' | *[!0-9]*) continue ;; esac
+			case $key in
+			anon) a_anon=$((value / 1024)) ;;
+			file) a_file=$((value / 1024)) ;;
+			esac
+		done <"$d/memory.stat"
+	fi
+	if [ -r "$d/cgroup.procs" ]; then
+		while read -r pid; do
+			a_n=$((a_n + 1))
+			[ -r "$proc/$pid/smaps_rollup" ] || continue
+			while read -r key value _; do
+				[ "$key" = Pss: ] && a_pss=$((${a_pss#null} + value))
+			done <"$proc/$pid/smaps_rollup" 2>/dev/null
+		done <"$d/cgroup.procs"
+	fi
+	json_str "$agent_cg"
+	agent_json="{\"cgroup\":\"$js\",\"cgroupKiB\":$a_cur,\"anonKiB\":$a_anon,\"fileKiB\":$a_file,\"pssKiB\":$a_pss,\"processes\":$a_n}"
 }
 
 # accounting: accounting_json, what used memory is split from

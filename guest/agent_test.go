@@ -602,3 +602,50 @@ func TestAgentHookUnitFailureAndTimeout(t *testing.T) {
 		t.Errorf("systemctl called as %q, want the hook's unit stopped", got)
 	}
 }
+
+// Each breakdown records the instrument's own cost: its cgroup's
+// memory.current and memory.stat's anon and file, and the PSS of the
+// processes cgroup.procs lists, summed (a process whose smaps_rollup cannot
+// be read counts as a process, not in the PSS). The agent's cgroup is its
+// own (/proc/self/cgroup), footprint-agent.service when that cannot be read.
+func TestAgentReportsItsOwnFootprint(t *testing.T) {
+	p, _ := profiles.Get("bare")
+	a := newAgentRun(t, p, "")
+	agent := filepath.Join(a.dir, "cgroup/system.slice/footprint-agent.service")
+	for rel, content := range map[string]string{
+		agent + "/memory.current":            "3145728\n",
+		agent + "/memory.stat":               "anon 1048576\nfile 2097152\nkernel 0\nactive_anon 1048576\n",
+		agent + "/cgroup.procs":              "7001\n7002\n7003\n",
+		"proc/7001/smaps_rollup":             "55d0c1a2e000-7ffd8a5f1000 ---p 00000000 00:00 0  [rollup]\nRss:                1800 kB\nPss:                 700 kB\nPss_Anon:            300 kB\n",
+		"proc/7002/smaps_rollup":             "Rss:                1500 kB\nPss:                 450 kB\n",
+		"proc/7003/status":                   "Name:\tsleep\n",
+		"cgroup/system.slice/memory.current": "5242880\n",
+	} {
+		path := rel
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(a.dir, rel)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, _ := a.run(t)
+	br, ok := r.BreakdownOf("idle")
+	if !ok || br.Agent == nil {
+		t.Fatalf("no agent footprint in %+v", r.Breakdowns)
+	}
+	ag := br.Agent
+	if ag.Cgroup != "system.slice/footprint-agent.service" || ag.Processes != 3 ||
+		ag.CgroupKiB == nil || *ag.CgroupKiB != 3072 || ag.AnonKiB == nil || *ag.AnonKiB != 1024 ||
+		ag.FileKiB == nil || *ag.FileKiB != 2048 || ag.PSSKiB == nil || *ag.PSSKiB != 1150 {
+		t.Errorf("agent %+v", *ag)
+	}
+	// Without its cgroup's files every figure is null, never a guess.
+	r, _ = newAgentRun(t, p, "").run(t)
+	if br, _ := r.BreakdownOf("idle"); br.Agent == nil || br.Agent.CgroupKiB != nil || br.Agent.PSSKiB != nil || br.Agent.Processes != 0 {
+		t.Errorf("agent without a cgroup: %+v", br.Agent)
+	}
+}

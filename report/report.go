@@ -584,6 +584,39 @@ func writeBreakdowns(b *strings.Builder, nodes []results.Result) {
 				unitsCell(br), topCgroups(br, 3), topProcs(br, 3), br.OOMKills)
 		}
 	}
+	writeAgentCost(b, nodes)
+}
+
+// writeAgentCost is the instrument's own cost, one line per node: the
+// agent's cgroup at each breakdown, of it anonymous memory and page cache,
+// and its processes' PSS.
+func writeAgentCost(b *strings.Builder, nodes []results.Result) {
+	var lines []string
+	for _, r := range nodes {
+		var phases []string
+		for _, br := range r.Breakdowns {
+			if a := br.Agent; a != nil {
+				phases = append(phases, fmt.Sprintf("%s %s (anon %s, file %s; PSS %s)", br.Phase,
+					mibOrDash(a.CgroupKiB), mibOrDash(a.AnonKiB), mibOrDash(a.FileKiB), mibOrDash(a.PSSKiB)))
+			}
+		}
+		if len(phases) > 0 {
+			lines = append(lines, "- "+r.Node+": "+strings.Join(phases, ", "))
+		}
+	}
+	if len(lines) == 0 {
+		return
+	}
+	b.WriteString("\nThe instrument's own cost (MiB): the agent's cgroup at each breakdown, of it anonymous memory and " +
+		"page cache, and its processes' PSS. The hooks that install and start the system run in units of their own " +
+		"(docs/accounting.md).\n\n" + strings.Join(lines, "\n") + "\n")
+}
+
+func mibOrDash(kib *int64) string {
+	if kib == nil {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f", results.MiB(*kib))
 }
 
 func unitsCell(br results.Breakdown) string {

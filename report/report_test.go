@@ -419,3 +419,29 @@ func TestRunFolderIsPrivate(t *testing.T) {
 		}
 	}
 }
+
+// The instrument's own cost is one line per node whose breakdowns carry
+// it; a figure the agent could not read is a dash.
+func TestMarkdownGivesTheAgentsOwnCost(t *testing.T) {
+	run := fixtureRun()
+	kib := func(v int64) *int64 { return &v }
+	for i := range run.Nodes {
+		if run.Nodes[i].Node == "docker" {
+			run.Nodes[i].Breakdowns[0].Agent = &results.AgentFootprint{Cgroup: "system.slice/footprint-agent.service",
+				CgroupKiB: kib(3072), AnonKiB: kib(1024), FileKiB: kib(1536), PSSKiB: nil, Processes: 3}
+		}
+	}
+	md := Markdown(run)
+	for _, want := range []string{"The instrument's own cost (MiB): the agent's cgroup at each breakdown",
+		"\n- docker: workload 3.0 (anon 1.0, file 1.5; PSS –)\n"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "- bare:") {
+		t.Errorf("a cost line for bare, whose breakdowns do not carry it:\n%s", md)
+	}
+	if md := Markdown(fixtureRun()); strings.Contains(md, "instrument's own cost") {
+		t.Errorf("a cost paragraph without any agent figures:\n%s", md)
+	}
+}

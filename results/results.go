@@ -47,14 +47,17 @@ type Result struct {
 	OS      OS       `json:"os"`
 	// RequestedVersion is the profile's version setting; SystemVersion is
 	// what the installed system says it is.
-	RequestedVersion string      `json:"requestedVersion,omitempty"`
-	SystemVersion    string      `json:"systemVersion,omitempty"`
-	Settings         Settings    `json:"settings"`
-	AgentRSSKiB      *int64      `json:"agentRssKiB,omitempty"`
-	API              *API        `json:"api,omitempty"`
-	Phases           []Phase     `json:"phases"`
-	Samples          []Sample    `json:"samples"`
-	Breakdowns       []Breakdown `json:"breakdowns,omitempty"`
+	RequestedVersion string   `json:"requestedVersion,omitempty"`
+	SystemVersion    string   `json:"systemVersion,omitempty"`
+	Settings         Settings `json:"settings"`
+	// AgentRSSKiB is the resident set of the agent's main shell when it
+	// wrote its result; the whole instrument at each breakdown is
+	// Breakdown.Agent.
+	AgentRSSKiB *int64      `json:"agentRssKiB,omitempty"`
+	API         *API        `json:"api,omitempty"`
+	Phases      []Phase     `json:"phases"`
+	Samples     []Sample    `json:"samples"`
+	Breakdowns  []Breakdown `json:"breakdowns,omitempty"`
 	// Facts are what the install learned that the figures do not say, as
 	// strings by name, e.g. {"preflightIgnored": "NumCPU,Mem"} from a
 	// kubeadm install that skipped checks a 1 vCPU / 1 GiB VM fails. Absent
@@ -214,10 +217,29 @@ type Breakdown struct {
 	ProcessesByCgroup map[string]ProcessGroup `json:"processesByCgroup,omitempty"`
 	// Accounting is the raw readings the used memory is split from.
 	Accounting *Accounting `json:"accounting,omitempty"`
+	// Agent is what the instrument itself held at the breakdown; nil from
+	// older agents.
+	Agent *AgentFootprint `json:"agent,omitempty"`
 
 	// Computed by Derive, never by the agent.
 	Explained    *Explained       `json:"explained,omitempty"`    // used memory split into parts
 	PSSByUnitKiB map[string]int64 `json:"pssByUnitKiB,omitempty"` // processes' PSS summed by unit and pod
+}
+
+// AgentFootprint is the measuring agent's own cost at a breakdown, read
+// before the breakdown forks anything: its cgroup (the agent's service)
+// with memory.current and memory.stat's anon and file, and the proportional
+// set size of the processes in it summed (the agent's shell, its timeline
+// loop, whatever they run at that moment), in KiB. A figure the agent
+// could not read is nil. Not to be confused with Result.AgentRSSKiB, the
+// resident set of the agent's main shell alone when it wrote its result.
+type AgentFootprint struct {
+	Cgroup    string `json:"cgroup"`
+	CgroupKiB *int64 `json:"cgroupKiB"`
+	AnonKiB   *int64 `json:"anonKiB"`
+	FileKiB   *int64 `json:"fileKiB"`
+	PSSKiB    *int64 `json:"pssKiB"`
+	Processes int    `json:"processes"`
 }
 
 // Process is one entry of the top processes by resident memory, with its

@@ -127,3 +127,22 @@ func TestSteadyStateUsesSamplesAndTheTimelineInsideThePhase(t *testing.T) {
 		t.Error("a steady state without samples")
 	}
 }
+
+// A breakdown carries the agent's own cost; older documents read without it.
+func TestParseReadsTheAgentsOwnCost(t *testing.T) {
+	r, err := Parse([]byte(`{"schemaVersion":1,"node":"bare","status":"ok","agentRssKiB":2900,"breakdowns":[` +
+		`{"phase":"idle","unitsKiB":{},"cgroupsKiB":{},"topProcesses":[],"oomKills":0,` +
+		`"agent":{"cgroup":"system.slice/footprint-agent.service","cgroupKiB":3072,"anonKiB":1024,"fileKiB":2048,"pssKiB":null,"processes":3}},` +
+		`{"phase":"workload","unitsKiB":{},"cgroupsKiB":{},"topProcesses":[],"oomKills":0}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := r.Breakdowns[0].Agent
+	if a == nil || a.Cgroup != "system.slice/footprint-agent.service" || *a.CgroupKiB != 3072 || *a.AnonKiB != 1024 ||
+		*a.FileKiB != 2048 || a.PSSKiB != nil || a.Processes != 3 || *r.AgentRSSKiB != 2900 {
+		t.Errorf("agent %+v", a)
+	}
+	if r.Breakdowns[1].Agent != nil {
+		t.Errorf("agent from nothing: %+v", r.Breakdowns[1].Agent)
+	}
+}
