@@ -28,6 +28,7 @@ func TestAnOptionChangesTheUserDataOnlyByItsSettings(t *testing.T) {
 					t.Fatal(err)
 				}
 				added := addedLines(base, renderProfile(t, q))
+				t.Logf("%s with %s adds to the user-data: %s", name, opt, strings.Join(added, " | "))
 				var want []string
 				for k, v := range p.Options[opt].Env {
 					want = append(want, k+"="+shellQuote(v))
