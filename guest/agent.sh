@@ -709,8 +709,33 @@ mem_now() {
 	used=$((mt - ma))
 }
 
+# psi_now: psi, ":some avg10:some total:full avg10:full total" of the
+# kernel's memory pressure (/proc/pressure/memory: the share of the last
+# 10 s some or all tasks stalled on memory, in %, and the stalls' sum
+# since boot, in µs), or empty where the kernel does not say.
+# Builtins only.
+psi_file=$proc/pressure/memory
+psi_now() {
+	psi="" s10="" st="" f10="" ft=""
+	[ -r "$psi_file" ] || return 0
+	while read -r kind a10 _ _ tot; do
+		case $kind in
+		some) s10=${a10#avg10=} st=${tot#total=} ;;
+		full) f10=${a10#avg10=} ft=${tot#total=} ;;
+		esac
+	done <"$psi_file" 2>/dev/null
+	for v in "$s10" "$f10"; do
+		case $v in '' | .* | *. | *[!0-9.]*) return 0 ;; esac
+	done
+	for v in "$st" "$ft"; do
+		case $v in '' | *[!0-9]*) return 0 ;; esac
+	done
+	psi=":$s10:$st:$f10:$ft"
+}
+
 # timeline_loop: memory over time, from the agent's start to its result:
-# "uptime:used:available" every $step seconds in one variable, builtins
+# "uptime:used:available" every $step seconds in one variable, with the
+# memory pressure after it where the kernel gives it (psi_now), builtins
 # only but for sleep. When it holds TIMELINE_POINTS points it keeps every
 # other one and doubles the step, so it always spans the whole run in
 # bounded memory. Written once, when the agent asks (TERM).
@@ -720,7 +745,8 @@ timeline_loop() {
 	while :; do
 		read_uptime
 		mem_now
-		points="$points $up:$used:$ma"
+		psi_now
+		points="$points $up:$used:$ma$psi"
 		n=$((n + 1))
 		[ "$n" -lt "$TIMELINE_POINTS" ] || timeline_halve
 		sleep "$step" &
@@ -752,12 +778,21 @@ timeline_stop() {
 	wait "$timeline_pid" 2>/dev/null
 	timeline_pid=""
 	{ read -r step && read -r pts; } <"$timeline_file" 2>/dev/null || return 0
-	json=""
+	json="" pjson=""
 	for p in $pts; do
 		u=${p%%:*} rest=${p#*:}
-		json="${json:+$json,}[$u,${rest%%:*},${rest#*:}]"
+		used=${rest%%:*} rest=${rest#*:}
+		json="${json:+$json,}[$u,$used,${rest%%:*}]"
+		case $rest in
+		*:*:*:*:*)
+			rest=${rest#*:}
+			ps10=${rest%%:*} rest=${rest#*:}
+			pst=${rest%%:*} rest=${rest#*:}
+			pjson="${pjson:+$pjson,}[$u,$ps10,$pst,${rest%%:*},${rest#*:}]"
+			;;
+		esac
 	done
-	timeline_json="{\"intervalSeconds\":$step,\"points\":[$json]}"
+	timeline_json="{\"intervalSeconds\":$step,\"points\":[$json]${pjson:+,\"pressure\":[$pjson]}}"
 }
 
 read_os() {

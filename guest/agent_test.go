@@ -649,3 +649,40 @@ func TestAgentReportsItsOwnFootprint(t *testing.T) {
 		t.Errorf("agent without a cgroup: %+v", br.Agent)
 	}
 }
+
+// Each timeline reading carries the kernel's memory pressure where
+// /proc/pressure/memory exists: some and full, avg10 and total.
+func TestAgentTimelineRecordsMemoryPressure(t *testing.T) {
+	p, _ := profiles.Get("bare")
+	a := newAgentRun(t, p, "TIMELINE_INTERVAL=1\n")
+	psi := "some avg10=1.52 avg60=0.40 avg300=0.09 total=4211843\nfull avg10=0.25 avg60=0.07 avg300=0.01 total=1350020\n"
+	if err := os.MkdirAll(filepath.Join(a.dir, "proc/pressure"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(a.dir, "proc/pressure/memory"), []byte(psi), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := a.run(t)
+	tl := r.Timeline
+	if tl == nil || len(tl.Pressure) == 0 || len(tl.Pressure) != len(tl.Points) {
+		t.Fatalf("timeline %+v: want a pressure reading with every point", tl)
+	}
+	for i, pr := range tl.Pressure {
+		if pr != [5]float64{42.5, 1.52, 4211843, 0.25, 1350020} || tl.Points[i] != [3]float64{42.5, 996452 - 832612, 832612} {
+			t.Errorf("reading %d: point %v pressure %v", i, tl.Points[i], pr)
+		}
+	}
+	// A kernel without PSI, or one that says something else: no pressure,
+	// the points as before.
+	for _, content := range []string{"", "some avg10=1.52 avg60=0.40 avg300=0.09 total=4211843\n"} {
+		a := newAgentRun(t, p, "TIMELINE_INTERVAL=1\n")
+		if content != "" {
+			os.MkdirAll(filepath.Join(a.dir, "proc/pressure"), 0o755)
+			os.WriteFile(filepath.Join(a.dir, "proc/pressure/memory"), []byte(content), 0o644)
+		}
+		r, _ := a.run(t)
+		if r.Timeline == nil || len(r.Timeline.Points) == 0 || r.Timeline.Pressure != nil {
+			t.Errorf("pressure file %q: timeline %+v", content, r.Timeline)
+		}
+	}
+}

@@ -24,7 +24,8 @@ var bandGreys = []color.Color{color.Gray{Y: 0xe8}, color.Gray{Y: 0xf6}}
 // TimelineChart draws a node's used memory over guest uptime (solid),
 // MemTotal (dashed), the phase samples (markers) and every phase as a band
 // named at its left edge, so a reader sees when memory rose and whether it
-// had settled before it was sampled.
+// had settled before it was sampled. Below it, on the same time axis, a
+// panel of the kernel's memory pressure where the timeline has it.
 func TimelineChart(r results.Result) (out []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -35,7 +36,6 @@ func TimelineChart(r results.Result) (out []byte, err error) {
 		return nil, fmt.Errorf("%s has no timeline", r.Node)
 	}
 	p := newPlot(fmt.Sprintf("%s: used memory over time (every %d s at the end of the run)", r.Node, r.Timeline.IntervalSeconds))
-	p.X.Label.Text = "guest uptime (s)"
 	p.Y.Label.Text = "MiB"
 	used := make(plotter.XYs, len(r.Timeline.Points))
 	ymax := 0.0
@@ -74,14 +74,87 @@ func TimelineChart(r results.Result) (out []byte, err error) {
 		p.Legend.Add("phase samples", sc)
 	}
 	p.Legend.Top, p.Legend.Left = false, true
-	c := vgsvg.New(18*vg.Centimeter, 9*vg.Centimeter)
-	p.Draw(draw.New(c))
+	panels, heights := []*plot.Plot{p}, []vg.Length{9 * vg.Centimeter}
+	if pp, err := pressurePlot(r); err != nil {
+		return nil, err
+	} else if pp != nil {
+		panels, heights = append(panels, pp), append(heights, 4.5*vg.Centimeter)
+	}
+	panels[len(panels)-1].X.Label.Text = "guest uptime (s)"
+	total := vg.Length(0)
+	for _, h := range heights {
+		total += h
+	}
+	c := vgsvg.New(18*vg.Centimeter, total)
+	drawStacked(draw.New(c), panels, heights)
 	var buf bytes.Buffer
 	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, err
 	}
 	return bytes.ReplaceAll(buf.Bytes(), []byte("font-family:Liberation Sans;"),
 		[]byte("font-family:'Liberation Sans',Arimo,Arial,Helvetica,sans-serif;")), nil
+}
+
+// pressurePlot is the panel of the kernel's memory pressure over the
+// timeline, some and full avg10 in per cent; nil when the timeline has
+// none.
+func pressurePlot(r results.Result) (*plot.Plot, error) {
+	pr := r.Timeline.Pressure
+	if len(pr) == 0 {
+		return nil, nil
+	}
+	p := newPlot("")
+	p.Y.Label.Text = "PSI avg10 (%)"
+	p.Y.Tick.Marker = plot.DefaultTicks{}
+	some, full := make(plotter.XYs, len(pr)), make(plotter.XYs, len(pr))
+	ymax := 1.0 // a calm machine's zeros still get an axis
+	for i, v := range pr {
+		some[i] = plotter.XY{X: v[0], Y: v[results.PSISomeAvg10]}
+		full[i] = plotter.XY{X: v[0], Y: v[results.PSIFullAvg10]}
+		ymax = math.Max(ymax, v[results.PSISomeAvg10])
+	}
+	p.Add(phaseBands{phases: r.Phases, ymax: ymax, handler: p, unnamed: true})
+	sl, err := plotter.NewLine(some)
+	if err != nil {
+		return nil, err
+	}
+	sl.Color, sl.Width = black, vg.Points(1)
+	fl, err := plotter.NewLine(full)
+	if err != nil {
+		return nil, err
+	}
+	fl.Color, fl.Width, fl.Dashes = black, vg.Points(1), memDashes
+	p.Add(sl, fl)
+	p.Legend.Add("memory pressure: some task stalled", sl)
+	p.Legend.Add("all tasks stalled (full)", fl)
+	p.Legend.Top, p.Legend.Left = true, true
+	return p, nil
+}
+
+// drawStacked draws plots one below the other, each its height tall, on
+// one time axis: the widest range of them all, and their data areas
+// aligned whatever their Y axes' widths.
+func drawStacked(dc draw.Canvas, plots []*plot.Plot, heights []vg.Length) {
+	xmin, xmax := math.Inf(1), math.Inf(-1)
+	for _, p := range plots {
+		xmin, xmax = math.Min(xmin, p.X.Min), math.Max(xmax, p.X.Max)
+	}
+	cs := make([]draw.Canvas, len(plots))
+	top := dc.Max.Y
+	var left, right vg.Length
+	for i, p := range plots {
+		p.X.Min, p.X.Max = xmin, xmax
+		cs[i] = draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{Min: vg.Point{X: dc.Min.X, Y: top - heights[i]}, Max: vg.Point{X: dc.Max.X, Y: top}}}
+		top -= heights[i]
+		d := p.DataCanvas(cs[i])
+		left, right = max(left, d.Min.X-cs[i].Min.X), max(right, cs[i].Max.X-d.Max.X)
+	}
+	for i, p := range plots {
+		d := p.DataCanvas(cs[i])
+		cs[i].Min.X += left - (d.Min.X - cs[i].Min.X)
+		cs[i].Max.X -= right - (cs[i].Max.X - d.Max.X)
+		p.Draw(cs[i])
+	}
 }
 
 // settlePhases names the settle phase before each measured phase.
@@ -137,11 +210,13 @@ func firstSummary(r results.Result) (results.Summary, bool) {
 	return results.Summary{}, false
 }
 
-// phaseBands shades each phase of a result, alternately, and names it.
+// phaseBands shades each phase of a result, alternately, and names it
+// unless unnamed (a panel below the one that names them).
 type phaseBands struct {
 	phases  []results.Phase
 	ymax    float64
 	handler *plot.Plot
+	unnamed bool
 }
 
 func (b phaseBands) DataRange() (xmin, xmax, ymin, ymax float64) {
@@ -166,6 +241,8 @@ func (b phaseBands) Plot(c draw.Canvas, p *plot.Plot) {
 		}
 		x0, x1 := trX(ph.StartedAt), trX(ph.EndedAt)
 		c.FillPolygon(bandGreys[i%2], []vg.Point{{X: x0, Y: c.Min.Y}, {X: x1, Y: c.Min.Y}, {X: x1, Y: c.Max.Y}, {X: x0, Y: c.Max.Y}})
-		c.FillText(sty, vg.Point{X: x0 + vg.Points(1), Y: c.Max.Y - vg.Points(2)}, ph.Name)
+		if !b.unnamed {
+			c.FillText(sty, vg.Point{X: x0 + vg.Points(1), Y: c.Max.Y - vg.Points(2)}, ph.Name)
+		}
 	}
 }

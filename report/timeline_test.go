@@ -59,3 +59,50 @@ func TestTimelinePerNodeWithPhaseBands(t *testing.T) {
 		t.Errorf("report does not link the timeline:\n%s", md)
 	}
 }
+
+// The memory pressure the timeline carries is a panel below the memory,
+// some and full avg10, on the same time axis.
+func TestTimelineDrawsMemoryPressure(t *testing.T) {
+	run := timelineRun()
+	for i := range run.Nodes {
+		if tl := run.Nodes[i].Timeline; tl != nil {
+			for _, pt := range tl.Points {
+				some := 0.0
+				if pt[0] >= 90 {
+					some = 12.5
+				}
+				tl.Pressure = append(tl.Pressure, [5]float64{pt[0], some, pt[0] * 1000, some / 4, pt[0] * 100})
+			}
+		}
+	}
+	dir := t.TempDir()
+	if err := Write(dir, run); err != nil {
+		t.Fatal(err)
+	}
+	svg := readFile(t, filepath.Join(dir, "docker"+TimelineSuffix))
+	for _, want := range []string{"PSI avg10 (%)", "memory pressure: some task stalled", "all tasks stalled (full)", "guest uptime (s)", ">MemTotal<"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("timeline lacks %q", want)
+		}
+	}
+	if strings.Count(svg, "guest uptime (s)") != 1 {
+		t.Errorf("the time axis is named %d times, want once, under the last panel", strings.Count(svg, "guest uptime (s)"))
+	}
+	// Without pressure, no panel.
+	dir = t.TempDir()
+	if err := Write(dir, timelineRun()); err != nil {
+		t.Fatal(err)
+	}
+	if svg := readFile(t, filepath.Join(dir, "docker"+TimelineSuffix)); strings.Contains(svg, "PSI") {
+		t.Error("a pressure panel without pressure readings")
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}

@@ -119,7 +119,23 @@ type APIAnswer struct {
 type Timeline struct {
 	IntervalSeconds int          `json:"intervalSeconds"`
 	Points          [][3]float64 `json:"points"`
+	// Pressure is the kernel's memory pressure (/proc/pressure/memory) at
+	// the same readings, where the kernel gives it: points of guest uptime
+	// (seconds), some avg10 and some total, full avg10 and full total. avg10
+	// is the share of the last 10 s in which some (at least one) or all
+	// non-idle tasks were stalled waiting for memory, in per cent; total is
+	// the stall time since boot, in microseconds. Absent from older agents
+	// and from kernels without PSI.
+	Pressure [][5]float64 `json:"pressure,omitempty"`
 }
+
+// PSI avg10 and total of one reading, by its index in a Pressure point.
+const (
+	PSISomeAvg10 = 1 + iota
+	PSISomeTotal
+	PSIFullAvg10
+	PSIFullTotal
+)
 
 // HostSample is the host's side of one guest sample, taken as the host saw
 // the guest's sample line: the QEMU process's resident and proportional set

@@ -146,3 +146,22 @@ func TestParseReadsTheAgentsOwnCost(t *testing.T) {
 		t.Errorf("agent from nothing: %+v", r.Breakdowns[1].Agent)
 	}
 }
+
+// A timeline carries the memory pressure beside its points; older ones read
+// without it.
+func TestParseReadsTheTimelinesPressure(t *testing.T) {
+	r, err := Parse([]byte(`{"schemaVersion":1,"node":"bare","status":"ok","timeline":{"intervalSeconds":5,` +
+		`"points":[[60.1,170000,826000],[65.1,171000,825000]],"pressure":[[60.1,0.00,1200,0.00,300],[65.1,1.52,4211843,0.25,1350020]]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr := r.Timeline.Pressure
+	if len(pr) != 2 || pr[1][0] != 65.1 || pr[1][PSISomeAvg10] != 1.52 || pr[1][PSISomeTotal] != 4211843 ||
+		pr[1][PSIFullAvg10] != 0.25 || pr[1][PSIFullTotal] != 1350020 {
+		t.Errorf("pressure %v", pr)
+	}
+	r, _ = Parse([]byte(`{"schemaVersion":1,"node":"bare","status":"ok","timeline":{"intervalSeconds":5,"points":[[60.1,170000,826000]]}}`))
+	if r.Timeline.Pressure != nil || len(r.Timeline.Points) != 1 {
+		t.Errorf("timeline %+v", r.Timeline)
+	}
+}
