@@ -27,14 +27,16 @@ import (
 // 384 MiB both work (on 2026-12-07 Docker used 94 MiB idle and 174 with
 // MySQL there, MySQL ready in 12 s), so the search finds 384 with the
 // failure one step below, and the two systems are measured side by side.
+// installTimeout bounds docker-lean's configure hook (both daemons restart).
 func dockerStack() string {
 	stack := stackYAML(`  footprint:profiles: [docker, docker-lean]
   footprint:variants:
     docker-lean: {profile: docker, options: [noUserlandProxy, goMemLimit]}
   footprint:preinstalled: [docker]
+  footprint:installTimeout: 3m
   footprint:workloadImage: footprint/standin-mysql:1
   footprint:readyTimeout: 5m
-  footprint:workloadTimeout: 8m
+  footprint:workloadTimeout: 6m
   footprint:apiAttempts: 5
   footprint:collectDeadline: 25m
   footprint:search: {minMiB: 128, maxMiB: 384, resolutionMiB: 256}
