@@ -6,7 +6,8 @@
 # workloadReady, settle-workload, workload (samples), api, done. Each is
 # written to the result file and printed on the serial console the moment
 # it ends, so a guest that thrashes or loses its network still leaves the
-# phases it finished.
+# phases it finished. Beside the phases: a timeline of memory and its
+# pressure, and through the workload the API's answers over time.
 #
 # Why a shell: while samples are taken nothing but this one shell may be
 # resident in the guest, or the agent would measure itself. The sampling loop
@@ -30,7 +31,7 @@ fi
 : "${PROFILE:?PROFILE is not set in $conf}"
 : "${ADDRESS:=}" "${PORT:=9779}" "${SETTLE:=60}" "${SAMPLES:=5}" "${INTERVAL:=5}"
 : "${INSTALL_TIMEOUT:=1800}" "${READY_TIMEOUT:=900}" "${WORKLOAD_TIMEOUT:=900}"
-: "${API_ATTEMPTS:=5}" "${API_TIMEOUT:=10}" "${API_CLIENT:=}"
+: "${API_ATTEMPTS:=5}" "${API_TIMEOUT:=10}" "${API_CLIENT:=}" "${API_SERIES_INTERVAL:=10}"
 : "${VERSION:=}" "${WORKLOAD_IMAGE:=mysql:8.4}" "${UNITS:=}" "${PREINSTALLED:=0}" "${MYSQL_PASSWORD:=}"
 : "${ARTIFACTS_LABEL:=}" "${TIMELINE_INTERVAL:=5}" "${TIMELINE_POINTS:=512}"
 : "${SETTLE_TOLERANCE_KIB:=0}" "${SETTLE_WINDOW:=60}" "${SETTLE_MAX:=600}"
@@ -74,6 +75,11 @@ agent_rss=""
 timeline_json=""
 answers_json=""
 timeline_pid=""
+api_series_json=""
+oom_events_json=""
+series_pid=""
+series_on=0
+series_last=0
 up=0
 hook_calls=0
 
@@ -107,6 +113,8 @@ write_result() {
 		printf '}'
 		[ -z "$agent_rss" ] || printf ',"agentRssKiB":%s' "$agent_rss"
 		[ -z "$api_json" ] || printf ',"api":%s' "$api_json"
+		[ -z "$api_series_json" ] || printf ',"apiSeries":%s' "$api_series_json"
+		[ -z "$oom_events_json" ] || printf ',"oomKillEvents":[%s]' "$oom_events_json"
 		facts_json
 		[ -z "$answers_json" ] || printf ',"apiAnswers":[%s]' "$answers_json"
 		[ -z "$timeline_json" ] || printf ',"timeline":%s' "$timeline_json"
@@ -355,6 +363,7 @@ take_samples() {
 	while [ "$i" -lt "$SAMPLES" ]; do
 		[ "$i" -eq 0 ] || sleep "$INTERVAL"
 		sample "$1"
+		[ "$series_on" -eq 0 ] || api_series_after_sample
 		i=$((i + 1))
 	done
 	phase "$1" ok "$started"
@@ -646,6 +655,111 @@ procs_by_cgroup() {
 		done | paste -sd, -
 }
 
+# api_answer: code and secs, the HTTP code (0 for no answer) and seconds
+# (null when not said) of one run of the profile's api hook, bounded.
+api_answer() {
+	out=$(hook_output api $((API_TIMEOUT + 5)) | tail -n 1)
+	code=${out%% *} secs=${out#* }
+	case $code in '' | *[!0-9]*) code=0 ;; esac
+	code=${code#"${code%%[!0]*}"} # "000" (no answer) is not a JSON number
+	[ -n "$code" ] || code=0
+	case $secs in '' | *[!0-9.]* | *.*.*) secs=null ;; esac
+}
+
+# The API over time: from the workload's start through the settle after it
+# and its samples, the api hook every API_SERIES_INTERVAL seconds (0: off),
+# each answer a line "uptime code seconds" of series_file. A probe forks
+# (the hook's curl), so none may run while a sample is read: a background
+# loop probes until the workload's samples, then the agent itself probes
+# right after each sample, before the sleep to the next. The final probe
+# (api_probe, the api phase) and its verdict are apart from this.
+series_file=$state/api-series
+
+# api_series_point: one probe, appended to the series.
+api_series_point() {
+	read_uptime
+	at=$up
+	api_answer
+	echo "$at $code $secs" >>"$series_file"
+}
+
+# api_series_loop: a probe every API_SERIES_INTERVAL seconds, from one
+# probe's start to the next's, until TERM. A probe under way ends and is
+# recorded first (the shell runs the trap once the probe's command is
+# done): nothing it started outlives the loop.
+api_series_loop() {
+	sleeper="" stop=0
+	trap 'stop=1; [ -z "$sleeper" ] || kill "$sleeper" 2>/dev/null' TERM
+	while [ "$stop" -eq 0 ]; do
+		read_uptime
+		next=$((${up%.*} + API_SERIES_INTERVAL))
+		api_series_point
+		[ "$stop" -eq 0 ] || break
+		read_uptime
+		left=$((next - ${up%.*}))
+		[ "$left" -ge 1 ] || left=1
+		sleep "$left" &
+		sleeper=$!
+		wait "$sleeper"
+	done
+}
+
+api_series_start() {
+	[ "$API_SERIES_INTERVAL" -gt 0 ] || return 0
+	has_hook api || return 0
+	rm -f "$series_file"
+	api_series_loop </dev/null >/dev/null 2>&1 &
+	series_pid=$! series_on=1
+}
+
+# api_series_stop: ends the background loop (the samples follow), keeping
+# in series_last the time of its last probe.
+api_series_stop() {
+	[ -n "$series_pid" ] || return 0
+	kill -TERM "$series_pid" 2>/dev/null
+	wait "$series_pid" 2>/dev/null
+	series_pid="" series_last=0
+	[ -r "$series_file" ] || return 0
+	while read -r at _; do
+		series_last=${at%.*}
+	done <"$series_file"
+}
+
+# api_series_after_sample: a probe when the interval has passed since the
+# last, right after a sample was read.
+api_series_after_sample() {
+	read_uptime
+	[ $((${up%.*} - series_last)) -ge "$API_SERIES_INTERVAL" ] || return 0
+	api_series_point
+	series_last=${at%.*}
+}
+
+# api_series_end: the series as JSON, api_series_json.
+api_series_end() {
+	[ "$series_on" -eq 1 ] || return 0
+	api_series_stop
+	series_on=0
+	json=""
+	if [ -r "$series_file" ]; then
+		while read -r at c s; do
+			json="${json:+$json,}{\"uptimeSeconds\":$at,\"httpCode\":$c,\"seconds\":$s}"
+		done <"$series_file"
+	fi
+	api_series_json="{\"intervalSeconds\":$API_SERIES_INTERVAL,\"points\":[$json]}"
+}
+
+# oom_events: oom_events_json, every OOM kill the kernel log holds, with its
+# stamp (seconds since boot, the timeline's uptime on a guest that was never
+# suspended) and the process killed. Once, at the end.
+oom_events() {
+	oom_events_json=$(dmesg 2>/dev/null |
+		sed -n 's/^\[ *\([0-9][0-9]*\.[0-9]*\)\].*[Kk]illed process [0-9][0-9]* (\(.*\)).*/\1 \2/p' |
+		while read -r at name; do
+			json_str "${name%%)*}"
+			printf '{"uptimeSeconds":%s,"process":"%s"}\n' "$at" "$js"
+		done | paste -sd, -)
+}
+
 # api_probe: bounded attempts of the profile's one-request API check.
 api_probe() {
 	read_uptime
@@ -657,12 +771,7 @@ api_probe() {
 	attempts="" ok=0 i=0
 	while [ "$i" -lt "$API_ATTEMPTS" ]; do
 		[ "$i" -eq 0 ] || sleep 1
-		out=$(hook_output api $((API_TIMEOUT + 5)) | tail -n 1)
-		code=${out%% *} secs=${out#* }
-		case $code in '' | *[!0-9]*) code=0 ;; esac
-		code=${code#"${code%%[!0]*}"} # "000" (no answer) is not a JSON number
-		[ -n "$code" ] || code=0
-		case $secs in '' | *[!0-9.]* | *.*.*) secs=null ;; esac
+		api_answer
 		if [ "$code" = 200 ]; then
 			ok=$((ok + 1))
 			success=true
@@ -872,12 +981,15 @@ measure() {
 	breakdown idle
 
 	has_hook workload || return 0
+	api_series_start
 	run_hook workload "$WORKLOAD_TIMEOUT" || return 1
 	# A workload that never answers is a finding, not an error: the machine
 	# is measured and its API probed all the same.
 	wait_hook workloadReady "$WORKLOAD_TIMEOUT"
 	settle settle-workload
+	api_series_stop
 	take_samples workload
+	api_series_end
 	breakdown workload
 	api_probe
 	answers_json=$(api_answers)
@@ -910,8 +1022,10 @@ say "phase=agent status=started uptime=$agent_started"
 if measure; then
 	status=ok
 fi
+api_series_end
 read_agent_rss
 timeline_stop
+oom_events
 write_result
 say "phase=done status=$status uptime=$up"
 serve

@@ -686,3 +686,93 @@ func TestAgentTimelineRecordsMemoryPressure(t *testing.T) {
 		}
 	}
 }
+
+// The API over time: from the workload's start through its samples, the
+// api hook every API_SERIES_INTERVAL seconds, in the background until the
+// samples, then right after each sample (never while one is read); the
+// final probe and its verdict stay as they were. The fixture's uptime moves
+// 10 s with every probe, so every sample is followed by one.
+func TestAgentProbesTheAPIThroughTheWorkload(t *testing.T) {
+	api := `n=$(cat "$RUN_DIR/probes" 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" >"$RUN_DIR/probes"
+read -r up _ <"$FOOTPRINT_PROC/uptime"; echo "$(( ${up%.*} + 10 )).25 1.00" >"$FOOTPRINT_PROC/uptime.tmp"; mv "$FOOTPRINT_PROC/uptime.tmp" "$FOOTPRINT_PROC/uptime"
+if [ "$n" = 2 ]; then echo "000 10.0"; else echo "200 0.0$n"; fi`
+	p := profiles.Profile{Name: "sys", Hooks: map[string]string{"workload": "sleep 3", "workloadReady": "true", "api": api}}
+	a := newAgentRun(t, p, "WORKLOAD_TIMEOUT=60\nAPI_ATTEMPTS=2\nAPI_SERIES_INTERVAL=1\n")
+	r, _ := a.run(t)
+	if got, want := r.PhaseList(), "boot=ok install=skipped ready=skipped settle=ok idle=ok workload=ok workloadReady=ok settle-workload=ok workload=ok api=ok"; got != want {
+		t.Fatalf("phases %q, want %q (detail %s)", got, want, r.Detail)
+	}
+	s := r.APISeries
+	if s == nil || s.IntervalSeconds != 1 {
+		t.Fatalf("series %+v", s)
+	}
+	var samples []float64
+	for _, sm := range r.Samples {
+		if sm.Phase == "workload" {
+			samples = append(samples, sm.UptimeSeconds)
+		}
+	}
+	if len(samples) != 3 || len(s.Points) < 2+len(samples) {
+		t.Fatalf("%d workload samples, %d probes: want 3 samples, and a probe after each besides those in the workload", len(samples), len(s.Points))
+	}
+	for i, pt := range s.Points {
+		if i > 0 && pt.UptimeSeconds <= s.Points[i-1].UptimeSeconds {
+			t.Errorf("probe %d at %v, not after the one before", i, pt.UptimeSeconds)
+		}
+		if pt.Seconds == nil || (i == 1) != (pt.HTTPCode == 0) || (i == 1) == pt.OK() {
+			t.Errorf("probe %d: %+v", i, pt)
+		}
+	}
+	// Every sample is followed at once by a probe at the same uptime, the
+	// last three probes.
+	tail := s.Points[len(s.Points)-3:]
+	for i, up := range samples {
+		if tail[i].UptimeSeconds != up {
+			t.Errorf("sample at %v, probe after it at %v", up, tail[i].UptimeSeconds)
+		}
+	}
+	// The final probe: its own two attempts, after the series.
+	if r.API == nil || len(r.API.Attempts) != 2 || r.API.Verdict != results.APIResponsive {
+		t.Errorf("api %+v", r.API)
+	}
+	if n := strings.TrimSpace(readFile(t, filepath.Join(a.dir, "run/probes"))); n != fmt.Sprint(len(s.Points)+2) {
+		t.Errorf("the api hook ran %s times, want the %d of the series and the 2 of the final probe", n, len(s.Points))
+	}
+
+	// Off at 0, and without a workload there is no series.
+	for _, c := range []struct {
+		p   profiles.Profile
+		env string
+	}{{p, "WORKLOAD_TIMEOUT=60\nAPI_ATTEMPTS=1\nAPI_SERIES_INTERVAL=0\n"}, {profiles.Profile{Name: "idle", Hooks: map[string]string{"api": api}}, "API_SERIES_INTERVAL=1\n"}} {
+		r, _ := newAgentRun(t, c.p, c.env).run(t)
+		if r.APISeries != nil {
+			t.Errorf("%s %q: series %+v", c.p.Name, c.env, r.APISeries)
+		}
+	}
+}
+
+// The OOM kills of the kernel log are in the result with their time and
+// process, beside each breakdown's count.
+func TestAgentRecordsWhenOOMKillsHappened(t *testing.T) {
+	p, _ := profiles.Get("bare")
+	a := newAgentRun(t, p, "")
+	dmesg := `[    0.061000] percpu: Embedded 61 pages/cpu s212992 r8192 d28672 u262144
+[  345.600001] mysqld invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=0
+[  345.712345] Out of memory: Killed process 4321 (mysqld) total-vm:1862924kB, anon-rss:366440kB, file-rss:0kB, shmem-rss:0kB, UID:999 pgtables:1104kB oom_score_adj:0
+[  400.100000] Memory cgroup out of memory: Killed process 999 (kube "api") total-vm:10kB, anon-rss:5kB
+`
+	if err := os.WriteFile(filepath.Join(a.dir, "dmesg.txt"), []byte(dmesg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(a.dir, "bin/dmesg"), []byte("#!/bin/sh\ncat "+filepath.Join(a.dir, "dmesg.txt")+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := a.run(t)
+	want := []results.OOMKill{{UptimeSeconds: 345.712345, Process: "mysqld"}, {UptimeSeconds: 400.1, Process: `kube "api"`}}
+	if fmt.Sprint(r.OOMKillEvents) != fmt.Sprint(want) {
+		t.Errorf("OOM kills %+v, want %+v", r.OOMKillEvents, want)
+	}
+	if br, _ := r.BreakdownOf("idle"); br.OOMKills != 2 {
+		t.Errorf("breakdown counts %d OOM kills, want 2", br.OOMKills)
+	}
+}

@@ -25,7 +25,9 @@ var bandGreys = []color.Color{color.Gray{Y: 0xe8}, color.Gray{Y: 0xf6}}
 // MemTotal (dashed), the phase samples (markers) and every phase as a band
 // named at its left edge, so a reader sees when memory rose and whether it
 // had settled before it was sampled. Below it, on the same time axis, a
-// panel of the kernel's memory pressure where the timeline has it.
+// panel of the kernel's memory pressure where the timeline has it, and one
+// of the API's latency through the workload where the agent probed it; OOM
+// kills are marked across every panel at their time.
 func TimelineChart(r results.Result) (out []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -75,10 +77,18 @@ func TimelineChart(r results.Result) (out []byte, err error) {
 	}
 	p.Legend.Top, p.Legend.Left = false, true
 	panels, heights := []*plot.Plot{p}, []vg.Length{9 * vg.Centimeter}
-	if pp, err := pressurePlot(r); err != nil {
-		return nil, err
-	} else if pp != nil {
-		panels, heights = append(panels, pp), append(heights, 4.5*vg.Centimeter)
+	for _, panel := range []func(results.Result) (*plot.Plot, error){pressurePlot, apiPlot} {
+		if pp, err := panel(r); err != nil {
+			return nil, err
+		} else if pp != nil {
+			panels, heights = append(panels, pp), append(heights, 4.5*vg.Centimeter)
+		}
+	}
+	if len(r.OOMKillEvents) > 0 {
+		for i, pp := range panels {
+			pp.Add(oomMarks{kills: r.OOMKillEvents, handler: pp, named: i == 0})
+		}
+		p.Legend.Add("OOM kill", oomMarks{})
 	}
 	panels[len(panels)-1].X.Label.Text = "guest uptime (s)"
 	total := vg.Length(0)
@@ -129,6 +139,94 @@ func pressurePlot(r results.Result) (*plot.Plot, error) {
 	p.Legend.Add("all tasks stalled (full)", fl)
 	p.Legend.Top, p.Legend.Left = true, true
 	return p, nil
+}
+
+// apiPlot is the panel of the API's answers over the workload: each
+// answered probe's seconds (a line through them), each probe without a
+// 200 a cross along the top; nil without a series.
+func apiPlot(r results.Result) (*plot.Plot, error) {
+	s := r.APISeries
+	if s == nil || len(s.Points) == 0 {
+		return nil, nil
+	}
+	p := newPlot("")
+	p.Y.Label.Text = "API (s)"
+	p.Y.Tick.Marker = plot.DefaultTicks{}
+	var ok, failed plotter.XYs
+	ymax := 0.01 // the answered probes' scale: a probe that timed out would flatten them
+	for _, pt := range s.Points {
+		if pt.OK() && pt.Seconds != nil {
+			ymax = math.Max(ymax, *pt.Seconds)
+		}
+	}
+	ymax *= 1.15
+	for _, pt := range s.Points {
+		if pt.OK() && pt.Seconds != nil {
+			ok = append(ok, plotter.XY{X: pt.UptimeSeconds, Y: *pt.Seconds})
+		} else {
+			failed = append(failed, plotter.XY{X: pt.UptimeSeconds, Y: ymax})
+		}
+	}
+	p.Add(phaseBands{phases: r.Phases, ymax: ymax, handler: p, unnamed: true})
+	if len(ok) > 0 {
+		line, points, err := plotter.NewLinePoints(ok)
+		if err != nil {
+			return nil, err
+		}
+		line.Color, line.Width = black, vg.Points(1)
+		points.GlyphStyle = draw.GlyphStyle{Color: black, Radius: vg.Points(1.5), Shape: draw.CircleGlyph{}}
+		p.Add(line, points)
+		p.Legend.Add(fmt.Sprintf("API answered (200), every %d s", s.IntervalSeconds), line, points)
+	}
+	if len(failed) > 0 {
+		sc, err := plotter.NewScatter(failed)
+		if err != nil {
+			return nil, err
+		}
+		sc.GlyphStyle = draw.GlyphStyle{Color: black, Radius: vg.Points(3), Shape: draw.CrossGlyph{}}
+		p.Add(sc)
+		p.Legend.Add("no answer, or not 200", sc)
+	}
+	p.Legend.Top, p.Legend.Left = true, true
+	return p, nil
+}
+
+// oomMarks draws a dotted vertical line at each OOM kill, named by the
+// process killed when named.
+type oomMarks struct {
+	kills   []results.OOMKill
+	handler *plot.Plot
+	named   bool
+}
+
+func (m oomMarks) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, xmax = math.Inf(1), math.Inf(-1)
+	for _, k := range m.kills {
+		xmin, xmax = math.Min(xmin, k.UptimeSeconds), math.Max(xmax, k.UptimeSeconds)
+	}
+	return xmin, xmax, 0, 0
+}
+
+var oomLine = draw.LineStyle{Color: black, Width: vg.Points(1.5), Dashes: []vg.Length{vg.Points(1.5), vg.Points(2)}}
+
+// Thumbnail is the marks' legend entry: a short mark.
+func (m oomMarks) Thumbnail(c *draw.Canvas) {
+	x := (c.Min.X + c.Max.X) / 2
+	c.StrokeLine2(oomLine, x, c.Min.Y, x, c.Max.Y)
+}
+
+func (m oomMarks) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, _ := p.Transforms(&c)
+	sty := labelStyle(m.handler, 7)
+	sty.Rotation = math.Pi / 2
+	sty.XAlign, sty.YAlign = draw.XRight, draw.YTop
+	for _, k := range m.kills {
+		x := trX(k.UptimeSeconds)
+		c.StrokeLine2(oomLine, x, c.Min.Y, x, c.Max.Y)
+		if m.named {
+			c.FillText(sty, vg.Point{X: x + vg.Points(2), Y: c.Max.Y - vg.Points(2)}, "OOM kill: "+k.Process)
+		}
+	}
 }
 
 // drawStacked draws plots one below the other, each its height tall, on

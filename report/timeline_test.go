@@ -106,3 +106,35 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(data)
 }
+
+// The API's answers through the workload are a panel of their own, and OOM
+// kills a mark at their time, named by the process, on every panel.
+func TestTimelineDrawsTheAPIOverTimeAndOOMKills(t *testing.T) {
+	run := timelineRun()
+	secs := func(v float64) *float64 { return &v }
+	for i := range run.Nodes {
+		if run.Nodes[i].Timeline != nil {
+			run.Nodes[i].APISeries = &results.APISeries{IntervalSeconds: 10, Points: []results.APIPoint{
+				{UptimeSeconds: 92, HTTPCode: 200, Seconds: secs(0.004)}, {UptimeSeconds: 102, HTTPCode: 200, Seconds: secs(0.35)},
+				{UptimeSeconds: 112, HTTPCode: 0, Seconds: secs(10)}, {UptimeSeconds: 122, HTTPCode: 503, Seconds: nil},
+				{UptimeSeconds: 132, HTTPCode: 200, Seconds: secs(0.02)}}}
+			run.Nodes[i].OOMKillEvents = []results.OOMKill{{UptimeSeconds: 110.5, Process: "mysqld"}}
+		}
+	}
+	dir := t.TempDir()
+	if err := Write(dir, run); err != nil {
+		t.Fatal(err)
+	}
+	svg := readFile(t, filepath.Join(dir, "docker"+TimelineSuffix))
+	for _, want := range []string{"API (s)", "API answered (200), every 10 s", "no answer, or not 200", "OOM kill: mysqld", ">OOM kill<", "guest uptime (s)"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("timeline lacks %q", want)
+		}
+	}
+	if strings.Contains(svg, "PSI") {
+		t.Error("a pressure panel without pressure readings")
+	}
+	if strings.Count(svg, "guest uptime (s)") != 1 {
+		t.Errorf("the time axis is named %d times, want once", strings.Count(svg, "guest uptime (s)"))
+	}
+}

@@ -53,11 +53,19 @@ type Result struct {
 	// AgentRSSKiB is the resident set of the agent's main shell when it
 	// wrote its result; the whole instrument at each breakdown is
 	// Breakdown.Agent.
-	AgentRSSKiB *int64      `json:"agentRssKiB,omitempty"`
-	API         *API        `json:"api,omitempty"`
-	Phases      []Phase     `json:"phases"`
-	Samples     []Sample    `json:"samples"`
-	Breakdowns  []Breakdown `json:"breakdowns,omitempty"`
+	AgentRSSKiB *int64 `json:"agentRssKiB,omitempty"`
+	API         *API   `json:"api,omitempty"`
+	// APISeries is the API probed at a steady interval through the workload
+	// phase, beside the final probe (API); nil from older agents and for
+	// profiles without a workload or an api hook.
+	APISeries *APISeries `json:"apiSeries,omitempty"`
+	// OOMKillEvents are the OOM kills the kernel log held when the agent
+	// finished, with their time; Breakdown.OOMKills counts them at each
+	// breakdown.
+	OOMKillEvents []OOMKill   `json:"oomKillEvents,omitempty"`
+	Phases        []Phase     `json:"phases"`
+	Samples       []Sample    `json:"samples"`
+	Breakdowns    []Breakdown `json:"breakdowns,omitempty"`
 	// Facts are what the install learned that the figures do not say, as
 	// strings by name, e.g. {"preflightIgnored": "NumCPU,Mem"} from a
 	// kubeadm install that skipped checks a 1 vCPU / 1 GiB VM fails. Absent
@@ -274,6 +282,35 @@ type API struct {
 	Attempts  []APIAttempt `json:"attempts"`
 	Successes int          `json:"successes"`
 	Verdict   string       `json:"verdict"`
+}
+
+// APISeries is the API's answers over time: from the workload's start
+// through the settle after it and the workload's samples, one probe every
+// IntervalSeconds (from one probe's start to the next's; during the samples,
+// right after a sample once the interval has passed).
+type APISeries struct {
+	IntervalSeconds int        `json:"intervalSeconds"`
+	Points          []APIPoint `json:"points"`
+}
+
+// APIPoint is one probe of an APISeries: when it started (guest uptime),
+// the HTTP code (0: no answer within API_TIMEOUT) and how long it took (nil
+// when the hook did not say).
+type APIPoint struct {
+	UptimeSeconds float64  `json:"uptimeSeconds"`
+	HTTPCode      int      `json:"httpCode"`
+	Seconds       *float64 `json:"seconds"`
+}
+
+// OK is whether the probe was answered 200.
+func (p APIPoint) OK() bool { return p.HTTPCode == 200 }
+
+// OOMKill is one process the kernel killed for lack of memory: when (the
+// kernel log's stamp, seconds since boot: the timeline's uptime on a guest
+// never suspended) and which process.
+type OOMKill struct {
+	UptimeSeconds float64 `json:"uptimeSeconds"`
+	Process       string  `json:"process"`
 }
 
 // APIAttempt is one bounded request.

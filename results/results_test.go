@@ -165,3 +165,27 @@ func TestParseReadsTheTimelinesPressure(t *testing.T) {
 		t.Errorf("timeline %+v", r.Timeline)
 	}
 }
+
+// The API over time and the OOM kills' times read back as the agent wrote
+// them; older documents have neither.
+func TestParseReadsTheAPISeriesAndOOMKills(t *testing.T) {
+	r, err := Parse([]byte(`{"schemaVersion":1,"node":"kubeadm","status":"ok",` +
+		`"apiSeries":{"intervalSeconds":10,"points":[{"uptimeSeconds":300.5,"httpCode":200,"seconds":0.012},` +
+		`{"uptimeSeconds":310.5,"httpCode":0,"seconds":10.002},{"uptimeSeconds":320.5,"httpCode":503,"seconds":null}]},` +
+		`"oomKillEvents":[{"uptimeSeconds":315.25,"process":"mysqld"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := r.APISeries
+	if s == nil || s.IntervalSeconds != 10 || len(s.Points) != 3 || !s.Points[0].OK() || *s.Points[0].Seconds != 0.012 ||
+		s.Points[1].OK() || s.Points[1].HTTPCode != 0 || s.Points[2].OK() || s.Points[2].Seconds != nil || s.Points[2].UptimeSeconds != 320.5 {
+		t.Errorf("series %+v", s)
+	}
+	if len(r.OOMKillEvents) != 1 || r.OOMKillEvents[0] != (OOMKill{UptimeSeconds: 315.25, Process: "mysqld"}) {
+		t.Errorf("OOM kills %+v", r.OOMKillEvents)
+	}
+	r, _ = Parse([]byte(`{"schemaVersion":1,"node":"bare","status":"ok"}`))
+	if r.APISeries != nil || r.OOMKillEvents != nil {
+		t.Errorf("from nothing: %+v %+v", r.APISeries, r.OOMKillEvents)
+	}
+}
