@@ -187,4 +187,3 @@ func (e Experiment) checkPreinstalledOptions(src Source) error {
 	}
 	return nil
 }
-
