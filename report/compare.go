@@ -47,14 +47,18 @@ type CompareRow struct {
 
 // Side is what one run measured of a system at a size.
 type Side struct {
-	Nodes       int            `json:"nodes"`
-	Versions    []string       `json:"versions,omitempty"`
-	Status      string         `json:"status"`
-	MemTotalMiB float64        `json:"memTotalMiB,omitempty"`
-	IdleMiB     *Stat          `json:"idleMiB,omitempty"`
-	WorkloadMiB *Stat          `json:"workloadMiB,omitempty"`
-	APIVerdict  string         `json:"apiVerdict,omitempty"` // "mixed" when repeats differ
-	APIVerdicts map[string]int `json:"apiVerdicts,omitempty"`
+	Nodes       int      `json:"nodes"`
+	Versions    []string `json:"versions,omitempty"`
+	Status      string   `json:"status"`
+	MemTotalMiB float64  `json:"memTotalMiB,omitempty"`
+	IdleMiB     *Stat    `json:"idleMiB,omitempty"`
+	WorkloadMiB *Stat    `json:"workloadMiB,omitempty"`
+	// The same without the free pages on the per-CPU lists, where every
+	// node counted them: what the gate judges (docs/baseline.md).
+	IdleWithoutPCPMiB     *Stat          `json:"idleWithoutPcpMiB,omitempty"`
+	WorkloadWithoutPCPMiB *Stat          `json:"workloadWithoutPcpMiB,omitempty"`
+	APIVerdict            string         `json:"apiVerdict,omitempty"` // "mixed" when repeats differ
+	APIVerdicts           map[string]int `json:"apiVerdicts,omitempty"`
 }
 
 // Compare matches two runs' systems by profile and VM size.
@@ -108,6 +112,12 @@ func side(g Group) *Side {
 	}
 	if st, ok := g.Used("workload"); ok {
 		s.WorkloadMiB = &st
+	}
+	if st, ok := g.UsedWithoutPCP("idle"); ok {
+		s.IdleWithoutPCPMiB = &st
+	}
+	if st, ok := g.UsedWithoutPCP("workload"); ok {
+		s.WorkloadWithoutPCPMiB = &st
 	}
 	if g.Probed() {
 		s.APIVerdicts = g.APIVerdicts()

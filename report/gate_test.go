@@ -292,3 +292,38 @@ func TestReadRunFolderOrFile(t *testing.T) {
 		t.Errorf("another file: %v", err)
 	}
 }
+
+// The per-CPU free lists are judged out where both runs counted them: the
+// same bare, once with its lists full (45 MiB) and once not, is no growth,
+// while a real growth under the same lists still fails, naming the figure.
+func TestGateJudgesUsedWithoutThePerCPUFreeLists(t *testing.T) {
+	node := func(name string, usedMiB, pcpMiB int64) results.Result {
+		mi := map[string]int64{"MemTotal": 996604, "MemAvailable": 996604 - usedMiB*1024}
+		s := results.Sample{Phase: "idle", UsedKiB: usedMiB * 1024, MeminfoKiB: mi, PCPFreeKiB: &[]int64{pcpMiB * 1024}[0]}
+		return results.Result{Node: name, Profile: "bare", Status: results.StatusOK, Samples: []results.Sample{s, s, s},
+			Machine: &results.Machine{MemoryMiB: 1024}}
+	}
+	base := Run{ID: "a", Nodes: []results.Result{node("bare", 172, 4)}}
+	rules := both()
+	for _, c := range []struct {
+		name    string
+		next    results.Result
+		verdict string
+	}{
+		{"lists full", node("bare", 217, 49), GateOK},
+		{"a daemon more, lists full", node("bare", 300, 45), GateRegression},
+	} {
+		g := Compare(base, Run{ID: "b", Nodes: []results.Result{c.next}}).Judge(rules)
+		cell := cellOf(t, g, "bare", 1024, CheckIdle)
+		if cell.Verdict != c.verdict || cell.Figure != FigureUsedWithoutPCP || !strings.Contains(cell.Detail, "without the per-CPU free lists") {
+			t.Errorf("%s: %s judged on %q: %s", c.name, cell.Verdict, cell.Figure, cell.Detail)
+		}
+	}
+	// An agent that did not count them: used, as the seed reads it.
+	old := node("bare", 217, 0)
+	old.Samples[0].PCPFreeKiB, old.Samples[1].PCPFreeKiB, old.Samples[2].PCPFreeKiB = nil, nil, nil
+	g := Compare(base, Run{ID: "b", Nodes: []results.Result{old}}).Judge(rules)
+	if cell := cellOf(t, g, "bare", 1024, CheckIdle); cell.Figure != FigureUsed || cell.Verdict != GateRegression {
+		t.Errorf("without the lists counted: %s on %q", cell.Verdict, cell.Figure)
+	}
+}

@@ -162,6 +162,31 @@ func (g Group) Used(phase string) (Stat, bool) {
 	return Stat{N: len(meds), Median: medianF(meds), Min: lo, Max: hi}, true
 }
 
+// UsedWithoutPCP is Used less the free pages on the kernel's per-CPU lists
+// (docs/baseline.md), of the nodes' medians; ok is false unless every node
+// with samples in the phase counted them.
+func (g Group) UsedWithoutPCP(phase string) (Stat, bool) {
+	var v []float64
+	for _, r := range g.Nodes {
+		s, ok := r.Summarize(phase)
+		if !ok {
+			continue
+		}
+		if !s.HasPCP {
+			return Stat{}, false
+		}
+		v = append(v, s.NetUsedMiB)
+	}
+	if len(v) == 0 {
+		return Stat{}, false
+	}
+	lo, hi := v[0], v[0]
+	for _, x := range v {
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	return Stat{N: len(v), Median: medianF(v), Min: lo, Max: hi}, true
+}
+
 // MemTotal is the median MemTotal the group's nodes reported (0 if none did).
 func (g Group) MemTotal() float64 {
 	var v []float64
