@@ -42,6 +42,7 @@ func TestRunBareOnARealVM(t *testing.T) {
 	}
 	r := run.Nodes[0]
 	checkAccounting(t, r)
+	checkInstrument(t, r)
 	if r.Node != "bare" || r.Status != results.StatusOK {
 		t.Fatalf("node %q status %q detail %q", r.Node, r.Status, r.Detail)
 	}

@@ -96,6 +96,7 @@ func TestDockerAndAVariantSearchedForTheirSmallestMachine(t *testing.T) {
 func checkDocker(t *testing.T, r results.Result, configured string) {
 	t.Helper()
 	checkAccounting(t, r)
+	checkInstrument(t, r)
 	want := "boot=ok install=preinstalled " + configured + "ready=ok settle=ok idle=ok workload=ok workloadReady=ok settle-workload=ok workload=ok api=ok"
 	if got := r.PhaseList(); got != want || r.Status != results.StatusOK {
 		t.Fatalf("%s: status %s, phases\n got %s\nwant %s\ndetail %s", r.Node, r.Status, got, want, r.Detail)

@@ -215,3 +215,64 @@ func checkAccounting(t *testing.T, r results.Result) {
 		}
 	}
 }
+
+// checkInstrument: what the agent says of itself and of the guest over time
+// (issue 26). At each breakdown its own cgroup holds only the agent (the
+// system's hooks ran in units of their own), its processes' PSS is within
+// the instrument's 5 MiB, and its parts fit its cgroup; the kernel's memory
+// pressure, where the guest's kernel reports it, is read at every timeline
+// point and its stall totals never go back; an API probed through the
+// workload has its series within the workload's phases.
+func checkInstrument(t *testing.T, r results.Result) {
+	t.Helper()
+	for _, b := range r.Breakdowns {
+		a := b.Agent
+		if a == nil || a.CgroupKiB == nil || a.PSSKiB == nil || a.AnonKiB == nil || a.FileKiB == nil {
+			t.Errorf("%s %s: the agent's own footprint is missing: %+v", r.Node, b.Phase, a)
+			continue
+		}
+		t.Logf("%s %s: agent %s: cgroup %.1f MiB (anon %.1f, file %.1f), PSS %.1f MiB in %d processes", r.Node, b.Phase,
+			a.Cgroup, results.MiB(*a.CgroupKiB), results.MiB(*a.AnonKiB), results.MiB(*a.FileKiB), results.MiB(*a.PSSKiB), a.Processes)
+		if a.Processes < 1 || *a.PSSKiB <= 0 || *a.PSSKiB > 5*1024 || *a.AnonKiB+*a.FileKiB > *a.CgroupKiB {
+			t.Errorf("%s %s: agent footprint %+v: want processes, 0 < PSS <= 5 MiB, anon + file within the cgroup", r.Node, b.Phase, *a)
+		}
+		if *a.CgroupKiB > 20*1024 {
+			t.Errorf("%s %s: the agent's cgroup holds %.1f MiB: the system's hooks charged it", r.Node, b.Phase, results.MiB(*a.CgroupKiB))
+		}
+		for cg := range b.CgroupsKiB {
+			if strings.Contains(cg, "footprint-hook-") {
+				t.Errorf("%s %s: a hook's unit %s is still there", r.Node, b.Phase, cg)
+			}
+		}
+	}
+	if tl := r.Timeline; tl != nil {
+		t.Logf("%s: pressure read at %d of %d timeline points", r.Node, len(tl.Pressure), len(tl.Points))
+		if len(tl.Pressure) > 0 && len(tl.Pressure) != len(tl.Points) {
+			t.Errorf("%s: pressure at %d points of %d", r.Node, len(tl.Pressure), len(tl.Points))
+		}
+		for i := 1; i < len(tl.Pressure); i++ {
+			p, q := tl.Pressure[i-1], tl.Pressure[i]
+			if q[results.PSISomeTotal] < p[results.PSISomeTotal] || q[results.PSIFullTotal] < p[results.PSIFullTotal] {
+				t.Errorf("%s: pressure totals went back at %.0f s", r.Node, q[0])
+			}
+		}
+	}
+	if s := r.APISeries; s != nil {
+		first, last := 0.0, phaseEnd(r, "api")
+		for i := len(r.Phases) - 1; i >= 0; i-- {
+			if r.Phases[i].Name == "workload" {
+				first = r.Phases[i].StartedAt // the first workload phase: the workload's start
+			}
+		}
+		ok := 0
+		for _, p := range s.Points {
+			if p.UptimeSeconds < first || p.UptimeSeconds > last {
+				t.Errorf("%s: an API probe at %.0f s, outside the workload (%.0f..%.0f s)", r.Node, p.UptimeSeconds, first, last)
+			}
+			if p.OK() {
+				ok++
+			}
+		}
+		t.Logf("%s: API probed %d times through the workload, every %d s; %d answered 200", r.Node, len(s.Points), s.IntervalSeconds, ok)
+	}
+}
