@@ -29,7 +29,8 @@ type phaseBound struct {
 // footprint:profiles) runs, in its order (guest/agent.sh, measure), each
 // with its bound: install, ready, version, settle, idle samples, then,
 // with a workload, the workload's start and its readiness (workloadTimeout
-// each), settle, samples and the API probe. A phase whose hook the profile
+// each), settle, samples and the API probe; last, with footprint:soak,
+// the soak. A phase whose hook the profile
 // lacks is skipped by the agent and counts nothing.
 func (e Experiment) agentPhases(name string, src Source) []phaseBound {
 	profile := e.ProfileOf(name)
@@ -52,14 +53,23 @@ func (e Experiment) agentPhases(name string, src Source) []phaseBound {
 	add(has("version"), "the version hook", versionHookBound)
 	ps = append(ps, e.measured()...)
 	if !has("workload") {
-		return ps
+		return append(ps, e.soak()...)
 	}
 	add(true, KeyWorkloadTimeout, e.WorkloadTimeout)
 	add(has("workloadReady"), KeyWorkloadTimeout, e.WorkloadTimeout)
 	ps = append(ps, e.measured()...)
 	api := time.Duration(e.APIAttempts)*(e.APITimeout+apiAttemptExtra) + time.Duration(e.APIAttempts-1)*apiPause
 	add(has("api"), KeyAPIAttempts+" × "+KeyAPITimeout, api)
-	return ps
+	return append(ps, e.soak()...)
+}
+
+// soak is the soak after the last measured phase, when the stack sets one:
+// the agent ends it on time (its last sleep is cut to what is left).
+func (e Experiment) soak() []phaseBound {
+	if e.Soak <= 0 {
+		return nil
+	}
+	return []phaseBound{{KeySoak, e.Soak}}
 }
 
 // measured are the settle and the samples of one measured phase.

@@ -65,6 +65,7 @@ const (
 	KeyCollect         = "collect"
 	KeyOnly            = "only"
 	KeyPlacement       = "placement"
+	KeySoak            = "soak"
 )
 
 // Collectors are the ways a node's result can be fetched: straight from the
@@ -145,6 +146,10 @@ type Experiment struct {
 	// Search, when set, asks for each system's smallest working size: its
 	// grid is the experiment's sizes, of which a run tries some.
 	Search *Search
+	// Soak, when not 0, is how long each node's agent keeps reading used
+	// memory after its last measured phase (phase soak), for the growth
+	// rate and its verdict (results.Growth).
+	Soak time.Duration
 }
 
 // Bounds that keep an experiment meaningful. At MinMemoryMiB a Debian 12
@@ -160,6 +165,10 @@ const (
 	MaxRepeats   = 50
 	MinSubnetLen = 8
 	MaxSubnetLen = 29
+	// A soak shorter than MinSoak has too few readings to tell a slope from
+	// noise; MaxSoak is three days.
+	MinSoak = time.Minute
+	MaxSoak = 72 * time.Hour
 )
 
 var (
@@ -420,7 +429,19 @@ var parsers = map[string]parser{
 	KeySettleMax:       durationIn(10*time.Second, 24*time.Hour, func(e *Experiment, d time.Duration) { e.SettleMax = d }),
 	KeySamples:         intIn(1, MaxSamples, func(e *Experiment, v int) { e.Samples = v }),
 	KeySampleInterval:  durationIn(time.Second, time.Hour, func(e *Experiment, d time.Duration) { e.SampleInterval = d }),
-	KeyCollectDeadline: durationIn(time.Minute, 24*time.Hour, func(e *Experiment, d time.Duration) { e.CollectDeadline = d }),
+	// Up to a longest soak and a day for the rest.
+	KeyCollectDeadline: durationIn(time.Minute, MaxSoak+24*time.Hour, func(e *Experiment, d time.Duration) { e.CollectDeadline = d }),
+	KeySoak: func(e *Experiment, raw string, _ Source) error {
+		d, err := time.ParseDuration(raw)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration (want e.g. 2h or 3m; 0s or none for no soak)", raw)
+		}
+		if d != 0 && (d < MinSoak || d > MaxSoak) {
+			return fmt.Errorf("%s is out of range (want %s to %s, or 0s for no soak)", d, MinSoak, MaxSoak)
+		}
+		e.Soak = d
+		return nil
+	},
 	KeyVersions: func(e *Experiment, raw string, src Source) error {
 		m, err := stringMap(raw)
 		if err != nil {

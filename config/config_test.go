@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -160,6 +161,12 @@ func TestMalformedStacksFailWithOneLineNamingTheKey(t *testing.T) {
 		{"sweep not a list", map[string]string{"memorySizesMiB": "[1G]"}, "memorySizesMiB", "not a list"},
 		{"sweep empty", map[string]string{"memorySizesMiB": "[]"}, "memorySizesMiB", "empty"},
 		{"sweep and single size", map[string]string{"memorySizesMiB": "[512]", "memoryMiB": "1024"}, "memorySizesMiB", "not both"},
+		{"soak not a duration", map[string]string{"soak": "2 hours"}, "soak", "not a duration"},
+		{"soak without a unit", map[string]string{"soak": "120"}, "soak", "not a duration"},
+		{"soak too short", map[string]string{"soak": "30s"}, "soak", "want 1m0s to 72h0m0s"},
+		{"soak too long", map[string]string{"soak": "73h"}, "soak", "want 1m0s to 72h0m0s"},
+		{"soak negative", map[string]string{"soak": "-1h"}, "soak", "out of range"},
+		{"deadline shorter than the soak", map[string]string{"soak": "2h", "collectDeadline": "90m"}, "collectDeadline", "soak 2h0m0s"},
 		{"matrix too big for the subnet", map[string]string{"networkCidr": "10.1.2.0/28", "repeats": "3", "profiles": "bare,docker"}, "networkCidr", "needs 6"},
 	}
 	if len(cases) < 20 {
@@ -391,5 +398,44 @@ func TestCollectDeadlineOutlastsThePhases(t *testing.T) {
 	src.ProfileHooks = nil
 	if _, err := Parse(with(map[string]string{"profiles": "bare", "collectDeadline": "60m"}), src); err == nil {
 		t.Error("a deadline shorter than every phase accepted with the hooks unknown")
+	}
+}
+
+// footprint:soak: off when absent or 0s, else 1m to 72h; the soak is the
+// agent's last phase, so collectDeadline must outlast it too.
+func TestSoakIsReadAndBoundsTheDeadline(t *testing.T) {
+	src := testSource(t)
+	e, err := Parse(nil, src)
+	if err != nil || e.Soak != 0 {
+		t.Fatalf("absent: soak %s (%v), want 0", e.Soak, err)
+	}
+	if phases := e.agentPhases("bare", src); slices.ContainsFunc(phases, func(p phaseBound) bool { return p.what == KeySoak }) {
+		t.Errorf("no soak, yet a soak phase: %v", phases)
+	}
+	for raw, want := range map[string]time.Duration{"0s": 0, "0": 0, "1m": time.Minute, "3m": 3 * time.Minute, "2h": 2 * time.Hour, "72h": 72 * time.Hour} {
+		e, err := Parse(map[string]string{"soak": raw}, src)
+		if err != nil || e.Soak != want {
+			t.Errorf("soak %q: %s (%v), want %s", raw, e.Soak, err, want)
+		}
+	}
+	base, err := Parse(map[string]string{"profiles": "bare,docker"}, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err = Parse(map[string]string{"profiles": "bare,docker", "soak": "2h"}, src)
+	if err != nil || e.CollectDeadline != base.CollectDeadline+2*time.Hour {
+		t.Errorf("unset deadline with a 2h soak: %s (%v), want %s", e.CollectDeadline, err, base.CollectDeadline+2*time.Hour)
+	}
+	// The soak comes last, after the API probe of a system with a workload
+	// and after the idle samples of one without.
+	for _, name := range []string{"bare", "docker"} {
+		ps := e.agentPhases(name, src)
+		if last := ps[len(ps)-1]; last.what != KeySoak || last.d != 2*time.Hour {
+			t.Errorf("%s: last phase %v, want the soak", name, last)
+		}
+	}
+	// A 72 h soak fits a deadline that may be set above a day.
+	if _, err := Parse(map[string]string{"soak": "72h", "collectDeadline": "80h"}, src); err != nil {
+		t.Errorf("72h soak, 80h deadline: %v", err)
 	}
 }
