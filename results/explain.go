@@ -305,10 +305,16 @@ func PSSByUnit(groups map[string]ProcessGroup) map[string]int64 {
 }
 
 // Derive fills in what Go computes from the agent's raw readings: each
-// breakdown's Explained and PSSByUnitKiB. It is called whenever results are
+// breakdown's Explained and PSSByUnitKiB, and the soak's SoakGrowth. It is called whenever results are
 // read or written, so a document from an older footprint is explained by
 // the current accounting. The breakdowns are copied, not changed in place.
 func (r *Result) Derive() {
+	r.SoakGrowth = nil
+	if r.Soak != nil {
+		if g, ok := GrowthOf(*r.Soak); ok {
+			r.SoakGrowth = &g
+		}
+	}
 	if len(r.Breakdowns) == 0 {
 		return
 	}

@@ -79,6 +79,11 @@ type Result struct {
 	// Timeline is used and available memory from the agent's start to its
 	// result, beside the phase samples.
 	Timeline *Timeline `json:"timeline,omitempty"`
+	// Soak is the long run after the last measured phase, when the stack
+	// set footprint:soak; SoakGrowth its fit and verdict, computed by
+	// Derive, never by the agent.
+	Soak       *Soak   `json:"soak,omitempty"`
+	SoakGrowth *Growth `json:"soakGrowth,omitempty"`
 
 	// Filled in by footprint on the host, not by the agent.
 	Machine    *Machine `json:"machine,omitempty"`
