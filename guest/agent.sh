@@ -3,7 +3,8 @@
 # samples /proc/meminfo, writes one JSON result and only then serves it.
 #
 # Phases: boot, install, ready, settle, idle (samples), workload,
-# workloadReady, settle-workload, workload (samples), api, done. Each is
+# workloadReady, settle-workload, workload (samples), api, with SOAK set
+# soak, then done. Each is
 # written to the result file and printed on the serial console the moment
 # it ends, so a guest that thrashes or loses its network still leaves the
 # phases it finished. Beside the phases: a timeline of memory and its
@@ -34,6 +35,7 @@ fi
 : "${API_ATTEMPTS:=5}" "${API_TIMEOUT:=10}" "${API_CLIENT:=}" "${API_SERIES_INTERVAL:=10}"
 : "${VERSION:=}" "${WORKLOAD_IMAGE:=mysql:8.4}" "${UNITS:=}" "${PREINSTALLED:=0}" "${MYSQL_PASSWORD:=}"
 : "${ARTIFACTS_LABEL:=}" "${TIMELINE_INTERVAL:=5}" "${TIMELINE_POINTS:=512}"
+: "${SOAK:=0}" "${SOAK_INTERVAL:=5}" "${SOAK_POINTS:=512}"
 : "${SETTLE_TOLERANCE_KIB:=0}" "${SETTLE_WINDOW:=60}" "${SETTLE_MAX:=600}"
 # What the profile hooks may read; RUN_DIR is their root-only scratch folder,
 # ARTIFACTS the read-only folder of an offline install, FACTS a file of
@@ -78,6 +80,7 @@ timeline_pid=""
 api_series_json=""
 oom_events_json=""
 series_pid=""
+soak_json=""
 series_on=0
 series_last=0
 up=0
@@ -118,6 +121,7 @@ write_result() {
 		facts_json
 		[ -z "$answers_json" ] || printf ',"apiAnswers":[%s]' "$answers_json"
 		[ -z "$timeline_json" ] || printf ',"timeline":%s' "$timeline_json"
+		[ -z "$soak_json" ] || printf ',"soak":%s' "$soak_json"
 		printf ',"phases":[%s],"samples":[%s],"breakdowns":[%s]}\n' "$phases" "$samples" "$breakdowns"
 	} >"$tmp" && mv -f "$tmp" "$result"
 }
@@ -904,6 +908,70 @@ timeline_stop() {
 	timeline_json="{\"intervalSeconds\":$step,\"points\":[$json]${pjson:+,\"pressure\":[$pjson]}}"
 }
 
+# soak: with SOAK seconds set, the long run after the last measured phase:
+# used memory (mem_now) and the free pages on the per-CPU lists (pcp_free)
+# every SOAK_INTERVAL seconds, "uptime:used:pcp" in one variable, builtins
+# only but for the sleep between readings. When it holds SOAK_POINTS points
+# it keeps every other one and doubles the interval, as the timeline does,
+# so it spans the whole soak in bounded memory. Its time is the sum of its
+# sleeps (the last cut to what is left), so it ends on time; the phase
+# records the guest's uptime as every phase does.
+soak() {
+	[ "$SOAK" -gt 0 ] || return 0
+	read_uptime
+	started=$up
+	say "phase=soak status=started uptime=$up seconds=$SOAK"
+	soak_step=$SOAK_INTERVAL soak_pts="" soak_n=0 soak_t=0
+	[ "$soak_step" -ge 1 ] || soak_step=1
+	while :; do
+		mem_now
+		pcp_free
+		read_uptime
+		soak_pts="$soak_pts $up:$used${pcp:+:$pcp}"
+		soak_n=$((soak_n + 1))
+		[ "$soak_n" -lt "$SOAK_POINTS" ] || soak_halve
+		[ "$soak_t" -lt "$SOAK" ] || break
+		left=$((SOAK - soak_t))
+		[ "$left" -le "$soak_step" ] || left=$soak_step
+		sleep "$left"
+		soak_t=$((soak_t + left))
+	done
+	json=""
+	for p in $soak_pts; do
+		to_commas "$p"
+		json="${json:+$json,}[$cs]"
+	done
+	soak_json="{\"durationSeconds\":$SOAK,\"intervalSeconds\":$soak_step,\"points\":[$json]}"
+	say "soak points=$soak_n intervalSeconds=$soak_step usedKiB=$used"
+	phase soak ok "$started"
+}
+
+soak_halve() {
+	kept="" i=0
+	for p in $soak_pts; do
+		[ $((i % 2)) -eq 1 ] || kept="$kept $p"
+		i=$((i + 1))
+	done
+	soak_pts=$kept soak_n=$(((soak_n + 1) / 2)) soak_step=$((soak_step * 2))
+}
+
+# to_commas S: cs, S with its colons as commas. Builtins only.
+to_commas() {
+	cs="" s=$1
+	while :; do
+		case $s in
+		*:*)
+			cs="$cs${s%%:*},"
+			s=${s#*:}
+			;;
+		*)
+			cs="$cs$s"
+			return 0
+			;;
+		esac
+	done
+}
+
 read_os() {
 	os_name=unknown
 	while IFS='=' read -r k v; do
@@ -980,7 +1048,10 @@ measure() {
 	take_samples idle
 	breakdown idle
 
-	has_hook workload || return 0
+	if ! has_hook workload; then
+		soak
+		return 0
+	fi
 	api_series_start
 	run_hook workload "$WORKLOAD_TIMEOUT" || return 1
 	# A workload that never answers is a finding, not an error: the machine
@@ -993,6 +1064,7 @@ measure() {
 	breakdown workload
 	api_probe
 	answers_json=$(api_answers)
+	soak
 }
 
 mkdir -p "$www"

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -774,5 +775,72 @@ func TestAgentRecordsWhenOOMKillsHappened(t *testing.T) {
 	}
 	if br, _ := r.BreakdownOf("idle"); br.OOMKills != 2 {
 		t.Errorf("breakdown counts %d OOM kills, want 2", br.OOMKills)
+	}
+}
+
+// With SOAK set, the agent soaks after its last measured phase: phase soak,
+// a reading of used and of the per-CPU free lists every SOAK_INTERVAL
+// seconds for SOAK seconds, bounded to SOAK_POINTS points by halving.
+func TestAgentSoaksAfterItsLastMeasuredPhase(t *testing.T) {
+	p, _ := profiles.Get("bare")
+	zoneinfo := "Node 0, zone    DMA32\n  pagesets\n    cpu: 0\n              count: 100\n"
+	for _, tc := range []struct {
+		env        string
+		points     int
+		intervalS  int
+		withPCP    bool
+		durationS  int
+		phasesWant string
+	}{
+		{"SOAK=3\nSOAK_INTERVAL=1\n", 4, 1, true, 3, "boot=ok install=skipped ready=skipped settle=ok idle=ok soak=ok"},
+		// 0, 1, 2 (full: 0, 2; every 2 s), 4 (full: 0, 4; every 4 s)
+		{"SOAK=4\nSOAK_INTERVAL=1\nSOAK_POINTS=3\n", 2, 4, false, 4, "boot=ok install=skipped ready=skipped settle=ok idle=ok soak=ok"},
+	} {
+		a := newAgentRun(t, p, tc.env)
+		if tc.withPCP {
+			if err := os.WriteFile(filepath.Join(a.dir, "proc/zoneinfo"), []byte(zoneinfo), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, out := a.run(t)
+		if got := r.PhaseList(); got != tc.phasesWant || r.Status != results.StatusOK {
+			t.Fatalf("%q: status %s phases %q, want %q", tc.env, r.Status, got, tc.phasesWant)
+		}
+		s := r.Soak
+		if s == nil || len(s.Points) != tc.points || s.IntervalSeconds != tc.intervalS || s.DurationSeconds != tc.durationS {
+			t.Fatalf("%q: soak %+v", tc.env, s)
+		}
+		for _, pt := range s.Points {
+			want := []float64{42.5, 996452 - 832612}
+			if tc.withPCP {
+				want = append(want, 400)
+			}
+			if !slices.Equal(pt, want) {
+				t.Errorf("%q: point %v, want %v", tc.env, pt, want)
+			}
+		}
+		if r.SoakGrowth != nil {
+			t.Errorf("%q: readings at one uptime fitted: %+v", tc.env, r.SoakGrowth)
+		}
+		if !strings.Contains(out, "phase=soak status=started") || !strings.Contains(out, "phase=soak status=ok") {
+			t.Errorf("%q: the console lacks the soak:\n%s", tc.env, out)
+		}
+	}
+	// Off (the other tests): no soak phase, no soak.
+	r, _ := newAgentRun(t, p, "SOAK=0\n").run(t)
+	if r.Soak != nil || strings.Contains(r.PhaseList(), "soak") {
+		t.Errorf("SOAK=0: phases %s soak %+v", r.PhaseList(), r.Soak)
+	}
+}
+
+// With a workload, the soak follows the API probe.
+func TestAgentSoaksAfterTheWorkload(t *testing.T) {
+	p := profiles.Profile{Name: "sys", Hooks: map[string]string{"workload": "true", "workloadReady": "true", "api": `echo "200 0.01"`}}
+	r, _ := newAgentRun(t, p, "WORKLOAD_TIMEOUT=60\nAPI_ATTEMPTS=1\nAPI_SERIES_INTERVAL=0\nSOAK=1\nSOAK_INTERVAL=1\n").run(t)
+	if got, want := r.PhaseList(), "boot=ok install=skipped ready=skipped settle=ok idle=ok workload=ok workloadReady=ok settle-workload=ok workload=ok api=ok soak=ok"; got != want {
+		t.Errorf("phases %q, want %q (detail %s)", got, want, r.Detail)
+	}
+	if r.Soak == nil || len(r.Soak.Points) != 2 {
+		t.Errorf("soak %+v", r.Soak)
 	}
 }

@@ -80,6 +80,9 @@ type AgentSettings struct {
 	// ArtifactsLabel, when set, is the label of a read-only disk with the
 	// profile's offline install: the agent mounts it and runs installOffline.
 	ArtifactsLabel string
+	// SoakSeconds > 0 is the soak after the last measured phase: used
+	// memory read at a steady interval for that long (phase soak).
+	SoakSeconds int
 }
 
 // MaskedSecret replaces secrets in what footprint prints for review.
@@ -213,6 +216,7 @@ func AgentEnv(n Node) string {
 		"API_CLIENT":           n.Profile.APIClient,
 		"UNITS":                strings.Join(n.Profile.Units, " "),
 		"ARTIFACTS_LABEL":      a.ArtifactsLabel,
+		"SOAK":                 fmt.Sprint(a.SoakSeconds),
 	}
 	keys := make([]string, 0, len(vars))
 	for k := range vars {

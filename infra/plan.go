@@ -154,6 +154,7 @@ func agentSettings(exp config.Experiment, p profiles.Profile) guest.AgentSetting
 		APITimeout:          seconds(exp.APITimeout),
 		MySQLPassword:       exp.MySQLPassword,
 		ArtifactsLabel:      artifactsLabel(exp, p.Name),
+		SoakSeconds:         seconds(exp.Soak),
 	}
 }
 
