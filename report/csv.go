@@ -22,6 +22,8 @@ var CSVColumns = []string{
 	"backend", "region", "instance_type", "image_id", "wave", "host",
 	"variant_of", "options", "defaults_used_mib_median", "change_vs_defaults_mib", "change_vs_defaults_pct",
 	"part", "part_kind", "part_mib",
+	"soak_seconds", "soak_rate_mib_per_h", "soak_rate_se_mib_per_h", "soak_rate_low95_mib_per_h", "soak_rate_high95_mib_per_h",
+	"soak_growth_mib", "soak_verdict",
 }
 
 // partColumns are what a part's row (docs/accounting.md) repeats of its
@@ -34,8 +36,10 @@ var partColumns = []string{"run_id", "stack", "node", "profile", "memory_mib", "
 // samples, each followed by the rows of its used memory's parts (part not
 // empty). A node without any sample (it failed, timed out or never
 // answered) still gets one row, with an empty phase and 0 samples, so that
-// no node silently drops out of an analysis. Figures are MiB with one
-// decimal; an empty cell is a value that does not exist.
+// no node silently drops out of an analysis. A node that soaked has a row
+// of phase soak after them: its readings' used memory, growth rate and
+// verdict (soakColumns). Figures are MiB with one decimal; an empty cell is
+// a value that does not exist.
 func CSV(run Run) ([]byte, error) {
 	run = normalize(run)
 	sizes := nodeSizes(run)
@@ -47,6 +51,9 @@ func CSV(run Run) ([]byte, error) {
 	}
 	for _, r := range run.Nodes {
 		phases := samplePhases(r)
+		if r.Soak != nil {
+			phases = append(phases, SoakPhase)
+		}
 		if len(phases) == 0 {
 			phases = []string{""}
 		}
@@ -117,6 +124,9 @@ func CSV(run Run) ([]byte, error) {
 					row["api_latency_median_ms"] = strconv.FormatFloat(med*1000, 'f', 1, 64)
 					row["api_latency_max_ms"] = strconv.FormatFloat(mx*1000, 'f', 1, 64)
 				}
+			}
+			if phase == SoakPhase {
+				soakColumns(row, r)
 			}
 			if err := writeRow(w, row); err != nil {
 				return nil, err

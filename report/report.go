@@ -264,6 +264,7 @@ func Markdown(run Run) string {
 	writePCP(&b, nodes)
 	writeHostView(&b, nodes)
 	writeTimelines(&b, nodes)
+	writeSoaks(&b, nodes, nodeSizes(run))
 	b.WriteString("\n## Timings (seconds)\n\n| System | Cloud-init done (uptime) | Install | Ready | Workload ready | Result at (uptime) | Collection |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range nodes {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Node,
