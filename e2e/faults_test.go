@@ -43,17 +43,22 @@ func noLeftovers(t *testing.T, h *host, prefix string) {
 	}
 }
 
-// One run, three nodes: one that works, one whose agent dies, one whose
-// install fails. The run ends at the deadline, keeps every node's record,
-// and leaves nothing. It runs on the image with Docker preinstalled, where
-// Docker's daemons start at boot: its bare node is the real growth the
-// regression gate must catch against bare on the plain image
+// One run, four nodes: one that works, one whose agent dies, one whose
+// install fails, and one with a process that leaks. The run ends at the
+// deadline, keeps every node's record, and leaves nothing. The nodes that
+// work soak for two minutes after their samples (issue 26's long runs,
+// as long as the silent node's deadline lets them): bare must read stable
+// and the leak growing. It runs on the image with Docker preinstalled,
+// where Docker's daemons start at boot: its bare node is the real growth
+// the regression gate must catch against bare on the plain image
 // (regression_gate_test.go).
 func TestFaultyNodesAreRecordedAndNothingLeaks(t *testing.T) {
 	h := newHost(t)
-	dir := dockerProject(t, "faults", stackYAML(`  footprint:profiles: [bare, silent, broken]
-  footprint:installTimeout: 5m
-  footprint:collectDeadline: 360s
+	dir := dockerProject(t, "faults", stackYAML(`  footprint:profiles: [bare, silent, broken, leaky]
+  footprint:installTimeout: 2m
+  footprint:readyTimeout: 1m
+  footprint:soak: 2m
+  footprint:collectDeadline: 7m
 `))
 	start := time.Now()
 	out, code := h.exec(dir, []string{testProfiles(t)}, footprint(t), "run", "--stack", "faults")
@@ -61,7 +66,7 @@ func TestFaultyNodesAreRecordedAndNothingLeaks(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("exit %d, want 3 (finished, but not every node produced a result):\n%s", code, out)
 	}
-	if !strings.Contains(out, "node silent: no result within 6m0s") {
+	if !strings.Contains(out, "node silent: no result within 7m0s") {
 		t.Errorf("the output does not name the silent node and the deadline:\n%s", out)
 	}
 
@@ -71,8 +76,13 @@ func TestFaultyNodesAreRecordedAndNothingLeaks(t *testing.T) {
 	for _, r := range run.Nodes {
 		byNode[r.Node] = r
 	}
-	if len(byNode) != 3 {
-		t.Fatalf("nodes %v, want bare, silent and broken", run.Nodes)
+	if len(byNode) != 4 {
+		t.Fatalf("nodes %v, want bare, silent, broken and leaky", keys(byNode))
+	}
+	checkSoak(t, byNode["bare"], results.SoakStable)
+	checkSoak(t, byNode["leaky"], results.SoakGrowing)
+	if g := byNode["leaky"].SoakGrowth; g != nil && (g.RateMiBPerHour < 500 || g.RateMiBPerHour > 1100) {
+		t.Errorf("leaky grew at %.0f MiB/h, want about its leak's 900", g.RateMiBPerHour)
 	}
 	if r := byNode["bare"]; r.Status != results.StatusOK || len(r.Samples) != 3 {
 		t.Errorf("bare: status %s with %d samples; the healthy node's result must be kept", r.Status, len(r.Samples))
@@ -96,7 +106,7 @@ func TestFaultyNodesAreRecordedAndNothingLeaks(t *testing.T) {
 	if got := silent.PhaseList(); got != "boot=ok" {
 		t.Errorf("silent: phases rebuilt from the console %q, want boot=ok", got)
 	}
-	for _, n := range []string{"bare", "silent", "broken"} {
+	for _, n := range []string{"bare", "silent", "broken", "leaky"} {
 		if _, err := os.Stat(filepath.Join(runDir, "nodes", n+".json")); err != nil {
 			t.Errorf("%s: its result was not saved as it arrived: %v", n, err)
 		}
@@ -105,6 +115,28 @@ func TestFaultyNodesAreRecordedAndNothingLeaks(t *testing.T) {
 		}
 	}
 	noLeftovers(t, h, "footprint-faults")
+}
+
+// checkSoak: a node soaked the stack's two minutes after its samples,
+// every reading kept (25, 5 s apart, the per-CPU lists with each), and the
+// growth rule gave the verdict wanted.
+func checkSoak(t *testing.T, r results.Result, verdict string) {
+	t.Helper()
+	if !strings.HasSuffix(r.PhaseList(), " soak=ok") || r.Soak == nil {
+		t.Fatalf("%s: phases %s, soak %v", r.Node, r.PhaseList(), r.Soak != nil)
+	}
+	if s := r.Soak; s.DurationSeconds != 120 || s.IntervalSeconds != 5 || len(s.Points) != 25 {
+		t.Errorf("%s: soak of %d s every %d s with %d readings, want 120, 5 and 25", r.Node, s.DurationSeconds, s.IntervalSeconds, len(s.Points))
+	}
+	g := r.SoakGrowth
+	if g == nil || !g.NetOfPCP || g.Readings != len(r.Soak.Points) {
+		t.Fatalf("%s: growth %+v", r.Node, g)
+	}
+	t.Logf("%s: soaked %.0f s: %+.1f ± %.1f MiB/h (95 %% %.1f..%.1f), %+.1f MiB over the soak from %.1f: %s",
+		r.Node, g.DurationSeconds, g.RateMiBPerHour, g.StdErrMiBPerHour, g.Low95MiBPerHour, g.High95MiBPerHour, g.GrowthMiB, g.FirstMiB, g.Verdict)
+	if g.Verdict != verdict {
+		t.Errorf("%s: %s, want %s", r.Node, g.Verdict, verdict)
+	}
 }
 
 // Ctrl-C while `up` is creating and the guest boots: teardown still runs.
