@@ -24,7 +24,7 @@ test: tools test-inputs lint unit e2e
 test-inputs: tools
 	$(MAKE) -j2 --output-sync=target test-image test-artifacts
 
-## bench: footprint's own cost and repeatability, measured on the test image (prints a table; BENCH=hosts: the two-host rows only)
+## bench: footprint's own cost and repeatability, measured on the test image (prints a table; BENCH=hosts: the two-host rows only; BENCH=instrument: the agent's cost only)
 bench: tools test-image
 	BENCH=$(BENCH) $(GO) run ./bench
 

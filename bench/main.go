@@ -17,7 +17,9 @@
 //     concurrency goal), and the machine's peak memory during it against what
 //     the plan promised for one round (goal: at most the promise).
 //
-// BENCH=hosts runs the one-node run and the two-host rows only.
+// BENCH=hosts runs the one-node run and the two-host rows only;
+// BENCH=instrument the rows of the agent's cost alone (the one-node run,
+// three repeats and the raw boots: about a third of the time).
 //
 // These are goals for a benchmark, never assertions in a test: the figures
 // depend on the machine.
@@ -39,6 +41,7 @@ import (
 
 	"github.com/footprint-dev/footprint/internal/labhost"
 	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/results"
 )
 
 const settle = 10 // seconds, as the ci stack
@@ -87,7 +90,14 @@ func run() error {
 		return err
 	}
 	var rows []row
-	if os.Getenv("BENCH") != "hosts" {
+	switch os.Getenv("BENCH") {
+	case "hosts":
+	case "instrument":
+		if rows, err = instrumentRows(h, root, work, cli, image, one); err != nil {
+			return err
+		}
+		return printRows(rows)
+	default:
 		if rows, err = agentRows(h, root, work, cli, image, one); err != nil {
 			return err
 		}
@@ -102,7 +112,10 @@ func run() error {
 	rows = append(rows, row{"two hosts' peak memory", fmt.Sprintf("%.0f MiB", hosts.peakMiB), fmt.Sprintf("<= %.0f MiB", hosts.promisedMiB),
 		verdict(hosts.peakMiB <= hosts.promisedMiB),
 		fmt.Sprintf("the machine's used memory above its level before the run, against the plan's largest round (guests' memory + %d MiB each)", guestOverheadMiB)})
+	return printRows(rows)
+}
 
+func printRows(rows []row) error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "\nfootprint benchmarks, %s, %d cores, libvirt type qemu (TCG), offline Debian test image\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU())
 	fmt.Fprintln(w, "FIGURE\tMEASURED\tGOAL\tMET\tDETAIL")
@@ -119,6 +132,23 @@ func agentRows(h *labhost.Host, root, work, cli, image string, one measured) ([]
 	if err != nil {
 		return nil, err
 	}
+	rows, err := instrumentRows(h, root, work, cli, image, one)
+	if err != nil {
+		return nil, err
+	}
+	over := one.wall - one.bootToResult
+	rows = append(rows, row{"harness overhead", fmt.Sprintf("%.1f s", over), "<= 15 s", verdict(over <= 15),
+		fmt.Sprintf("wall %.1f s, guest boot-to-result %.1f s, up %.1f s, destroy %.1f s", one.wall, one.bootToResult, one.up, one.destroy)})
+	ratio := two.wall / one.wall
+	rows = append(rows, row{"concurrency", fmt.Sprintf("%.2fx", ratio), "<= 1.3x", verdict(ratio <= 1.3),
+		fmt.Sprintf("two nodes %.1f s, one node %.1f s, on %d cores", two.wall, one.wall, runtime.NumCPU())})
+	return rows, nil
+}
+
+// instrumentRows are the agent's cost: used with the agent against raw
+// boots without it, what the agent says it holds itself, and how used
+// repeats over three nodes.
+func instrumentRows(h *labhost.Host, root, work, cli, image string, one measured) ([]row, error) {
 	three, err := footprintRun(h, root, work, cli, image, "three", 3)
 	if err != nil {
 		return nil, err
@@ -145,12 +175,11 @@ func agentRows(h *labhost.Host, root, work, cli, image string, one measured) ([]
 		rows = append(rows, row{"instrument cost without the per-CPU free lists", fmt.Sprintf("%+.1f MiB", d), "<= 5 MiB", verdict(d <= 5),
 			fmt.Sprintf("median with agent minus median without; per boot: footprint %s, raw %s MiB", list(fpNet), list(rawNet))})
 	}
-	over := one.wall - one.bootToResult
-	rows = append(rows, row{"harness overhead", fmt.Sprintf("%.1f s", over), "<= 15 s", verdict(over <= 15),
-		fmt.Sprintf("wall %.1f s, guest boot-to-result %.1f s, up %.1f s, destroy %.1f s", one.wall, one.bootToResult, one.up, one.destroy)})
-	ratio := two.wall / one.wall
-	rows = append(rows, row{"concurrency", fmt.Sprintf("%.2fx", ratio), "<= 1.3x", verdict(ratio <= 1.3),
-		fmt.Sprintf("two nodes %.1f s, one node %.1f s, on %d cores", two.wall, one.wall, runtime.NumCPU())})
+	if own := append(append([]float64{}, one.agentPSS...), three.agentPSS...); len(own) > 0 {
+		lo, hi := minMax(own)
+		rows = append(rows, row{"the agent's own PSS", fmt.Sprintf("%.1f MiB", hi), "<= 5 MiB", verdict(hi <= 5),
+			fmt.Sprintf("as the agent reports itself at its idle breakdown (results' breakdowns[].agent), per boot %s MiB (least %.1f)", list(own), lo)})
+	}
 	lo, hi := minMax(three.used)
 	rows = append(rows, row{"reproducibility", fmt.Sprintf("%.1f MiB", hi-lo), "<= 3 MiB", verdict(hi-lo <= 3),
 		fmt.Sprintf("three repeats %s MiB (largest spread within one mode %.1f MiB); fields apart by 4 MiB or more: %s",
@@ -189,6 +218,7 @@ type measured struct {
 	used                            []float64
 	net                             []float64          // used without the per-CPU free lists, where counted
 	meminfo                         []map[string]int64 // last idle sample of each node
+	agentPSS                        []float64          // MiB, as the agent reports itself at idle
 }
 
 func footprintRun(h *labhost.Host, root, work, cli, image, stack string, repeats int) (measured, error) {
@@ -235,6 +265,9 @@ func footprintRun(h *labhost.Host, root, work, cli, image, stack string, repeats
 			}
 		}
 		m.meminfo = append(m.meminfo, last)
+		if b, ok := n.BreakdownOf("idle"); ok && b.Agent != nil && b.Agent.PSSKiB != nil {
+			m.agentPSS = append(m.agentPSS, results.MiB(*b.Agent.PSSKiB))
+		}
 		if end, ok := n.PhaseEnd("idle"); ok && end > m.bootToResult {
 			m.bootToResult = end
 		}
