@@ -27,6 +27,19 @@ type Cluster struct {
 	Base    *lv.Volume
 	// Artifacts are the read-only offline-install disks, by profile.
 	Artifacts map[string]*lv.Volume
+	// lastInPool is the pool's volume created last so far.
+	lastInPool pulumi.Resource
+}
+
+// inPool orders a new volume of the pool after the one created last. The
+// provider refreshes the pool around each volume it creates, and libvirt
+// refuses a refresh while an upload (a cloud-init disk, the image) is under
+// way ("pool has asynchronous jobs running"); side by side, one such
+// refusal left the provider waiting forever with nothing created
+// (2026-12-07, four nodes: 12 minutes, then interrupted). One after the
+// other, they cost a second or two per node.
+func (c *Cluster) inPool() pulumi.ResourceOption {
+	return pulumi.DependsOn([]pulumi.Resource{c.lastInPool})
 }
 
 // Node is one virtual machine with its disks.
@@ -113,6 +126,7 @@ func (b Backend) Provision(ctx *pulumi.Context, env machine.Environment, specs [
 		if err != nil {
 			return nil, err
 		}
+		cluster.lastInPool = node.CloudInit
 		m := machine.Machine{
 			Spec:       s,
 			Component:  node,
@@ -139,6 +153,7 @@ func (b Backend) resource(name string) string { return name + b.suffix }
 
 func (b Backend) newCluster(ctx *pulumi.Context, env machine.Environment, specs []machine.Spec, opts ...pulumi.ResourceOption) (*Cluster, error) {
 	c := &Cluster{Artifacts: map[string]*lv.Volume{}}
+	// The pool's volumes are created one after the other (inPool).
 	if err := ctx.RegisterComponentResource("footprint:libvirt:Cluster", b.resource(env.Prefix), c, opts...); err != nil {
 		return nil, err
 	}
@@ -174,6 +189,7 @@ func (b Backend) newCluster(ctx *pulumi.Context, env machine.Environment, specs 
 	if err != nil {
 		return nil, err
 	}
+	c.lastInPool = c.Base
 	// One upload per profile with an offline install, shared read-only by
 	// its nodes.
 	for _, s := range specs {
@@ -186,10 +202,11 @@ func (b Backend) newCluster(ctx *pulumi.Context, env machine.Environment, specs 
 			Pool:   c.Pool.Name,
 			Source: pulumi.String(s.Artifacts),
 			Format: pulumi.String("raw"),
-		}, parent)
+		}, parent, c.inPool())
 		if err != nil {
 			return nil, err
 		}
+		c.lastInPool = c.Artifacts[s.Profile]
 	}
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"pool": c.Pool.Name, "network": c.Network.Name, "baseVolume": c.Base.Name,
@@ -209,7 +226,7 @@ func (b Backend) newNode(ctx *pulumi.Context, env machine.Environment, c *Cluste
 		BaseVolumeId: c.Base.ID(),
 		Format:       pulumi.String("qcow2"),
 		Size:         pulumi.Int(s.DiskGiB << 30),
-	}, parent)
+	}, parent, c.inPool())
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +237,7 @@ func (b Backend) newNode(ctx *pulumi.Context, env machine.Environment, c *Cluste
 		UserData:      pulumi.ToSecret(pulumi.String(s.CloudInit.UserData)).(pulumi.StringOutput),
 		MetaData:      pulumi.String(s.CloudInit.MetaData),
 		NetworkConfig: pulumi.String(s.CloudInit.NetworkConfig),
-	}, parent)
+	}, parent, pulumi.DependsOn([]pulumi.Resource{n.Volume}))
 	if err != nil {
 		return nil, err
 	}
