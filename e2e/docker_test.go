@@ -71,10 +71,7 @@ func TestDockerAndAVariantSearchedForTheirSmallestMachine(t *testing.T) {
 	}
 	runDir, run := onlyRun(t, dir)
 	keepRun(t, runDir)
-	byNode := map[string]results.Result{}
-	for _, r := range run.Nodes {
-		byNode[r.Node] = r
-	}
+	byNode := nodesByName(run)
 	if len(byNode) != 4 {
 		t.Fatalf("nodes %v, want each system at 128 and 384 MiB", keys(byNode))
 	}

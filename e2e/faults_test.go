@@ -72,10 +72,7 @@ func TestFaultyNodesAreRecordedAndNothingLeaks(t *testing.T) {
 
 	runDir, run := onlyRun(t, dir)
 	keepRun(t, runDir)
-	byNode := map[string]results.Result{}
-	for _, r := range run.Nodes {
-		byNode[r.Node] = r
-	}
+	byNode := nodesByName(run)
 	if len(byNode) != 4 {
 		t.Fatalf("nodes %v, want bare, silent, broken and leaky", keys(byNode))
 	}

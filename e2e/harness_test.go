@@ -159,6 +159,15 @@ func onlyRun(t *testing.T, projectDir string) (string, report.Run) {
 	return dir, run
 }
 
+// nodesByName are a run's results by node name.
+func nodesByName(run report.Run) map[string]results.Result {
+	out := map[string]results.Result{}
+	for _, r := range run.Nodes {
+		out[r.Node] = r
+	}
+	return out
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
