@@ -226,9 +226,10 @@ func checkAccounting(t *testing.T, r results.Result) {
 }
 
 // checkInstrument: what the agent says of itself and of the guest over time
-// (issue 26). At each breakdown its own cgroup holds only the agent (the
-// system's hooks ran in units of their own), its processes' PSS is within
-// the instrument's 5 MiB, and its parts fit its cgroup; the kernel's memory
+// (issue 26). At each breakdown its own cgroup holds only the agent and
+// what its probes read (the system's hooks ran in units of their own), its
+// processes' PSS is within the instrument's 5 MiB, and its parts fit its
+// cgroup; the kernel's memory
 // pressure, where the guest's kernel reports it, is read at every timeline
 // point and its stall totals never go back; an API probed through the
 // workload has its series within the workload's phases.
@@ -245,8 +246,12 @@ func checkInstrument(t *testing.T, r results.Result) {
 		if a.Processes < 1 || *a.PSSKiB <= 0 || *a.PSSKiB > 5*1024 || *a.AnonKiB+*a.FileKiB > *a.CgroupKiB {
 			t.Errorf("%s %s: agent footprint %+v: want processes, 0 < PSS <= 5 MiB, anon + file within the cgroup", r.Node, b.Phase, *a)
 		}
-		if *a.CgroupKiB > 20*1024 {
-			t.Errorf("%s %s: the agent's cgroup holds %.1f MiB: the system's hooks charged it", r.Node, b.Phase, results.MiB(*a.CgroupKiB))
+		// Its file pages are the binaries its own probes (the version and
+		// api hooks) read first: 17.9 MiB after kubeadm's (2026-12-07),
+		// against 423 MiB when the install ran in the agent's cgroup.
+		if *a.AnonKiB > 5*1024 || *a.CgroupKiB > 32*1024 {
+			t.Errorf("%s %s: the agent's cgroup holds %.1f MiB (anon %.1f): the system's hooks charged it", r.Node, b.Phase,
+				results.MiB(*a.CgroupKiB), results.MiB(*a.AnonKiB))
 		}
 		for cg := range b.CgroupsKiB {
 			if strings.Contains(cg, "footprint-hook-") {
