@@ -119,7 +119,10 @@ k8s_credential() {
 # body), for the result: they are the fixtures the test stub answers with.
 k8s_request() {
 	path=$1 url="$K8S_API$1" out=$2
-	d="$RUN_DIR/k8s-api"
+	# A folder of this call's own: the agent probes the API through the
+	# workload while a readiness check asks too, each hook in its own shell,
+	# and shared files mixed one's answer into the other's (2026-12-07).
+	d="$RUN_DIR/k8s-api/call.$$"
 	umask 077
 	mkdir -p "$d"
 	k8s_credential certificate-authority-data certificate-authority "$d/ca.crt"
@@ -137,21 +140,25 @@ k8s_request() {
 		--cacert "$d/ca.crt" "$@" "$url")
 	[ -n "$code" ] || code="000 0"
 	[ "$out" = /dev/null ] || cp "$d/body" "$out" 2>/dev/null || :
-	k8s_keep_answer "$path"
+	k8s_keep_answer "$path" "$d"
+	rm -rf "$d"
 	echo "$code"
 	[ "${code%% *}" = 200 ]
 }
 
-# k8s_keep_answer PATH: the answer just read, headers then body, as
-# answers/NAME.first.http (once) and NAME.last.http, NAME the path with its
-# slashes as dashes; PATH itself goes beside it. Nothing when no answer came.
+# k8s_keep_answer PATH DIR: the answer just read into DIR, headers then
+# body, as answers/NAME.first.http (once) and NAME.last.http, NAME the path
+# with its slashes as dashes; PATH itself goes beside it. Each file is
+# written whole, then renamed, so a reader never sees half of one. Nothing
+# when no answer came.
 k8s_keep_answer() {
-	[ -s "$RUN_DIR/k8s-api/headers" ] || return 0
+	[ -s "$2/headers" ] || return 0
 	a="$RUN_DIR/k8s-api/answers"
 	name=$(printf '%s' "${1#/}" | tr -c 'A-Za-z0-9._\n' '-')
 	mkdir -p "$a"
-	cat "$RUN_DIR/k8s-api/headers" "$RUN_DIR/k8s-api/body" >"$a/$name.last.http" 2>/dev/null
-	[ -e "$a/$name.first.http" ] || cp "$a/$name.last.http" "$a/$name.first.http"
+	cat "$2/headers" "$2/body" >"$2/answer" 2>/dev/null || return 0
+	[ -e "$a/$name.first.http" ] || cp "$2/answer" "$a/$name.first.http"
+	mv -f "$2/answer" "$a/$name.last.http"
 	printf '%s\n' "$1" >"$a/$name.path"
 }
 
