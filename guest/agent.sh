@@ -870,12 +870,18 @@ timeline_loop() {
 	done
 }
 
-timeline_halve() {
+# every_other LIST: kept, the first, third, fifth ... word of LIST: a
+# bounded series halved (the timeline's, the soak's). Builtins only.
+every_other() {
 	kept="" i=0
-	for p in $points; do
+	for p in $1; do
 		[ $((i % 2)) -eq 1 ] || kept="$kept $p"
 		i=$((i + 1))
 	done
+}
+
+timeline_halve() {
+	every_other "$points"
 	points=$kept n=$(((n + 1) / 2)) step=$((step * 2))
 }
 
@@ -950,11 +956,7 @@ soak() {
 }
 
 soak_halve() {
-	kept="" i=0
-	for p in $soak_pts; do
-		[ $((i % 2)) -eq 1 ] || kept="$kept $p"
-		i=$((i + 1))
-	done
+	every_other "$soak_pts"
 	soak_pts=$kept soak_n=$(((soak_n + 1) / 2)) soak_step=$((soak_step * 2))
 }
 
