@@ -19,8 +19,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/image"
@@ -148,10 +146,8 @@ func cleanRelative(p string) bool {
 // Verify checks a profile's artifacts folder: dir has a SHA256SUMS, every
 // artifact the profile declares is a regular file there and is listed in it
 // (an optional one may instead be absent from both), and every file it lists
-// matches its digest. Files are streamed, and a
-// digest already computed in this process for an unchanged file (same size
-// and modification time) is reused. The error is one line naming the key
-// and the profile.
+// matches its digest. Files are streamed, and hashed anew on every call.
+// The error is one line naming the key and the profile.
 func Verify(dir string, p profiles.Profile) error {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("%s:%s: %s: %s", config.Namespace, config.KeyArtifacts, p.Name, fmt.Sprintf(format, args...))
@@ -179,7 +175,7 @@ func Verify(dir string, p profiles.Profile) error {
 		if err := regular(dir, e.Path); err != nil {
 			return fail("%v", err)
 		}
-		got, err := digest(filepath.Join(dir, filepath.FromSlash(e.Path)))
+		got, err := image.FileSHA256(filepath.Join(dir, filepath.FromSlash(e.Path)))
 		if err != nil {
 			return fail("%s: %v", e.Path, err)
 		}
@@ -248,32 +244,4 @@ func regular(dir, rel string) error {
 		return fmt.Errorf("%s is not a regular file in %s", rel, dir)
 	}
 	return nil
-}
-
-// digestKey identifies a file's content as far as a stat tells: `footprint
-// run` checks the folders before Pulumi starts and the program checks them
-// again, and hundreds of MB need not be read twice.
-type digestKey struct {
-	path  string
-	size  int64
-	mtime time.Time
-}
-
-var digests sync.Map // digestKey -> string
-
-func digest(p string) (string, error) {
-	st, err := os.Stat(p)
-	if err != nil {
-		return "", err
-	}
-	key := digestKey{p, st.Size(), st.ModTime()}
-	if d, ok := digests.Load(key); ok {
-		return d.(string), nil
-	}
-	d, err := image.FileSHA256(p)
-	if err != nil {
-		return "", err
-	}
-	digests.Store(key, d)
-	return d, nil
 }

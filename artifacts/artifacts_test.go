@@ -122,7 +122,7 @@ func TestVerifyNoticesAChangeAfterAnEarlierCheck(t *testing.T) {
 	if err := Verify(dir, testProfile()); err != nil {
 		t.Fatal(err)
 	}
-	// Same path, other content and size: the remembered digest must not be used.
+	// Same path, other content and size: the second check hashes it again.
 	if err := os.WriteFile(filepath.Join(dir, "bin", "kubelet"), []byte("another kubelet"), 0o644); err != nil {
 		t.Fatal(err)
 	}

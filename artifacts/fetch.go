@@ -147,7 +147,7 @@ func Fetch(ctx context.Context, p profiles.Profile, version, dir string, o Fetch
 		if _, declared := sums.Lookup(e.Path); declared {
 			continue
 		}
-		got, err := digest(filepath.Join(dir, filepath.FromSlash(e.Path)))
+		got, err := image.FileSHA256(filepath.Join(dir, filepath.FromSlash(e.Path)))
 		if err != nil || got != e.SHA256 {
 			o.Log("%s: %s: no longer listed in %s (missing or changed since it was listed)", p.Name, e.Path, SumsFile)
 			continue
