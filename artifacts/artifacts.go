@@ -4,7 +4,8 @@
 // Before any resource is created the folder is verified against the manifest
 // and the profile's declared artifacts (Verify, Check); a backend then hands
 // the files to the guest as a read-only ISO 9660 disk (Disk); and on a
-// connected machine `footprint artifacts fetch` fills such folders (Fetch).
+// connected machine `footprint artifacts fetch` fills such folders (package
+// artifacts/fetch, which the program does not link).
 package artifacts
 
 import (
@@ -30,8 +31,9 @@ import (
 // checks a folder by hand. Every file it lists is delivered to the guest.
 const SumsFile = "SHA256SUMS"
 
-// stampPrefix starts the comment line Fetch writes into SHA256SUMS to say
-// which profile and version the folder holds (sha256sum -c skips comments).
+// stampPrefix starts the comment line fetch.Run writes into SHA256SUMS to
+// say which profile and version the folder holds (sha256sum -c skips
+// comments).
 const stampPrefix = "# footprint:"
 
 var hexDigest = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -45,8 +47,8 @@ type Entry struct {
 // Sums is a parsed SHA256SUMS.
 type Sums struct {
 	Entries []Entry
-	// Profile and Version are what Fetch recorded; empty for a folder made
-	// by hand.
+	// Profile and Version are what fetch.Run recorded; empty for a folder
+	// made by hand.
 	Profile, Version string
 }
 
@@ -186,8 +188,8 @@ func Verify(dir string, p profiles.Profile) error {
 	return nil
 }
 
-// VerifyVersion is Verify, and where Fetch recorded the profile and version
-// in SHA256SUMS, also that they are the ones the stack runs.
+// VerifyVersion is Verify, and where fetch.Run recorded the profile and
+// version in SHA256SUMS, also that they are the ones the stack runs.
 func VerifyVersion(dir string, p profiles.Profile, version string) error {
 	if err := Verify(dir, p); err != nil {
 		return err

@@ -176,7 +176,7 @@ func TestCheckVersionStamp(t *testing.T) {
 		t.Fatalf("Check: %v", err)
 	}
 
-	// The stamp Fetch writes must name the profile and the version the stack runs.
+	// The stamp fetch.Run writes must name the profile and the version the stack runs.
 	tp := testProfile()
 	files := map[string]string{"bin/kubelet": "k", "images/etcd.tar": "e"}
 	dir = bundle(t, files, nil)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/footprint-dev/footprint/artifacts"
+	"github.com/footprint-dev/footprint/artifacts/fetch"
 	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/logs"
@@ -39,7 +39,7 @@ func artifactsFetchCmd(g *globalFlags) *cobra.Command {
 			"pins into DIR/<profile>/, each checked against its published checksum (images from their\n" +
 			"registry, saved as image archives; snaps with `snap download`, which needs snapd, each with\n" +
 			"its signed assertion), and write DIR/<profile>/SHA256SUMS. A profile that runs the workload\n" +
-			"also gets the stack's footprint:workloadImage as " + artifacts.WorkloadArchive + ". Files already there\n" +
+			"also gets the stack's footprint:workloadImage as " + fetch.WorkloadArchive + ". Files already there\n" +
 			"with the right digest are kept. Copy DIR to the offline host and set footprint:artifacts,\n" +
 			"e.g. {k3s: " + DefaultArtifactsDir + "/k3s}.",
 		Args: cobra.NoArgs,
@@ -71,13 +71,13 @@ func artifactsFetchCmd(g *globalFlags) *cobra.Command {
 				seen[name] = true
 				version := exp.Version(name, p.DefaultVersion)
 				dir := filepath.Join(out, name)
-				workload := "" // Fetch adds it where the profile runs the workload
+				workload := "" // fetch.Run adds it where the profile runs the workload
 				if p.Hooks[profiles.HookWorkload] != "" {
 					workload = " and the workload image " + exp.WorkloadImage
 				}
 				say("%s %s: %d artifact(s)%s into %s", name, version, len(p.Artifacts), workload, dir)
-				err := artifacts.Fetch(cmd.Context(), p, version, dir,
-					artifacts.FetchOptions{Log: say, WorkloadImage: exp.WorkloadImage})
+				err := fetch.Run(cmd.Context(), p, version, dir,
+					fetch.Options{Log: say, WorkloadImage: exp.WorkloadImage})
 				if err != nil {
 					return fmt.Errorf("artifacts fetch: %w", err)
 				}

@@ -1,4 +1,4 @@
-package artifacts
+package fetch
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
+	"github.com/footprint-dev/footprint/artifacts"
 	"github.com/footprint-dev/footprint/profiles"
 )
 
@@ -65,22 +66,22 @@ func TestFetchWorkloadImage(t *testing.T) {
 	}
 	root := t.TempDir()
 	var lines []string
-	opts := FetchOptions{Client: testClient(), WorkloadImage: ref, Log: func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }}
+	opts := Options{Client: testClient(), WorkloadImage: ref, Log: func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }}
 	fetch := func(p profiles.Profile) string {
 		t.Helper()
 		lines = nil
 		dir := filepath.Join(root, p.Name)
-		if err := Fetch(context.Background(), p, "v1", dir, opts); err != nil {
+		if err := Run(context.Background(), p, "v1", dir, opts); err != nil {
 			t.Fatalf("Fetch %s: %v", p.Name, err)
 		}
-		if err := Verify(dir, p); err != nil {
+		if err := artifacts.Verify(dir, p); err != nil {
 			t.Fatalf("%s: %v", p.Name, err)
 		}
 		return dir
 	}
 	listed := func(dir string) (string, bool) {
 		t.Helper()
-		sums, err := ReadSums(dir)
+		sums, err := artifacts.ReadSums(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -151,7 +152,7 @@ func TestFetchWorkloadImage(t *testing.T) {
 	// A profile may not declare the workload image's path itself.
 	p := profile("fpclash", true)
 	p.Artifacts = append(p.Artifacts, profiles.Artifact{Path: WorkloadArchive, Image: ref})
-	err = Fetch(context.Background(), p, "v1", filepath.Join(root, "fpclash"), opts)
+	err = Run(context.Background(), p, "v1", filepath.Join(root, "fpclash"), opts)
 	if err == nil || !strings.HasPrefix(err.Error(), "fpclash: images/workload.tar: the profile declares the path where the workload image") {
 		t.Fatalf("error: %v", err)
 	}

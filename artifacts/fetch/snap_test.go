@@ -1,4 +1,4 @@
-package artifacts
+package fetch
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/footprint-dev/footprint/artifacts"
 	"github.com/footprint-dev/footprint/profiles"
 )
 
@@ -119,8 +120,8 @@ func TestFetchSnaps(t *testing.T) {
 			os.Remove(log)
 			dir := filepath.Join(t.TempDir(), "fpsnap")
 			var lines []string
-			opts := FetchOptions{Log: func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }}
-			if err := Fetch(context.Background(), p, c.version, dir, opts); err != nil {
+			opts := Options{Log: func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }}
+			if err := Run(context.Background(), p, c.version, dir, opts); err != nil {
 				t.Fatalf("Fetch: %v", err)
 			}
 			// One `snap download` per snap, with the documented arguments.
@@ -137,7 +138,7 @@ func TestFetchSnaps(t *testing.T) {
 				}
 			}
 			// The digests are the files' own, and the folder passes the pre-flight.
-			sums, err := ReadSums(dir)
+			sums, err := artifacts.ReadSums(dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -149,7 +150,7 @@ func TestFetchSnaps(t *testing.T) {
 					t.Errorf("%s listed as %s, want %s", rel, d, sha(body))
 				}
 			}
-			if err := VerifyVersion(dir, p, c.version); err != nil {
+			if err := artifacts.VerifyVersion(dir, p, c.version); err != nil {
 				t.Fatal(err)
 			}
 			// Nothing else is left in the folder.
@@ -159,7 +160,7 @@ func TestFetchSnaps(t *testing.T) {
 				for _, e := range entries {
 					names = append(names, e.Name())
 				}
-				t.Errorf("folder holds %v, want the four files and %s", names, SumsFile)
+				t.Errorf("folder holds %v, want the four files and %s", names, artifacts.SumsFile)
 			}
 			if len(lines) != 5 || !strings.HasPrefix(lines[2], "fpsnap: microk8s.snap: downloaded with `snap download microk8s") ||
 				!strings.Contains(lines[2], "revision 123") || !strings.HasPrefix(lines[3], "fpsnap: microk8s.assert: ") {
@@ -176,12 +177,12 @@ func TestFetchSnapRefusals(t *testing.T) {
 	// A snap that is not the one its assertion names is refused, and not left.
 	write(t, filepath.Join(store, "microk8s.snap"), "hsqs tampered")
 	dir := t.TempDir()
-	err := Fetch(context.Background(), p, "1.36/stable", dir, FetchOptions{})
+	err := Run(context.Background(), p, "1.36/stable", dir, Options{})
 	if err == nil || !strings.HasPrefix(err.Error(), "fpsnap: microk8s.snap: microk8s.snap (sha3-384 ") ||
 		!strings.HasSuffix(err.Error(), "is not the snap microk8s.assert asserts; refused") {
 		t.Fatalf("error: %v", err)
 	}
-	for _, gone := range []string{"microk8s.snap", "microk8s.assert", SumsFile} {
+	for _, gone := range []string{"microk8s.snap", "microk8s.assert", artifacts.SumsFile} {
 		if _, err := os.Stat(filepath.Join(dir, gone)); !os.IsNotExist(err) {
 			t.Errorf("%s is left after the refusal", gone)
 		}
@@ -189,7 +190,7 @@ func TestFetchSnapRefusals(t *testing.T) {
 
 	// A snap the store does not have: snap's own last line.
 	p.Artifacts = []profiles.Artifact{{Path: "nosuch.snap", URL: "snap:nosuch?channel=latest/stable"}}
-	err = Fetch(context.Background(), p, "", dir, FetchOptions{})
+	err = Run(context.Background(), p, "", dir, Options{})
 	want := "fpsnap: nosuch.snap: `snap download nosuch --channel=latest/stable --basename=nosuch` failed: exit status 1: " +
 		`error: cannot download snap "nosuch": snap not found`
 	if err == nil || err.Error() != want {
@@ -198,7 +199,7 @@ func TestFetchSnapRefusals(t *testing.T) {
 
 	// A malformed snap: URL.
 	p.Artifacts = []profiles.Artifact{{Path: "x.snap", URL: "snap:x?track=1"}}
-	if err := Fetch(context.Background(), p, "", dir, FetchOptions{}); err == nil ||
+	if err := Run(context.Background(), p, "", dir, Options{}); err == nil ||
 		!strings.HasPrefix(err.Error(), `fpsnap: x.snap: "snap:x?track=1" is not snap:NAME?channel=CHANNEL[#assert]: unknown parameter track`) {
 		t.Fatalf("error: %v", err)
 	}
@@ -210,7 +211,7 @@ func TestFetchSnapRefusals(t *testing.T) {
 	p = snapProfile()
 	p.Artifacts = append([]profiles.Artifact{{Path: "images/a.tar", Image: "127.0.0.1:1/never/fetched:1"}}, p.Artifacts...)
 	dir = filepath.Join(t.TempDir(), "fpsnap")
-	err = Fetch(context.Background(), p, "1.36/stable", dir, FetchOptions{})
+	err = Run(context.Background(), p, "1.36/stable", dir, Options{})
 	want = "fpsnap: core22.snap: `snap download core22 --channel=latest/stable --basename=core22` needs snapd's snap command, " +
 		"which is not on this machine's PATH: install snapd (https://snapcraft.io/docs/installing-snapd) or fetch on a machine that has it"
 	if err == nil || err.Error() != want {
@@ -254,7 +255,7 @@ func TestParseSnapURL(t *testing.T) {
 				continue
 			}
 			n++
-			if _, _, err := parseSnapURL(Expand(a.URL, p.DefaultVersion)); err != nil {
+			if _, _, err := parseSnapURL(artifacts.Expand(a.URL, p.DefaultVersion)); err != nil {
 				t.Errorf("%s: %s: %v", name, a.Path, err)
 			}
 		}

@@ -1,7 +1,9 @@
-package artifacts
+package fetch
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log"
@@ -22,6 +24,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/footprint-dev/footprint/artifacts"
 	"github.com/footprint-dev/footprint/profiles"
 )
 
@@ -58,6 +61,20 @@ func (f *files) count(p string) int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.requests[p]
+}
+
+func sha(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+func mustRead(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func testClient() *retryablehttp.Client {
@@ -137,8 +154,8 @@ func TestFetch(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "fptest")
 	var lines []string
-	opts := FetchOptions{Client: testClient(), Log: func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }}
-	if err := Fetch(context.Background(), p, version, dir, opts); err != nil {
+	opts := Options{Client: testClient(), Log: func(f string, a ...any) { lines = append(lines, fmt.Sprintf(f, a...)) }}
+	if err := Run(context.Background(), p, version, dir, opts); err != nil {
 		t.Fatalf("Fetch: %v", err)
 	}
 	for rel, want := range map[string]string{"bin/tool": tool, "data.tar": data, "flaky.bin": flaky, "cut.bin": cut} {
@@ -174,7 +191,7 @@ func TestFetch(t *testing.T) {
 	}
 
 	// SHA256SUMS covers everything and the folder passes the pre-flight.
-	sums, err := ReadSums(dir)
+	sums, err := artifacts.ReadSums(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +201,7 @@ func TestFetch(t *testing.T) {
 	if d, _ := sums.Lookup("bin/tool"); d != sha(tool) {
 		t.Errorf("bin/tool listed as %s", d)
 	}
-	if err := VerifyVersion(dir, p, version); err != nil {
+	if err := artifacts.VerifyVersion(dir, p, version); err != nil {
 		t.Fatalf("the fetched folder fails verification: %v", err)
 	}
 
@@ -192,13 +209,13 @@ func TestFetch(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "images", "mysql.tar"), []byte("mysql"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sums.Entries = append(sums.Entries, Entry{"images/mysql.tar", sha("mysql")})
-	if err := os.WriteFile(filepath.Join(dir, SumsFile), sums.Format(), 0o644); err != nil {
+	sums.Entries = append(sums.Entries, artifacts.Entry{Path: "images/mysql.tar", SHA256: sha("mysql")})
+	if err := os.WriteFile(filepath.Join(dir, artifacts.SumsFile), sums.Format(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	served := len(blobsServed())
 	lines = nil
-	if err := Fetch(context.Background(), p, version, dir, opts); err != nil {
+	if err := Run(context.Background(), p, version, dir, opts); err != nil {
 		t.Fatalf("second Fetch: %v", err)
 	}
 	if srv.count("/rel/v1.2.3/tool") != 1 || srv.count("/dl/1.2.3/data.tar") != 1 || srv.count("/flaky/flaky.bin") != 2 {
@@ -217,10 +234,10 @@ func TestFetch(t *testing.T) {
 			t.Errorf("second run: %q", l)
 		}
 	}
-	if sums, _ := ReadSums(dir); len(sums.Entries) != len(p.Artifacts)+1 {
+	if sums, _ := artifacts.ReadSums(dir); len(sums.Entries) != len(p.Artifacts)+1 {
 		t.Errorf("the file added by hand was dropped: %+v", sums.Entries)
 	}
-	if err := Verify(dir, p); err != nil {
+	if err := artifacts.Verify(dir, p); err != nil {
 		t.Fatal(err)
 	}
 
@@ -229,7 +246,7 @@ func TestFetch(t *testing.T) {
 	if err := remote.Write(tag, img2); err != nil {
 		t.Fatal(err)
 	}
-	if err := Fetch(context.Background(), p, version, dir, opts); err != nil {
+	if err := Run(context.Background(), p, version, dir, opts); err != nil {
 		t.Fatal(err)
 	}
 	back, err = tarball.ImageFromPath(archive, &tag)
@@ -289,7 +306,7 @@ func TestFetchRefusesAMismatch(t *testing.T) {
 		},
 	}
 	dir := t.TempDir()
-	err := Fetch(context.Background(), p, "v1", dir, FetchOptions{Client: testClient()})
+	err := Run(context.Background(), p, "v1", dir, Options{Client: testClient()})
 	if err == nil {
 		t.Fatal("Fetch accepted a file that does not match its published checksum")
 	}
@@ -298,7 +315,7 @@ func TestFetchRefusesAMismatch(t *testing.T) {
 		strings.Contains(msg, "\n") {
 		t.Fatalf("error: %s", msg)
 	}
-	for _, gone := range []string{"sub/bad.bin", "sub/bad.bin.partial", SumsFile} {
+	for _, gone := range []string{"sub/bad.bin", "sub/bad.bin.partial", artifacts.SumsFile} {
 		if _, err := os.Stat(filepath.Join(dir, gone)); !os.IsNotExist(err) {
 			t.Errorf("%s is left after the refusal", gone)
 		}
@@ -306,12 +323,12 @@ func TestFetchRefusesAMismatch(t *testing.T) {
 
 	// A checksum that cannot be read, and a missing file, name the artifact too.
 	p.Artifacts = []profiles.Artifact{{Path: "x", URL: hs.URL + "/good", Checksum: hs.URL + "/nothing.sha256"}}
-	err = Fetch(context.Background(), p, "v1", dir, FetchOptions{Client: testClient()})
+	err = Run(context.Background(), p, "v1", dir, Options{Client: testClient()})
 	if err == nil || !strings.HasPrefix(err.Error(), "fpbad: x: published checksum "+hs.URL+"/nothing.sha256: HTTP 404") {
 		t.Fatalf("error: %v", err)
 	}
 	p.Artifacts = []profiles.Artifact{{Path: "y", URL: hs.URL + "/absent", Checksum: hs.URL + "/good.sha256"}}
-	err = Fetch(context.Background(), p, "v1", dir, FetchOptions{Client: testClient()})
+	err = Run(context.Background(), p, "v1", dir, Options{Client: testClient()})
 	if err == nil || !strings.HasPrefix(err.Error(), "fpbad: y: "+hs.URL+"/absent cannot be fetched: HTTP 404") {
 		t.Fatalf("error: %v", err)
 	}

@@ -1,4 +1,4 @@
-package artifacts
+package fetch
 
 import (
 	"context"
@@ -43,7 +43,7 @@ func TestFetchOfAStalledServerFails(t *testing.T) {
 		dir := t.TempDir()
 		done := make(chan error, 1)
 		go func() {
-			done <- Fetch(context.Background(), profiles.Profile{Name: "fp", Artifacts: []profiles.Artifact{a}}, "v1", dir, FetchOptions{Client: testClient(), Attempts: 1})
+			done <- Run(context.Background(), profiles.Profile{Name: "fp", Artifacts: []profiles.Artifact{a}}, "v1", dir, Options{Client: testClient(), Attempts: 1})
 		}()
 		select {
 		case err := <-done:

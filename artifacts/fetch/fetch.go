@@ -1,4 +1,10 @@
-package artifacts
+// Package fetch is `footprint artifacts fetch`: on a connected machine it
+// fills a profile's artifacts folder with the files of its offline install,
+// each checked against its published checksum, and writes the folder's
+// SHA256SUMS (see package artifacts). Only the command links it: the Pulumi
+// program verifies folders with package artifacts and never downloads, so
+// the container-registry client here stays out of its dependencies.
+package fetch
 
 import (
 	"bufio"
@@ -30,15 +36,16 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/footprint-dev/footprint/artifacts"
 	"github.com/footprint-dev/footprint/image"
 	"github.com/footprint-dev/footprint/internal/redact"
 	"github.com/footprint-dev/footprint/internal/stall"
 	"github.com/footprint-dev/footprint/profiles"
 )
 
-// FetchOptions wire Fetch to its surroundings; the zero value downloads
+// Options wire Run to its surroundings; the zero value downloads
 // from the internet and logs nothing.
-type FetchOptions struct {
+type Options struct {
 	// Log is told one line per file.
 	Log func(format string, args ...any)
 	// Client downloads files and checksums; default: a retrying client.
@@ -58,7 +65,7 @@ type FetchOptions struct {
 	WorkloadImage string
 }
 
-// WorkloadArchive is where Fetch saves FetchOptions.WorkloadImage in a
+// WorkloadArchive is where Run saves Options.WorkloadImage in a
 // profile's folder. It is listed in SHA256SUMS, not declared by the
 // profile: the installOffline hooks load every image archive under images/.
 const WorkloadArchive = "images/workload.tar"
@@ -67,11 +74,14 @@ const WorkloadArchive = "images/workload.tar"
 // healthy release server is never silent for a minute.
 var stallAfter = time.Minute
 
+// hexDigest is a sha256 digest as a checksum file gives it, lower-cased.
+var hexDigest = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
 // maxChecksumBytes bounds a checksum file: a sums file of a whole release
 // is a few hundred KiB.
 const maxChecksumBytes = 8 << 20
 
-// Fetch downloads the artifacts p declares, at version, into dir: each URL
+// Run downloads the artifacts p declares, at version, into dir: each URL
 // file verified against its published checksum (a mismatch is refused and
 // nothing of it is left), each image saved as an image archive tagged with
 // its reference (`docker load` and `ctr images import` read it; the
@@ -80,7 +90,7 @@ const maxChecksumBytes = 8 << 20
 // again. A snap: artifact is fetched with `snap download` (see snapDownloads.fetch);
 // with o.WorkloadImage, a profile that has a workload hook also gets that
 // image at WorkloadArchive. Errors name the profile and the artifact.
-func Fetch(ctx context.Context, p profiles.Profile, version, dir string, o FetchOptions) error {
+func Run(ctx context.Context, p profiles.Profile, version, dir string, o Options) error {
 	o = fetchDefaults(o)
 	if len(p.Artifacts) == 0 {
 		return fmt.Errorf("%s: the profile declares no artifacts", p.Name)
@@ -93,7 +103,7 @@ func Fetch(ctx context.Context, p profiles.Profile, version, dir string, o Fetch
 			if _, err := exec.LookPath("snap"); err != nil {
 				return fmt.Errorf("%s: %s: `%s` needs snapd's snap command, which is not on this machine's PATH: "+
 					"install snapd (https://snapcraft.io/docs/installing-snapd) or fetch on a machine that has it",
-					p.Name, a.Path, snapCommand(Expand(a.URL, version)))
+					p.Name, a.Path, snapCommand(artifacts.Expand(a.URL, version)))
 			}
 		}
 		if workload && a.Path == WorkloadArchive {
@@ -105,8 +115,8 @@ func Fetch(ctx context.Context, p profiles.Profile, version, dir string, o Fetch
 	}
 	// What an earlier run recorded: images are skipped only when the
 	// archive is still the one it wrote.
-	old, _ := ReadSums(dir)
-	sums := Sums{Profile: p.Name, Version: version}
+	old, _ := artifacts.ReadSums(dir)
+	sums := artifacts.Sums{Profile: p.Name, Version: version}
 	snaps := &snapDownloads{dir: dir, got: map[snapRef]*snapFiles{}}
 	defer snaps.cleanup()
 	for _, a := range p.Artifacts {
@@ -118,16 +128,16 @@ func Fetch(ctx context.Context, p profiles.Profile, version, dir string, o Fetch
 		var err error
 		switch {
 		case a.Image != "":
-			sum, err = fetchImage(ctx, o, Expand(a.Image, version), dst, old, a.Path, p.Name)
+			sum, err = fetchImage(ctx, o, artifacts.Expand(a.Image, version), dst, old, a.Path, p.Name)
 		case IsSnapURL(a.URL):
-			sum, err = snaps.fetch(ctx, o, Expand(a.URL, version), dst, a.Path, p.Name)
+			sum, err = snaps.fetch(ctx, o, artifacts.Expand(a.URL, version), dst, a.Path, p.Name)
 		default:
-			sum, err = fetchFile(ctx, o, Expand(a.URL, version), Expand(a.Checksum, version), dst, a.Path, p.Name)
+			sum, err = fetchFile(ctx, o, artifacts.Expand(a.URL, version), artifacts.Expand(a.Checksum, version), dst, a.Path, p.Name)
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %s: %w", p.Name, a.Path, err)
 		}
-		sums.Entries = append(sums.Entries, Entry{Path: a.Path, SHA256: sum})
+		sums.Entries = append(sums.Entries, artifacts.Entry{Path: a.Path, SHA256: sum})
 	}
 	if workload {
 		dst := filepath.Join(dir, filepath.FromSlash(WorkloadArchive))
@@ -139,7 +149,7 @@ func Fetch(ctx context.Context, p profiles.Profile, version, dir string, o Fetch
 		if err != nil {
 			return fmt.Errorf("%s: %s (the workload image): %w", p.Name, WorkloadArchive, err)
 		}
-		sums.Entries = append(sums.Entries, Entry{Path: WorkloadArchive, SHA256: sum})
+		sums.Entries = append(sums.Entries, artifacts.Entry{Path: WorkloadArchive, SHA256: sum})
 	}
 	// Files someone added to the bundle by hand (another image archive, for
 	// example) stay listed while they are there and unchanged.
@@ -149,19 +159,19 @@ func Fetch(ctx context.Context, p profiles.Profile, version, dir string, o Fetch
 		}
 		got, err := image.FileSHA256(filepath.Join(dir, filepath.FromSlash(e.Path)))
 		if err != nil || got != e.SHA256 {
-			o.Log("%s: %s: no longer listed in %s (missing or changed since it was listed)", p.Name, e.Path, SumsFile)
+			o.Log("%s: %s: no longer listed in %s (missing or changed since it was listed)", p.Name, e.Path, artifacts.SumsFile)
 			continue
 		}
 		sums.Entries = append(sums.Entries, e)
 	}
-	if err := writeAtomic(filepath.Join(dir, SumsFile), sums.Format()); err != nil {
-		return fmt.Errorf("%s: %s: %w", p.Name, SumsFile, err)
+	if err := writeAtomic(filepath.Join(dir, artifacts.SumsFile), sums.Format()); err != nil {
+		return fmt.Errorf("%s: %s: %w", p.Name, artifacts.SumsFile, err)
 	}
-	o.Log("%s: wrote %s (%d files)", p.Name, filepath.Join(dir, SumsFile), len(sums.Entries))
+	o.Log("%s: wrote %s (%d files)", p.Name, filepath.Join(dir, artifacts.SumsFile), len(sums.Entries))
 	return nil
 }
 
-func fetchDefaults(o FetchOptions) FetchOptions {
+func fetchDefaults(o Options) Options {
 	if o.Log == nil {
 		o.Log = func(string, ...any) {}
 	}
@@ -181,7 +191,7 @@ func fetchDefaults(o FetchOptions) FetchOptions {
 	return o
 }
 
-func fetchFile(ctx context.Context, o FetchOptions, fileURL, sumURL, dst, rel, profile string) (string, error) {
+func fetchFile(ctx context.Context, o Options, fileURL, sumURL, dst, rel, profile string) (string, error) {
 	u, err := url.Parse(fileURL)
 	if err != nil {
 		return "", err
@@ -314,7 +324,7 @@ func parseChecksum(body, base string) (string, error) {
 	return "", fmt.Errorf("holds neither a sha256 digest alone nor a line for %s", base)
 }
 
-func fetchImage(ctx context.Context, o FetchOptions, refStr, dst string, old Sums, rel, profile string) (string, error) {
+func fetchImage(ctx context.Context, o Options, refStr, dst string, old artifacts.Sums, rel, profile string) (string, error) {
 	ref, err := name.ParseReference(refStr)
 	if err != nil {
 		return "", fmt.Errorf("image %q: %w", refStr, err)
@@ -336,7 +346,7 @@ func fetchImage(ctx context.Context, o FetchOptions, refStr, dst string, old Sum
 	if listed, ok := old.Lookup(rel); ok {
 		if got, err := image.FileSHA256(dst); err == nil && got == listed && sameArchive(dst, want) {
 			savedArchives.Store(key, savedArchive{dst, got})
-			o.Log("%s: %s: present, image %s unchanged and sha256 matches %s (skipped)", profile, rel, refStr, SumsFile)
+			o.Log("%s: %s: present, image %s unchanged and sha256 matches %s (skipped)", profile, rel, refStr, artifacts.SumsFile)
 			return got, nil
 		}
 	}
@@ -516,7 +526,7 @@ func snapCommand(raw string) string {
 	return "snap " + strings.Join(ref.args(), " ")
 }
 
-// snapDownloads runs `snap download` once per snap and channel of a Fetch,
+// snapDownloads runs `snap download` once per snap and channel of a Run,
 // for the .snap and the .assert the profile declares.
 type snapDownloads struct {
 	dir  string // the profile's folder: downloads land in a temporary folder inside it, then are renamed
@@ -544,7 +554,7 @@ func (s *snapDownloads) cleanup() {
 // only checked to belong together; the digest listed is the file's own.
 // A channel moves, and only the store knows where it points: every fetch
 // downloads the snap again.
-func (s *snapDownloads) fetch(ctx context.Context, o FetchOptions, raw, dst, rel, profile string) (string, error) {
+func (s *snapDownloads) fetch(ctx context.Context, o Options, raw, dst, rel, profile string) (string, error) {
 	ref, assert, err := parseSnapURL(raw)
 	if err != nil {
 		return "", err
