@@ -19,8 +19,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/footprint-dev/footprint/internal/redact"
 )
 
@@ -63,8 +61,6 @@ const (
 	KeyArtifacts       = "artifacts"
 	KeySSHHostKey      = "sshHostKey"
 	KeyCollect         = "collect"
-	KeyOnly            = "only"
-	KeyPlacement       = "placement"
 	KeySoak            = "soak"
 )
 
@@ -115,27 +111,9 @@ type Experiment struct {
 	WorkloadTimeout time.Duration
 	APIAttempts     int
 	APITimeout      time.Duration
-	// MySQLPassword is a secret: random per run when the runner sets it.
-	MySQLPassword string
-	// SSHAuthorizedKey opens the nodes to the holder of the secret
-	// sshPrivateKey, for debugging; empty when no key is configured.
-	SSHAuthorizedKey string
-	SSHPrivateKey    string
-	// SSHHostKey is the guests' SSH host key (a secret, OpenSSH private key
-	// format, one per run), given to them in user-data so that the collector
-	// pins it; SSHHostPublicKey is its public half, authorized_keys format.
-	SSHHostKey       string
-	SSHHostPublicKey string
 	// Collect is the collector: CollectHTTP, CollectSSH, or "" for the
 	// backend's choice.
 	Collect string
-	// Only, when set, names the nodes of the matrix to create this time (a
-	// wave, the cells a run lacks); the others keep their names and
-	// addresses but are not created.
-	Only []string
-	// Placement names, by node, the host of a backend with several that it
-	// goes to; the runner's waves set it, one round at a time.
-	Placement map[string]string
 	// Variants are the stack's variants by name; footprint:profiles lists
 	// them beside the profiles.
 	Variants map[string]Variant
@@ -181,14 +159,18 @@ var (
 // its own, or the section of one of the source's backends.
 func (src Source) Known(key string) bool {
 	_, ok := parsers[key]
-	return ok || slices.Contains(src.Backends, key)
+	_, secret := secretParsers[key]
+	return ok || secret || slices.Contains(src.Backends, key)
 }
 
 // KnownKeys lists every key, sorted, for error messages and for reading
 // configuration one key at a time.
 func (src Source) KnownKeys() []string {
-	keys := make([]string, 0, len(parsers)+len(src.Backends))
+	keys := make([]string, 0, len(parsers)+len(secretParsers)+len(src.Backends))
 	for k := range parsers {
+		keys = append(keys, k)
+	}
+	for k := range secretParsers {
 		keys = append(keys, k)
 	}
 	keys = append(keys, src.Backends...)
@@ -198,6 +180,13 @@ func (src Source) KnownKeys() []string {
 
 // moved are keys of earlier versions and where they live now: a stack file
 // written for those gets told, not just "unknown key".
+// runControl are keys of earlier versions that said what one run does,
+// and the option of `footprint run` that says it now.
+var runControl = map[string]string{
+	"only":      "footprint run --only NODE,...",
+	"placement": "the runner places each wave's nodes on the backend's hosts",
+}
+
 var moved = map[string]string{
 	"libvirtUri": "libvirt.uri",
 	"domainType": "libvirt.domainType",
@@ -244,6 +233,9 @@ func Parse(values map[string]string, src Source) (Experiment, error) {
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
+		if flag, ok := runControl[unknown[0]]; ok {
+			return Experiment{}, fmt.Errorf("%s:%s: no configuration key: run control is an option of the run (%s)", Namespace, unknown[0], flag)
+		}
 		if to, ok := moved[unknown[0]]; ok {
 			return Experiment{}, fmt.Errorf("%s:%s: moved to %s:%s (the backend's own section of keys)", Namespace, unknown[0], Namespace, to)
 		}
@@ -261,7 +253,11 @@ func Parse(values map[string]string, src Source) (Experiment, error) {
 			e.BackendConfig[k] = strings.TrimSpace(raw)
 			continue
 		}
-		if err := parsers[k](&e, strings.TrimSpace(raw), src); err != nil {
+		p, ok := parsers[k]
+		if !ok {
+			continue // a secret: ParseSecrets reads it
+		}
+		if err := p(&e, strings.TrimSpace(raw), src); err != nil {
 			return Experiment{}, keyError(k, err)
 		}
 	}
@@ -274,19 +270,6 @@ func Parse(values map[string]string, src Source) (Experiment, error) {
 		return Experiment{}, err
 	}
 	return e, nil
-}
-
-// Set parses one key's raw value into the experiment, as Parse would: for
-// values the runner makes per run (its secrets), after validation.
-func (e *Experiment) Set(key, raw string, src Source) error {
-	p, ok := parsers[key]
-	if !ok {
-		return fmt.Errorf("%s:%s: unknown key", Namespace, key)
-	}
-	if err := p(e, strings.TrimSpace(raw), src); err != nil {
-		return keyError(key, err)
-	}
-	return nil
 }
 
 func defaults(src Source) Experiment {
@@ -519,58 +502,13 @@ var parsers = map[string]parser{
 	KeyWorkloadTimeout: durationIn(10*time.Second, 24*time.Hour, func(e *Experiment, d time.Duration) { e.WorkloadTimeout = d }),
 	KeyAPIAttempts:     intIn(1, 100, func(e *Experiment, v int) { e.APIAttempts = v }),
 	KeyAPITimeout:      durationIn(time.Second, 10*time.Minute, func(e *Experiment, d time.Duration) { e.APITimeout = d }),
-	KeyMySQLPassword: func(e *Experiment, raw string, _ Source) error {
-		// Never echo the value itself in an error.
-		if len(raw) < 12 || !passwordPattern.MatchString(raw) {
-			return fmt.Errorf("must be at least 12 letters, digits, '-' or '_' (the runner generates one per run)")
-		}
-		e.MySQLPassword = raw
-		return nil
-	},
-	KeySSHHostKey: func(e *Experiment, raw string, _ Source) error {
-		signer, err := ssh.ParsePrivateKey([]byte(raw))
-		if err != nil || signer.PublicKey().Type() != ssh.KeyAlgoED25519 {
-			return fmt.Errorf("is not an unencrypted OpenSSH ed25519 private key (the runner generates one per run)")
-		}
-		e.SSHHostKey = raw
-		e.SSHHostPublicKey = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
-		return nil
-	},
-	KeyVariants: parseVariants,
-	KeySearch:   parseSearch,
-	KeyOnly: func(e *Experiment, raw string, _ Source) error {
-		nodes, err := stringList(raw)
-		if err != nil {
-			return err
-		}
-		if len(nodes) == 0 {
-			return fmt.Errorf("is empty (want at least one node, or leave the key out)")
-		}
-		e.Only = nodes
-		return nil
-	},
-	KeyPlacement: func(e *Experiment, raw string, _ Source) error {
-		m, err := stringMap(raw)
-		if err != nil {
-			return err
-		}
-		e.Placement = m
-		return nil
-	},
+	KeyVariants:        parseVariants,
+	KeySearch:          parseSearch,
 	KeyCollect: func(e *Experiment, raw string, _ Source) error {
 		if raw != CollectHTTP && raw != CollectSSH {
 			return fmt.Errorf("%q is not a collector (want %s or %s)", raw, CollectHTTP, CollectSSH)
 		}
 		e.Collect = raw
-		return nil
-	},
-	KeySSHPrivateKey: func(e *Experiment, raw string, _ Source) error {
-		signer, err := ssh.ParsePrivateKey([]byte(raw))
-		if err != nil {
-			return fmt.Errorf("is not an unencrypted OpenSSH private key (the runner generates one per run)")
-		}
-		e.SSHPrivateKey = raw
-		e.SSHAuthorizedKey = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
 		return nil
 	},
 }

@@ -152,7 +152,6 @@ func TestMalformedStacksFailWithOneLineNamingTheKey(t *testing.T) {
 		{"install timeout tiny", map[string]string{"installTimeout": "5s"}, "installTimeout", "out of range"},
 		{"ready timeout negative", map[string]string{"readyTimeout": "-1m"}, "readyTimeout", "out of range"},
 		{"workload timeout not a duration", map[string]string{"workloadTimeout": "soon"}, "workloadTimeout", "duration"},
-		{"short password", map[string]string{"mysqlPassword": "hunter2"}, "mysqlPassword", "at least 12"},
 		{"repeats zero", map[string]string{"repeats": "0"}, "repeats", "1 to"},
 		{"repeats not a number", map[string]string{"repeats": "three"}, "repeats", "whole number"},
 		{"sweep sizes duplicated", map[string]string{"memorySizesMiB": "[512, 1024, 512]"}, "memorySizesMiB", "twice"},
@@ -198,11 +197,11 @@ func TestSSHKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := Parse(map[string]string{"sshPrivateKey": string(pem.EncodeToMemory(block))}, testSource(t))
-	if err != nil || !strings.HasPrefix(e.SSHAuthorizedKey, "ssh-ed25519 ") {
-		t.Fatalf("authorized key %q, err %v", e.SSHAuthorizedKey, err)
+	s, err := ParseSecrets(map[string]string{"sshPrivateKey": string(pem.EncodeToMemory(block))})
+	if err != nil || !strings.HasPrefix(s.SSHAuthorizedKey, "ssh-ed25519 ") {
+		t.Fatalf("authorized key %q, err %v", s.SSHAuthorizedKey, err)
 	}
-	_, err = Parse(map[string]string{"sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nbroken\n"}, testSource(t))
+	_, err = ParseSecrets(map[string]string{"sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nbroken\n"})
 	if err == nil || !strings.HasPrefix(err.Error(), "footprint:sshPrivateKey: ") || strings.Contains(err.Error(), "broken") {
 		t.Errorf("err = %v", err)
 	}
@@ -210,9 +209,44 @@ func TestSSHKey(t *testing.T) {
 
 func TestPasswordErrorsNeverEchoTheValue(t *testing.T) {
 	bad := "this one has spaces and 'quotes'"
-	_, err := Parse(map[string]string{"mysqlPassword": bad}, testSource(t))
+	_, err := ParseSecrets(map[string]string{"mysqlPassword": bad})
 	if err == nil || strings.Contains(err.Error(), bad) || strings.Contains(err.Error(), "quotes") {
 		t.Errorf("err = %v", err)
+	}
+	_, err = ParseSecrets(map[string]string{"mysqlPassword": "hunter2"})
+	if err == nil || !strings.HasPrefix(err.Error(), "footprint:mysqlPassword: ") || !strings.Contains(err.Error(), "at least 12") {
+		t.Errorf("short password: %v", err)
+	}
+}
+
+// A run's secrets are its own: Parse leaves them to ParseSecrets, and
+// NewSecrets makes a set that ParseSecrets accepts, different each time.
+func TestSecretsAreTheirOwn(t *testing.T) {
+	a, err := NewSecrets("run-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewSecrets("run-b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.MySQLPassword == "" || a.MySQLPassword == b.MySQLPassword || a.SSHHostKey == b.SSHHostKey ||
+		!strings.HasPrefix(a.SSHAuthorizedKey, "ssh-ed25519 ") || !strings.HasPrefix(a.SSHHostPublicKey, "ssh-ed25519 ") {
+		t.Errorf("secrets %+v and %+v", a, b)
+	}
+	if _, err := Parse(map[string]string{"mysqlPassword": a.MySQLPassword}, testSource(t)); err != nil {
+		t.Errorf("a secret among the values: %v", err)
+	}
+}
+
+// Run control is an option of the run: the keys earlier versions used for
+// it are refused, naming what says it now.
+func TestRunControlIsNoConfiguration(t *testing.T) {
+	for key, want := range map[string]string{"only": "footprint run --only", "placement": "places each wave"} {
+		_, err := Parse(map[string]string{key: `["bare"]`}, testSource(t))
+		if err == nil || !strings.HasPrefix(err.Error(), "footprint:"+key+": no configuration key") || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v", key, err)
+		}
 	}
 }
 

@@ -228,12 +228,12 @@ func (e Experiment) searchNote() string {
 }
 
 // CheckSearchNodes refuses to create a search's whole grid at once: only
-// `footprint run` searches, naming each wave's nodes in footprint:only; the
+// `footprint run` searches, creating the sizes it tries wave by wave; the
 // program alone (plain `pulumi up`) would create every size of it.
 func (e Experiment) CheckSearchNodes() error {
-	if e.Search == nil || len(e.Only) > 0 {
+	if e.Search == nil {
 		return nil
 	}
-	return fmt.Errorf("%s:%s: a search runs under `footprint run`, which creates the sizes it tries wave by wave; without %s:%s this would create every size of the grid at once (%d machines)",
-		Namespace, KeySearch, Namespace, KeyOnly, e.NodeCount())
+	return fmt.Errorf("%s:%s: a search runs under `footprint run`, which creates the sizes it tries wave by wave; `pulumi up` would create every size of the grid at once (%d machines)",
+		Namespace, KeySearch, e.NodeCount())
 }

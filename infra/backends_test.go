@@ -60,7 +60,7 @@ func TestRepositoryAWSStack(t *testing.T) {
 	if err != nil || len(specs) != 6 {
 		t.Fatalf("%d specs, %v; want the seed's six", len(specs), err)
 	}
-	if _, err := newCollector(exp, b); err == nil || !strings.Contains(err.Error(), "footprint:sshPrivateKey: not set") {
+	if _, err := newCollector(exp, config.Secrets{}, b); err == nil || !strings.Contains(err.Error(), "footprint:sshPrivateKey: not set") {
 		t.Errorf("collector without the run's keys: %v", err)
 	}
 }

@@ -22,7 +22,7 @@ type collector struct {
 // newCollector chooses the collector before anything is created: the
 // stack's footprint:collect, else SSH where the backend opens nothing else.
 // SSH needs the run's client key and the host key it gave the guests.
-func newCollector(exp config.Experiment, b machine.Backend) (collector, error) {
+func newCollector(exp config.Experiment, secrets config.Secrets, b machine.Backend) (collector, error) {
 	_, sshOnly := b.(machine.SSHOnly)
 	mode := exp.Collect
 	if mode == "" {
@@ -38,18 +38,18 @@ func newCollector(exp config.Experiment, b machine.Backend) (collector, error) {
 		}
 		return collector{}, nil
 	}
-	for _, kv := range [][2]string{{config.KeySSHPrivateKey, exp.SSHPrivateKey}, {config.KeySSHHostKey, exp.SSHHostKey}} {
+	for _, kv := range [][2]string{{config.KeySSHPrivateKey, secrets.SSHPrivateKey}, {config.KeySSHHostKey, secrets.SSHHostKey}} {
 		if key, v := kv[0], kv[1]; v == "" {
 			return collector{}, fmt.Errorf("%s:%s: not set, and results are collected over SSH "+
 				"(footprint run sets one per run; under plain pulumi up: pulumi config set --secret %s:%s \"$(cat KEYFILE)\")",
 				config.Namespace, key, config.Namespace, key)
 		}
 	}
-	signer, err := ssh.ParsePrivateKey([]byte(exp.SSHPrivateKey))
+	signer, err := ssh.ParsePrivateKey([]byte(secrets.SSHPrivateKey))
 	if err != nil {
 		return collector{}, fmt.Errorf("%s:%s: %w", config.Namespace, config.KeySSHPrivateKey, err)
 	}
-	host, err := ssh.ParsePrivateKey([]byte(exp.SSHHostKey))
+	host, err := ssh.ParsePrivateKey([]byte(secrets.SSHHostKey))
 	if err != nil {
 		return collector{}, fmt.Errorf("%s:%s: %w", config.Namespace, config.KeySSHHostKey, err)
 	}

@@ -27,15 +27,14 @@ func sshHome(t *testing.T) {
 }
 
 // Two libvirt hosts in one program: one provider, pool and network each,
-// every domain on the host footprint:placement names, the Pulumi names
+// every domain on the host its wave places it on, the Pulumi names
 // unique, the libvirt names the stack's on both hosts.
 func TestProgramOnTwoLibvirtHosts(t *testing.T) {
 	sshHome(t)
-	m, c := runProgram(t, "fleet", map[string]string{
-		"footprint:libvirt":   `{"domainType":"qemu","hosts":[{"uri":"qemu:///system"},{"uri":"qemu+ssh://lab2/system"}]}`,
-		"footprint:repeats":   "3",
-		"footprint:placement": `{"bare-r1":"qemu:///system","bare-r2":"qemu+ssh://lab2/system","bare-r3":"qemu+ssh://lab2/system"}`,
-	})
+	m, c := runPrepared(t, "fleet", map[string]string{
+		"libvirt": `{"domainType":"qemu","hosts":[{"uri":"qemu:///system"},{"uri":"qemu+ssh://lab2/system"}]}`,
+		"repeats": "3",
+	}, map[string]string{"bare-r1": "qemu:///system", "bare-r2": "qemu+ssh://lab2/system", "bare-r3": "qemu+ssh://lab2/system"})
 	providers := m.ofType("pulumi:providers:libvirt")
 	if len(providers) != 2 {
 		t.Fatalf("%d providers, want one per host", len(providers))

@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"fmt"
 	"net/netip"
@@ -35,11 +36,11 @@ func NodeMAC(prefix, node string) string {
 }
 
 // Plan expands an experiment into machine specs: every profile at every
-// memory size, repeated, each with its own name, address and MAC.
+// memory size, repeated, each with its own name, address and MAC. Their
+// user-data is rendered later (Render), with the run's secrets.
 func Plan(exp config.Experiment, prefix string) ([]machine.Spec, error) {
 	specs := make([]machine.Spec, 0, exp.NodeCount())
 	sizes := exp.Sizes()
-	i := 0
 	for _, name := range exp.Profiles {
 		p, err := profileOf(exp, name)
 		if err != nil {
@@ -48,7 +49,7 @@ func Plan(exp config.Experiment, prefix string) ([]machine.Spec, error) {
 		for _, size := range sizes {
 			for repeat := 1; repeat <= exp.Repeats; repeat++ {
 				node := names.Node(name, size, repeat, len(sizes) > 1, exp.Repeats > 1)
-				s := machine.Spec{
+				specs = append(specs, machine.Spec{
 					Node:      node,
 					Profile:   p.Name,
 					Variant:   variantOf(exp, name),
@@ -58,31 +59,42 @@ func Plan(exp config.Experiment, prefix string) ([]machine.Spec, error) {
 					VCPUs:     exp.VCPUs,
 					MemoryMiB: size,
 					DiskGiB:   exp.DiskGiB,
-					Address:   NodeAddress(exp.NetworkCIDR, i),
+					Address:   NodeAddress(exp.NetworkCIDR, len(specs)),
 					MAC:       NodeMAC(prefix, node),
-					Host:      exp.Placement[node],
-				}
-				i++
-				rendered, err := guest.Render(guest.Node{
-					Name:       node,
-					InstanceID: s.Name,
-					Profile:    p,
-					Address:    s.Address.String(),
-					MAC:        s.MAC,
-					Agent:      agentSettings(exp, p),
-					// for debugging access with the run's key
-					SSHAuthorizedKey: exp.SSHAuthorizedKey,
-					SSHHostKey:       guest.HostKey{Private: exp.SSHHostKey, Public: exp.SSHHostPublicKey},
 				})
-				if err != nil {
-					return nil, err
-				}
-				s.CloudInit = rendered
-				specs = append(specs, s)
 			}
 		}
 	}
-	return only(specs, exp.Only)
+	return specs, nil
+}
+
+// Render gives each spec its user-data: the guest's configuration, its
+// profile's hooks and the agent's settings, with the run's secrets.
+func Render(exp config.Experiment, specs []machine.Spec, secrets config.Secrets) ([]machine.Spec, error) {
+	out := make([]machine.Spec, len(specs))
+	for i, s := range specs {
+		p, err := profileOf(exp, cmp.Or(s.Variant, s.Profile))
+		if err != nil {
+			return nil, err
+		}
+		rendered, err := guest.Render(guest.Node{
+			Name:       s.Node,
+			InstanceID: s.Name,
+			Profile:    p,
+			Address:    s.Address.String(),
+			MAC:        s.MAC,
+			Agent:      agentSettings(exp, p, secrets),
+			// for debugging access with the run's key
+			SSHAuthorizedKey: secrets.SSHAuthorizedKey,
+			SSHHostKey:       guest.HostKey{Private: secrets.SSHHostKey, Public: secrets.SSHHostPublicKey},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("node %s: %w", s.Node, err)
+		}
+		s.CloudInit = rendered
+		out[i] = s
+	}
+	return out, nil
 }
 
 // profileOf is the profile a name of footprint:profiles installs, with a
@@ -109,11 +121,11 @@ func variantOf(exp config.Experiment, name string) string {
 	return ""
 }
 
-// only keeps the specs of the named nodes, in plan order; a name the plan
-// does not have fails naming footprint:only.
-func only(specs []machine.Spec, nodes []string) ([]machine.Spec, error) {
+// Select keeps the specs of the named nodes, in plan order, all of them
+// for none; a name the plan does not have fails, listing those it has.
+func (p *Prepared) Select(nodes []string) ([]machine.Spec, error) {
 	if len(nodes) == 0 {
-		return specs, nil
+		return p.Specs, nil
 	}
 	want := map[string]bool{}
 	for _, n := range nodes {
@@ -121,7 +133,7 @@ func only(specs []machine.Spec, nodes []string) ([]machine.Spec, error) {
 	}
 	var kept []machine.Spec
 	var all []string
-	for _, s := range specs {
+	for _, s := range p.Specs {
 		all = append(all, s.Node)
 		if want[s.Node] {
 			kept = append(kept, s)
@@ -130,13 +142,13 @@ func only(specs []machine.Spec, nodes []string) ([]machine.Spec, error) {
 	}
 	for _, n := range nodes {
 		if want[n] {
-			return nil, fmt.Errorf("%s:%s: the stack has no node %q (it has: %s)", config.Namespace, config.KeyOnly, n, strings.Join(all, ", "))
+			return nil, fmt.Errorf("the stack has no node %q (it has: %s)", n, strings.Join(all, ", "))
 		}
 	}
 	return kept, nil
 }
 
-func agentSettings(exp config.Experiment, p profiles.Profile) guest.AgentSettings {
+func agentSettings(exp config.Experiment, p profiles.Profile, secrets config.Secrets) guest.AgentSettings {
 	return guest.AgentSettings{
 		SettleSeconds:       seconds(exp.Settle),
 		SettleToleranceKiB:  exp.SettleToleranceMiB * 1024,
@@ -152,7 +164,7 @@ func agentSettings(exp config.Experiment, p profiles.Profile) guest.AgentSetting
 		WorkloadTimeout:     seconds(exp.WorkloadTimeout),
 		APIAttempts:         exp.APIAttempts,
 		APITimeout:          seconds(exp.APITimeout),
-		MySQLPassword:       exp.MySQLPassword,
+		MySQLPassword:       secrets.MySQLPassword,
 		ArtifactsLabel:      artifactsLabel(exp, p.Name),
 		SoakSeconds:         seconds(exp.Soak),
 	}

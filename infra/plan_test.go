@@ -78,14 +78,14 @@ func TestPlanKeepsTheSeedsNamesForOneRun(t *testing.T) {
 // The settle rule reaches the agent in its own units: KiB and seconds.
 func TestAgentSettingsCarryTheSettleRule(t *testing.T) {
 	p, _ := profiles.Get("bare")
-	a := agentSettings(config.Experiment{Settle: 30 * time.Second, SettleToleranceMiB: 3, SettleWindow: 90 * time.Second, SettleMax: 10 * time.Minute}, p)
+	a := agentSettings(config.Experiment{Settle: 30 * time.Second, SettleToleranceMiB: 3, SettleWindow: 90 * time.Second, SettleMax: 10 * time.Minute}, p, config.Secrets{})
 	if a.SettleSeconds != 30 || a.SettleToleranceKiB != 3072 || a.SettleWindowSeconds != 90 || a.SettleMaxSeconds != 600 {
 		t.Errorf("agent settings %+v", a)
 	}
 }
 
-// footprint:only creates some nodes of the matrix, each with the name and
-// address it has in the whole plan.
+// A selection (a wave, footprint run --only) keeps some nodes of the
+// matrix, each with the name and address it has in the whole plan.
 func TestPlanOnlySomeNodes(t *testing.T) {
 	exp, err := config.Parse(map[string]string{"profiles": "bare,docker", "repeats": "2", "mysqlPassword": "pw-for-the-tests-0123"},
 		Source("footprint", "t", t.TempDir()))
@@ -96,8 +96,8 @@ func TestPlanOnlySomeNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exp.Only = []string{"docker-r2", "bare-r1"}
-	some, err := Plan(exp, "footprint-t")
+	p := &Prepared{Experiment: exp, Prefix: "footprint-t", Specs: all}
+	some, err := p.Select([]string{"docker-r2", "bare-r1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,8 +111,7 @@ func TestPlanOnlySomeNodes(t *testing.T) {
 			}
 		}
 	}
-	exp.Only = []string{"k3s"}
-	if _, err := Plan(exp, "footprint-t"); err == nil || !strings.HasPrefix(err.Error(), `footprint:only: the stack has no node "k3s" (it has: bare-r1,`) {
+	if _, err := p.Select([]string{"k3s"}); err == nil || !strings.HasPrefix(err.Error(), `the stack has no node "k3s" (it has: bare-r1,`) {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -127,7 +126,7 @@ func TestPlanAVariantBesideItsProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	specs, err := Plan(exp, "footprint-variants")
+	specs, err := planRendered(exp, "footprint-variants")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +164,7 @@ func TestPlanTheBuiltinVariantMicroK8sNoHA(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	specs, err := Plan(exp, "footprint-noha")
+	specs, err := planRendered(exp, "footprint-noha")
 	if err != nil || len(specs) != 2 {
 		t.Fatalf("%d specs: %v", len(specs), err)
 	}
@@ -197,7 +196,7 @@ func TestRepositoryTuningStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	specs, err := Plan(exp, "footprint-tuning")
+	specs, err := planRendered(exp, "footprint-tuning")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,4 +216,14 @@ func TestRepositoryTuningStack(t *testing.T) {
 			t.Errorf("%s is not measured beside a variant of it", p)
 		}
 	}
+}
+
+// planRendered is the stack's plan with each node's user-data, rendered
+// with a test's secrets.
+func planRendered(exp config.Experiment, prefix string) ([]machine.Spec, error) {
+	specs, err := Plan(exp, prefix)
+	if err != nil {
+		return nil, err
+	}
+	return Render(exp, specs, config.Secrets{MySQLPassword: "0123456789abcdef"})
 }

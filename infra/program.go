@@ -38,7 +38,18 @@ type CollectFunc func(ctx context.Context, t collect.Target, o collect.Options) 
 // Options wire the program to its surroundings; the zero value is what
 // `pulumi up` gets.
 type Options struct {
-	Backend    machine.Backend
+	// Stack is the stack the runner prepared; nil under plain `pulumi up`,
+	// where the program prepares it from the stack's Pulumi configuration.
+	Stack *Prepared
+	// Nodes are the specs this up creates, each on its host (a wave); nil
+	// for every node of the stack.
+	Nodes []machine.Spec
+	// Secrets are the run's; under plain `pulumi up`, the stack's Pulumi
+	// secrets.
+	Secrets config.Secrets
+	// Image is the stack's image as the runner resolved it; zero, and the
+	// program resolves it, under plain `pulumi up`.
+	Image      image.Resolved
 	Collect    CollectFunc
 	Context    context.Context // cancelled when the runner is interrupted
 	ProjectDir string          // anchors relative paths; default: working directory
@@ -65,73 +76,77 @@ func New(o Options) pulumi.RunFunc {
 		o.ImageCache = image.CacheDir()
 	}
 	return func(ctx *pulumi.Context) error {
-		exp, err := LoadConfig(ctx, o.ProjectDir)
-		if err != nil {
-			return err
-		}
-		if err := exp.CheckSearchNodes(); err != nil {
-			return err
-		}
-		if exp.MySQLPassword == "" && needsWorkloadPassword(exp) {
-			return fmt.Errorf("%s:%s: not set, and a profile deploys MySQL: "+
-				"pulumi config set --secret %s:%s \"$(openssl rand -hex 16)\" (footprint run sets one per run)",
-				config.Namespace, config.KeyMySQLPassword, config.Namespace, config.KeyMySQLPassword)
-		}
-		prefix := names.Prefix(ctx.Project(), ctx.Stack())
-		specs, err := Plan(exp, prefix)
-		if err != nil {
-			return err
-		}
-		backend := o.Backend
-		if backend == nil {
-			if backend, err = NewBackend(exp, prefix); err != nil {
+		run := o
+		if run.Stack == nil {
+			var err error
+			if run.Stack, run.Secrets, err = prepareFromConfig(ctx, o.ProjectDir); err != nil {
 				return err
 			}
 		}
-		// Pre-flight of footprint:artifacts (issue 9): a bad folder fails
-		// here, under plain `pulumi up` too, before any resource exists.
-		if err := artifacts.Check(exp); err != nil {
-			return err
-		}
-		var img image.Resolved
-		if _, local := backend.(machine.LocalImage); local {
-			if img, err = image.Resolve(o.Context, exp.Image, exp.ImageSHA256, o.ImageCache); err != nil {
-				return err
-			}
-		}
-		if err := attachArtifacts(exp, specs, artifacts.CacheDir()); err != nil {
-			return err
-		}
-		route, err := newCollector(exp, backend)
-		if err != nil {
-			return err
-		}
-		env := Environment(exp, prefix)
-		env.Image = img
-		machines, err := backend.Provision(ctx, env, specs)
-		if err != nil {
-			return err
-		}
-		out := pulumi.Map{}
-		for _, m := range machines {
-			out[m.Spec.Node] = collectOutput(ctx, o, exp, env, route, backend.Name(), m)
-		}
-		ctx.Export(OutputResults, out)
-		if exp.SSHPrivateKey != "" {
-			ctx.Export(OutputSSHKey, pulumi.ToSecret(pulumi.String(exp.SSHPrivateKey)))
-		}
-		ctx.Export(OutputExperiment, pulumi.Map{
-			"image":        pulumi.String(cmp.Or(img.Ref, "(the backend's own)")),
-			"imageSha256":  pulumi.String(img.SHA256),
-			"backend":      pulumi.String(backend.Name()),
-			backend.Name(): pulumi.ToStringMap(backend.Describe()),
-			"vcpus":        pulumi.Int(exp.VCPUs),
-			"memoryMiB":    pulumi.Int(exp.MemoryMiB),
-			"diskGiB":      pulumi.Int(exp.DiskGiB),
-			"network":      pulumi.String(exp.NetworkCIDR.String()),
-		})
-		return nil
+		return provision(ctx, run)
 	}
+}
+
+// prepareFromConfig is the stack and its secrets as plain `pulumi up`
+// gives them: from the stack's Pulumi configuration.
+func prepareFromConfig(ctx *pulumi.Context, projectDir string) (*Prepared, config.Secrets, error) {
+	exp, secrets, err := LoadConfig(ctx, projectDir)
+	if err != nil {
+		return nil, config.Secrets{}, err
+	}
+	if err := exp.CheckSearchNodes(); err != nil {
+		return nil, config.Secrets{}, err
+	}
+	if secrets.MySQLPassword == "" && needsWorkloadPassword(exp) {
+		return nil, config.Secrets{}, fmt.Errorf("%s:%s: not set, and a profile deploys MySQL: "+
+			"pulumi config set --secret %s:%s \"$(openssl rand -hex 16)\" (footprint run sets one per run)",
+			config.Namespace, config.KeyMySQLPassword, config.Namespace, config.KeyMySQLPassword)
+	}
+	p, err := Prepare(exp, names.Prefix(ctx.Project(), ctx.Stack()), nil)
+	return p, secrets, err
+}
+
+// provision creates the nodes of o (a wave of its stack), each with its
+// user-data rendered now, and collects what each measured.
+func provision(ctx *pulumi.Context, o Options) error {
+	p, exp := o.Stack, o.Stack.Experiment
+	specs := o.Nodes
+	if specs == nil {
+		specs = p.Specs
+	}
+	img := o.Image
+	if p.LocalImage() && img.Path == "" {
+		var err error
+		if img, err = image.Resolve(o.Context, exp.Image, exp.ImageSHA256, o.ImageCache); err != nil {
+			return err
+		}
+	}
+	specs, err := Render(exp, specs, o.Secrets)
+	if err != nil {
+		return err
+	}
+	if err := attachArtifacts(exp, specs, artifacts.CacheDir()); err != nil {
+		return err
+	}
+	route, err := newCollector(exp, o.Secrets, p.Backend)
+	if err != nil {
+		return err
+	}
+	env := p.Environment(img)
+	machines, err := p.Backend.Provision(ctx, env, specs)
+	if err != nil {
+		return err
+	}
+	out := pulumi.Map{}
+	for _, m := range machines {
+		out[m.Spec.Node] = collectOutput(ctx, o, exp, env, route, p.Backend.Name(), m)
+	}
+	ctx.Export(OutputResults, out)
+	if o.Secrets.SSHPrivateKey != "" {
+		ctx.Export(OutputSSHKey, pulumi.ToSecret(pulumi.String(o.Secrets.SSHPrivateKey)))
+	}
+	ctx.Export(OutputExperiment, pulumi.ToMap(p.Record(img)))
+	return nil
 }
 
 // collectOutput waits for the node's agent once its machine exists. A node
@@ -209,8 +224,9 @@ func toMap(r results.Result) (map[string]any, error) {
 	return m, json.Unmarshal(b, &m)
 }
 
-// LoadConfig reads and validates the footprint namespace of the stack.
-func LoadConfig(ctx *pulumi.Context, projectDir string) (config.Experiment, error) {
+// LoadConfig reads and validates the footprint namespace of the stack, and
+// the run's secrets in it.
+func LoadConfig(ctx *pulumi.Context, projectDir string) (config.Experiment, config.Secrets, error) {
 	values := map[string]string{}
 	if projectDir == "" {
 		projectDir, _ = os.Getwd()
@@ -234,9 +250,14 @@ func LoadConfig(ctx *pulumi.Context, projectDir string) (config.Experiment, erro
 		}
 	}
 	if err := profiles.LoadError(); err != nil {
-		return config.Experiment{}, err
+		return config.Experiment{}, config.Secrets{}, err
 	}
-	return config.Parse(values, src)
+	exp, err := config.Parse(values, src)
+	if err != nil {
+		return config.Experiment{}, config.Secrets{}, err
+	}
+	secrets, err := config.ParseSecrets(values)
+	return exp, secrets, err
 }
 
 // Source is the configuration context of a stack.
@@ -267,16 +288,6 @@ func profileHooks(name string) []string {
 func builtinVariant(name string) (config.Variant, bool) {
 	v, ok := profiles.VariantOf(name)
 	return config.Variant{Profile: v.VariantOf, Options: v.Options}, ok
-}
-
-// Environment is what every machine of the stack shares, but the image,
-// which the program resolves.
-func Environment(exp config.Experiment, prefix string) machine.Environment {
-	env := machine.Environment{Prefix: prefix, CIDR: exp.NetworkCIDR, Gateway: Gateway(exp.NetworkCIDR)}
-	for _, size := range exp.Sizes() {
-		env.Sizes = append(env.Sizes, [2]int{exp.VCPUs, size})
-	}
-	return env
 }
 
 // attachArtifacts gives every node of a profile with an offline install the

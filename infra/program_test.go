@@ -3,8 +3,10 @@ package infra
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/footprint-dev/footprint/collect"
+	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/profiles"
 	"github.com/footprint-dev/footprint/results"
 )
@@ -114,6 +117,44 @@ func runProgram(t *testing.T, stack string, cfg map[string]string) (*mocks, *col
 		info.Config = conf
 	})
 	if err != nil {
+		t.Fatalf("program: %v", err)
+	}
+	return m, c
+}
+
+// runPrepared runs the program as footprint run does: handed the stack it
+// prepared from values, and a wave of it: the nodes placed, each on its
+// host ("" for the backend's first).
+func runPrepared(t *testing.T, stack string, values map[string]string, placed map[string]string) (*mocks, *collected) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "test.qcow2"), bootSector(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conf := map[string]string{"image": "test.qcow2", "libvirt": `{"domainType":"qemu"}`, "profiles": "bare"}
+	maps.Copy(conf, values)
+	exp, err := config.Parse(conf, Source("footprint", stack, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Prepare(exp, "footprint-"+stack, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wave, err := p.Select(slices.Collect(maps.Keys(placed)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range wave {
+		wave[i].Host = placed[wave[i].Node]
+	}
+	secrets, err := config.NewSecrets("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, c := &mocks{}, &collected{}
+	program := New(Options{Stack: p, Nodes: wave, Secrets: secrets, Collect: c.fn, ImageCache: filepath.Join(dir, "cache")})
+	if err := pulumi.RunErr(program, pulumi.WithMocks("footprint", stack, m)); err != nil {
 		t.Fatalf("program: %v", err)
 	}
 	return m, c

@@ -10,8 +10,8 @@ import (
 )
 
 // Under plain `pulumi up` a search stack is refused before any resource:
-// only footprint run searches, wave by wave. With footprint:only, as
-// footprint run sets it, only the named sizes are created.
+// only footprint run searches, wave by wave. Handed a wave of the prepared
+// stack, as footprint run does, the program creates only its sizes.
 func TestProgramCreatesOnlyTheSizesASearchTries(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "i.qcow2"), bootSector(), 0o644); err != nil {
@@ -28,11 +28,11 @@ func TestProgramCreatesOnlyTheSizesASearchTries(t *testing.T) {
 	}
 	for _, r := range m.got {
 		if r.typ != "pulumi:pulumi:Stack" {
-			t.Errorf("resource %s %s registered for a search without footprint:only", r.typ, r.name)
+			t.Errorf("resource %s %s registered for a search under plain pulumi up", r.typ, r.name)
 		}
 	}
 
-	m, _ = runProgram(t, "search", map[string]string{"footprint:search": search, "footprint:only": `["bare-768m"]`})
+	m, _ = runPrepared(t, "search", map[string]string{"search": search}, map[string]string{"bare-768m": ""})
 	domains := m.ofType("libvirt:index/domain:Domain")
 	if len(domains) != 1 || num(domains[0], "memory") != 768 {
 		t.Errorf("%d domains, want one of 768 MiB", len(domains))

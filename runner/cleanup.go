@@ -10,7 +10,6 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optrefresh"
 
-	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/infra/machine"
 	"github.com/footprint-dev/footprint/logs"
 	"github.com/footprint-dev/footprint/names"
@@ -38,17 +37,20 @@ func Cleanup(ctx context.Context, o CleanupOptions) ([]string, error) {
 		return nil, err
 	}
 	defer held.release()
-	backend, _ := stackBackend(o.Options)
-	removed, err := held.sweep(ctx, backend, prefix, logs.Printf(o.Log))
+	p, err := prepareForTeardown(o.Options)
+	if err != nil {
+		return nil, err
+	}
+	removed, err := held.sweep(ctx, p.Backend, prefix, logs.Printf(o.Log))
 	if err != nil {
 		return removed, err
 	}
 	if !o.All && len(removed) > 0 && stateExists(o.ProjectDir, o.Stack) {
 		// The state still lists what is gone: a refresh drops it, so the next
 		// run starts clean.
-		if stack, err := o.openStack(ctx, o.Options, infra.New(infra.Options{Context: ctx, ProjectDir: o.ProjectDir})); err == nil {
+		if stack, err := o.openStack(ctx, o.Options); err == nil {
 			if _, err := stack.Refresh(ctx, optrefresh.ProgressStreams(io.Discard)); err != nil {
-				o.Log.Warn(fmt.Sprintf("the state of stack %s could not be refreshed: %s", o.Stack, lastLines(err.Error(), 2)))
+				o.Log.Warn(fmt.Sprintf("the state of stack %s could not be refreshed: %s", o.Stack, tail(err.Error(), 2)))
 			}
 		}
 	}
@@ -138,7 +140,7 @@ func failure(err error, log io.Writer, from int64) string {
 			return d[0]
 		}
 	}
-	return lastLines(err.Error(), 1)
+	return tail(err.Error(), 1)
 }
 
 // sweepInstead removes the stack's objects by name where Pulumi could not

@@ -12,9 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 // writeLock puts a lock of stack t into the project as another command
@@ -46,11 +43,11 @@ func TestASecondCommandOfALiveStackIsRefused(t *testing.T) {
 	writeLock(t, dir, first)
 	fastRetries(t)
 	b := &fakeBackend{leftovers: []string{"domain footprint-t-bare-r1"}}
-	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1")}, destroyFails: -1, config: auto.ConfigMap{}}
+	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1")}, destroyFails: -1}
 	var out bytes.Buffer
 	o := options(dir, b, s, &out)
 	opened := false
-	o.openStack = func(context.Context, Options, pulumi.RunFunc) (Stack, error) { opened = true; return s, nil }
+	o.openStack = func(context.Context, Options) (Stack, error) { opened = true; return s, nil }
 	commands := map[string]func() error{
 		"run":     func() error { _, err := Run(context.Background(), o); return err },
 		"destroy": func() error { return Destroy(context.Background(), o) },
@@ -94,7 +91,7 @@ func TestADeadRunsLockIsTakenOver(t *testing.T) {
 	writeLock(t, dir, gone)
 	b := &fakeBackend{leftovers: []string{"pool footprint-t"}}
 	var out bytes.Buffer
-	removed, err := Cleanup(context.Background(), CleanupOptions{Options: options(dir, b, &fakeStack{config: auto.ConfigMap{}}, &out)})
+	removed, err := Cleanup(context.Background(), CleanupOptions{Options: options(dir, b, &fakeStack{}, &out)})
 	if err != nil || len(removed) != 1 || len(b.swept) != 1 {
 		t.Fatalf("cleanup: removed %v, swept %v, err %v\n%s", removed, b.swept, err, out.String())
 	}
@@ -145,7 +142,7 @@ func TestALockFromAnotherHostIsKept(t *testing.T) {
 func TestARunGivesItsLockBack(t *testing.T) {
 	dir := testProject(t, "")
 	b := &fakeBackend{}
-	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}, config: auto.ConfigMap{}}
+	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}}
 	var out bytes.Buffer
 	var during lockInfo
 	s.afterUp = func() { during, _ = readLock(lockPath(dir, "t")) }

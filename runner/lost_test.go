@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
@@ -109,10 +108,10 @@ func TestALostHostLosesOnlyItsCells(t *testing.T) {
 	for _, n := range []string{"bare-r1", "bare-r2", "bare-r3", "bare-r4"} {
 		outs[n] = okResult(n)
 	}
-	s := &fakeStack{outputs: outs, config: auto.ConfigMap{}}
+	s := &fakeStack{outputs: outs}
 	s.afterUp = func() {
-		s.state = placedState(s.config["footprint:placement"].Value)
-		if strings.Contains(s.config["footprint:only"].Value, "bare-r1") {
+		s.state = placedState(s.placement)
+		if strings.Contains(s.only, "bare-r1") {
 			b.down[hostB] = true // lost once its first wave is up
 		}
 	}
@@ -191,8 +190,8 @@ func TestLosingEveryHostForgetsNothing(t *testing.T) {
 	fastRetries(t)
 	dir := testProject(t, "")
 	b := &lossyHosts{down: map[string]bool{hostA: true, hostB: true}}
-	s := &fakeStack{outputs: bothOK(), config: auto.ConfigMap{}, destroyFails: -1}
-	s.afterUp = func() { s.state = placedState(s.config["footprint:placement"].Value) }
+	s := &fakeStack{outputs: bothOK(), destroyFails: -1}
+	s.afterUp = func() { s.state = placedState(s.placement) }
 	b.sweepErr = errors.New("no route to host")
 	var out bytes.Buffer
 	o := options(dir, &b.fakeBackend, s, &out)

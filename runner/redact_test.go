@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/footprint-dev/footprint/config"
+	"github.com/footprint-dev/footprint/infra"
 )
 
 // What validate prints of a local backend's image never carries the URL's
@@ -17,9 +18,13 @@ func TestWhereRedactsTheImageURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := Where(exp, "t")
+	b, err := infra.NewBackend(exp, "footprint-t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := BackendText(&infra.Prepared{Experiment: exp, Prefix: "footprint-t", Backend: b})
 	if strings.Contains(w, "s3cret") || strings.Contains(w, "abc123") || !strings.Contains(w, "images.example/noble.img") {
-		t.Errorf("Where = %q", w)
+		t.Errorf("BackendText = %q", w)
 	}
 }
 

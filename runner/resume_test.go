@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 )
 
 // --resume of a folder whose results.json names a node "../x" is refused
@@ -22,7 +20,7 @@ func TestResumeRefusesAHostileNodeName(t *testing.T) {
   "timeline": {"intervalSeconds": 5, "points": [[10, 100000, 900000], [15, 120000, 880000]]}}]}`
 	must(t, os.WriteFile(filepath.Join(prev, "results.json"), []byte(hostile), 0o644))
 	var out bytes.Buffer
-	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}, config: auto.ConfigMap{}}
+	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}}
 	o := options(dir, &fakeBackend{}, s, &out)
 	o.Resume = prev
 	_, err := Run(context.Background(), o)

@@ -35,10 +35,13 @@ type runFolder struct {
 	say     func(string, ...any)
 	mu      sync.Mutex
 	attempt map[string]int // node -> the attempt its files of this wave take
+	// got are the results of this wave's nodes as the program handed them
+	// over, each with the file it was saved in ("" where saving failed).
+	got map[string]savedResult
 }
 
 func newRunFolder(dir string, say func(string, ...any)) *runFolder {
-	return &runFolder{dir: dir, say: say, attempt: map[string]int{}}
+	return &runFolder{dir: dir, say: say, attempt: map[string]int{}, got: map[string]savedResult{}}
 }
 
 // begin starts a wave: each of its nodes takes the attempt after the last
@@ -50,8 +53,18 @@ func (f *runFolder) begin(specs []machine.Spec) map[string]int {
 	for _, s := range specs {
 		f.attempt[s.Node] = nextAttempt(f.dir, s.Node)
 		wave[s.Node] = f.attempt[s.Node]
+		delete(f.got, s.Node)
 	}
 	return wave
+}
+
+// arrived is the result of a node of this wave, if the program handed one
+// over, and the file it was saved in.
+func (f *runFolder) arrived(node string) (savedResult, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.got[node]
+	return r, ok
 }
 
 func (f *runFolder) attemptOf(node string) int {
@@ -60,15 +73,24 @@ func (f *runFolder) attemptOf(node string) int {
 	return max(f.attempt[node], 1)
 }
 
-// saveResult writes a node's result into nodes/ as it arrives.
+// saveResult keeps a node's result and writes it into nodes/ as it
+// arrives.
 func (f *runFolder) saveResult(r results.Result) {
 	data, err := json.MarshalIndent(r, "", "  ")
+	path := ""
 	if err == nil {
-		_, err = place(filepath.Join(f.dir, nodesDir), r.Node, f.attemptOf(r.Node), "json", append(data, '\n'))
+		path, err = place(filepath.Join(f.dir, nodesDir), r.Node, f.attemptOf(r.Node), "json", append(data, '\n'))
 	}
 	if err != nil {
 		f.say("%s: could not save the result in %s: %v", r.Node, filepath.Join(f.dir, nodesDir), err)
 	}
+	file := ""
+	if path != "" {
+		file = filepath.Join(nodesDir, filepath.Base(path))
+	}
+	f.mu.Lock()
+	f.got[r.Node] = savedResult{result: r, file: file, attempt: f.attempt[r.Node]}
+	f.mu.Unlock()
 }
 
 // record saves what the backend kept of a node's machine (its console, its
@@ -269,26 +291,6 @@ func setResultFile(run *report.Run, node, file string) {
 		run.ResultFiles = map[string]string{}
 	}
 	run.ResultFiles[node] = file
-}
-
-// waveResults are a wave's results: each node's saved the moment it arrived
-// in this wave, else the stack's output of it. An up that fails leaves no
-// new outputs, and the saved ones are all there is; outputs of nodes not in
-// the wave are an earlier up's.
-func waveResults(outputs []results.Result, saved map[string]savedResult, specs []machine.Spec) []results.Result {
-	byNode := map[string]results.Result{}
-	for _, r := range outputs {
-		byNode[r.Node] = r
-	}
-	var out []results.Result
-	for _, s := range specs {
-		if sv, ok := saved[s.Node]; ok {
-			out = append(out, sv.result)
-		} else if r, ok := byNode[s.Node]; ok {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 // openPulumiLog appends to the folder's pulumi.log: a resume's output goes

@@ -11,9 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-
-	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/report"
 	"github.com/footprint-dev/footprint/results"
 )
@@ -51,7 +48,6 @@ func savedJSON(t *testing.T, r map[string]any) string {
 func resumeOptions(dir, prev string, b *fakeBackend, s *fakeStack, out *bytes.Buffer) Options {
 	o := options(dir, b, s, out)
 	o.Resume = prev
-	o.onProgram = func(p infra.Options) { s.deliver = p.OnResult }
 	return o
 }
 
@@ -71,7 +67,7 @@ func TestResumeReadsBackASavedResult(t *testing.T) {
 	earlierLog := "Updating (t):\nerror: the host went away\n"
 	prev := earlierRun(t, dir, []map[string]any{noOutput("bare-r1"), noOutput("bare-r2")},
 		map[string]string{"nodes/bare-r1.json": saved, "pulumi.log": earlierLog})
-	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}, config: auto.ConfigMap{}}
+	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}}
 	var out bytes.Buffer
 	got, err := Run(context.Background(), resumeOptions(dir, prev, &fakeBackend{}, s, &out))
 	if err != nil {
@@ -98,10 +94,9 @@ func TestResumeReadsBackASavedResult(t *testing.T) {
 // saved in nodes/, are the record.
 func TestAFailedUpKeepsTheResultsThatArrived(t *testing.T) {
 	dir := testProject(t, "")
-	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}, upErr: errors.New("error: boom"), outputsLost: true, config: auto.ConfigMap{}}
+	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}, upErr: errors.New("error: boom")}
 	var out bytes.Buffer
 	o := options(dir, &fakeBackend{}, s, &out)
-	o.onProgram = func(p infra.Options) { s.deliver = p.OnResult }
 	got, err := Run(context.Background(), o)
 	if err == nil || !strings.Contains(err.Error(), "up of stack t failed") {
 		t.Fatalf("error %v", err)
@@ -126,7 +121,7 @@ func TestARerunKeepsTheEarlierAttemptsFiles(t *testing.T) {
 	}
 	prev := earlierRun(t, dir, []map[string]any{okResult("bare-r1"), timeout}, first)
 	b := &fakeBackend{consoles: map[string]string{"bare-r2": "second attempt\nfootprint-agent: done\n"}}
-	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}, config: auto.ConfigMap{}}
+	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}}
 	var out bytes.Buffer
 	got, err := Run(context.Background(), resumeOptions(dir, prev, b, s, &out))
 	if err != nil {
@@ -157,7 +152,7 @@ func TestARerunKeepsTheEarlierAttemptsFiles(t *testing.T) {
 // leaves a folder that --resume reads back.
 func TestTheRecordExistsBeforeTheFirstMachine(t *testing.T) {
 	dir := testProject(t, "")
-	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}, config: auto.ConfigMap{}}
+	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}}
 	var atUp report.Run
 	var readErr error
 	s.afterUp = func() {
@@ -181,10 +176,9 @@ func TestTheRecordExistsBeforeTheFirstMachine(t *testing.T) {
 // (report.DirMode, report.FileMode).
 func TestNodesAndPulumiLogAreTheUsers(t *testing.T) {
 	dir := testProject(t, "")
-	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}, config: auto.ConfigMap{}}
+	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}}
 	var out bytes.Buffer
 	o := options(dir, &fakeBackend{}, s, &out)
-	o.onProgram = func(p infra.Options) { s.deliver = p.OnResult }
 	got, err := Run(context.Background(), o)
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
@@ -196,16 +190,14 @@ func TestNodesAndPulumiLogAreTheUsers(t *testing.T) {
 	}
 }
 
-// An up that fails leaves an earlier up's outputs in place: a node of an
-// earlier wave found there keeps its record, wave and all.
+// Only what this wave's program handed over is this wave's: a node of an
+// earlier wave keeps its record, wave and all.
 func TestAnEarlierUpsOutputsAreNotThisWaves(t *testing.T) {
 	dir := testProject(t, "")
 	r1 := okResult("bare-r1")
 	r1["machine"].(map[string]any)["wave"] = 1.0
 	prev := earlierRun(t, dir, []map[string]any{r1}, map[string]string{"nodes/bare-r1.json": savedJSON(t, r1)})
-	stale := okResult("bare-r1")
-	stale["status"] = string(results.StatusFailed)
-	s := &fakeStack{outputs: map[string]any{"bare-r2": okResult("bare-r2")}, staleOutputs: map[string]any{"bare-r1": stale}, config: auto.ConfigMap{}}
+	s := &fakeStack{outputs: map[string]any{"bare-r2": okResult("bare-r2")}}
 	var out bytes.Buffer
 	got, err := Run(context.Background(), resumeOptions(dir, prev, &fakeBackend{}, s, &out))
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/infra/machine"
 	"github.com/footprint-dev/footprint/report"
@@ -80,20 +81,18 @@ func (b *fakeBackend) Forget(specs []machine.Spec) {
 	}
 }
 
-// fakeStack stands for Pulumi's stack: Up "creates" the machines, whose
-// results the test put in outputs.
+// fakeStack stands for Pulumi's stack: Up "creates" the machines of the
+// wave's program, which hands over the results the test put in outputs.
 type fakeStack struct {
 	mu            sync.Mutex
 	upErr         error
 	blockUp       bool // Up waits for its context to end, as an interrupted up does
 	upStarted     chan struct{}
-	outputs       map[string]any // node -> result
+	outputs       map[string]any // node -> the result its program hands over
 	destroyFails  int            // how many destroys fail before one works; -1: all
 	destroys      int
 	destroyCtxErr []error // the context's state at each destroy
 	refreshes     int
-	config        auto.ConfigMap
-	removed       []string
 	events        []string // up(only) and destroy, in order
 	afterDestroy  func()   // called after each destroy
 	afterUp       func()   // called after each up
@@ -101,15 +100,30 @@ type fakeStack struct {
 	// destroyFailsOn fails a destroy while the state holds a resource
 	// whose provider is one of these
 	destroyFailsOn func(provider string) bool
-	// deliver, when set, is told during up each created node's result, as
-	// the program tells OnResult
-	deliver func(results.Result)
-	// outputsLost: no outputs at all, as after an up that failed
-	outputsLost bool
-	// staleOutputs are an earlier up's outputs, which an up that fails
-	// leaves in place, whatever footprint:only is now
-	staleOutputs map[string]any
+	// the wave's program, as onProgram shows it: its nodes and placement
+	// (as JSON), where its results go, the run's secrets
+	only, placement string
+	deliver         func(results.Result)
+	secrets         []config.Secrets
 }
+
+// program is shown each wave's program options.
+func (s *fakeStack) program(p infra.Options) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var nodes []string
+	hosts := map[string]string{}
+	for _, sp := range p.Nodes {
+		nodes = append(nodes, sp.Node)
+		hosts[sp.Node] = sp.Host
+	}
+	only, _ := json.Marshal(nodes)
+	placement, _ := json.Marshal(hosts)
+	s.only, s.placement, s.deliver = string(only), string(placement), p.OnResult
+	s.secrets = append(s.secrets, p.Secrets)
+}
+
+func (s *fakeStack) SetProgram(pulumi.RunFunc) {}
 
 func (s *fakeStack) Export(context.Context) (apitype.UntypedDeployment, error) {
 	raw, err := json.Marshal(apitype.DeploymentV3{Resources: s.state})
@@ -127,14 +141,14 @@ func (s *fakeStack) Import(_ context.Context, d apitype.UntypedDeployment) error
 
 func (s *fakeStack) Up(ctx context.Context, _ ...optup.Option) (auto.UpResult, error) {
 	s.mu.Lock()
-	s.events = append(s.events, "up "+s.config["footprint:only"].Value)
+	s.events = append(s.events, "up "+s.only)
 	s.mu.Unlock()
 	if s.upStarted != nil {
 		close(s.upStarted)
 	}
 	if s.deliver != nil {
 		for node, raw := range s.outputs {
-			if strings.Contains(s.config["footprint:only"].Value, `"`+node+`"`) {
+			if strings.Contains(s.only, `"`+node+`"`) {
 				r, _ := fromOutput(raw)
 				s.deliver(r)
 			}
@@ -174,42 +188,14 @@ func (s *fakeStack) Refresh(context.Context, ...optrefresh.Option) (auto.Refresh
 	return auto.RefreshResult{}, nil
 }
 
-// Outputs are the results of the nodes the last up created: those of
-// footprint:only.
-func (s *fakeStack) Outputs(context.Context) (auto.OutputMap, error) {
-	if s.outputsLost {
-		return auto.OutputMap{}, nil
+// fromOutput is a result as a test wrote it, in its JSON form.
+func fromOutput(v any) (results.Result, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return results.Result{}, err
 	}
-	out := s.outputs
-	if only := s.config["footprint:only"].Value; only != "" {
-		out = map[string]any{}
-		for node, r := range s.outputs {
-			if strings.Contains(only, `"`+node+`"`) {
-				out[node] = r
-			}
-		}
-	}
-	for node, r := range s.staleOutputs {
-		out[node] = r
-	}
-	return auto.OutputMap{
-		infra.OutputResults:    {Value: out},
-		infra.OutputExperiment: {Value: map[string]any{"memoryMiB": 1024.0, "backend": "fake"}},
-	}, nil
-}
-func (s *fakeStack) GetAllConfig(context.Context) (auto.ConfigMap, error) { return s.config, nil }
-func (s *fakeStack) SetAllConfig(_ context.Context, c auto.ConfigMap) error {
-	for k, v := range c {
-		s.config[k] = v
-	}
-	return nil
-}
-func (s *fakeStack) RemoveAllConfig(_ context.Context, keys []string) error {
-	s.removed = append(s.removed, keys...)
-	for _, k := range keys {
-		delete(s.config, k)
-	}
-	return nil
+	var r results.Result
+	return r, json.Unmarshal(b, &r)
 }
 
 // testProject is a checkout with one stack of two repeats of bare, whose
@@ -237,7 +223,8 @@ func must(t *testing.T, err error) {
 func options(dir string, b *fakeBackend, s *fakeStack, out *bytes.Buffer) Options {
 	return Options{
 		ProjectDir: dir, Stack: "t", Out: out, Progress: progress.Plain, backend: b,
-		openStack: func(context.Context, Options, pulumi.RunFunc) (Stack, error) { return s, nil },
+		openStack: func(context.Context, Options) (Stack, error) { return s, nil },
+		onProgram: s.program,
 	}
 }
 
@@ -257,7 +244,7 @@ func fastRetries(t *testing.T) {
 func TestRunAccountsForANodeThatNeverAnswers(t *testing.T) {
 	dir := testProject(t, "")
 	b := &fakeBackend{consoles: map[string]string{"bare-r2": "Booting\nfootprint-agent: install failed\n"}}
-	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1")}, config: auto.ConfigMap{"footprint:samples": {Value: "9"}}}
+	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1")}}
 	var out bytes.Buffer
 	got, err := Run(context.Background(), options(dir, b, s, &out))
 	if err != nil {
@@ -280,9 +267,9 @@ func TestRunAccountsForANodeThatNeverAnswers(t *testing.T) {
 	if strings.Join(b.forgotten, ",") != "bare-r1,bare-r2" {
 		t.Errorf("forgotten %v", b.forgotten)
 	}
-	// A key no longer in the stack file does not linger; secrets are per run.
-	if len(s.removed) != 1 || s.removed[0] != "footprint:samples" || !s.config["footprint:mysqlPassword"].Secret {
-		t.Errorf("config removed %v, set %v", s.removed, s.config)
+	// The program is handed the run's own secrets.
+	if len(s.secrets) != 1 || s.secrets[0].MySQLPassword == "" || s.secrets[0].SSHHostKey == "" {
+		t.Errorf("the program's secrets: %+v", s.secrets)
 	}
 	run, err := report.Read(got.RunDir)
 	if err != nil || len(run.Nodes) != 2 || run.Nodes[0].Status != results.StatusOK {
@@ -299,7 +286,7 @@ func TestDestroyFallsBackToASweep(t *testing.T) {
 	fastRetries(t)
 	dir := testProject(t, "")
 	b := &fakeBackend{leftovers: []string{"domain footprint-t-bare-r1", "network footprint-t"}}
-	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}, destroyFails: -1, config: auto.ConfigMap{}}
+	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}, destroyFails: -1}
 	var out bytes.Buffer
 	got, err := Run(context.Background(), options(dir, b, s, &out))
 	if err != nil {
@@ -324,7 +311,7 @@ func TestDestroyAndSweepFailing(t *testing.T) {
 	fastRetries(t)
 	dir := testProject(t, "")
 	b := &fakeBackend{sweepErr: errors.New("virsh: cannot connect")}
-	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1")}, destroyFails: -1, config: auto.ConfigMap{}}
+	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1")}, destroyFails: -1}
 	var out bytes.Buffer
 	got, err := Run(context.Background(), options(dir, b, s, &out))
 	if err == nil || !strings.Contains(err.Error(), "footprint destroy --stack t") || !strings.Contains(err.Error(), "cleanup by name also failed: virsh: cannot connect") {
@@ -344,7 +331,7 @@ func TestDestroyAndSweepFailing(t *testing.T) {
 func TestInterruptDuringUpStillDestroys(t *testing.T) {
 	dir := testProject(t, "")
 	b := &fakeBackend{}
-	s := &fakeStack{blockUp: true, upStarted: make(chan struct{}), outputs: map[string]any{"bare-r1": okResult("bare-r1")}, config: auto.ConfigMap{}}
+	s := &fakeStack{blockUp: true, upStarted: make(chan struct{}), outputs: map[string]any{"bare-r1": okResult("bare-r1")}}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { <-s.upStarted; cancel() }()
 	var out bytes.Buffer
@@ -366,7 +353,7 @@ func TestPreflightRefusalCreatesNothing(t *testing.T) {
 	b := &fakeBackend{preflightErr: errors.New("footprint:networkCidr: 10.77.3.0/24 overlaps libvirt network \"lab\"")}
 	var out bytes.Buffer
 	o := options(dir, b, &fakeStack{}, &out)
-	o.openStack = func(context.Context, Options, pulumi.RunFunc) (Stack, error) {
+	o.openStack = func(context.Context, Options) (Stack, error) {
 		t.Error("a stack was opened after a refused pre-flight")
 		return nil, errors.New("no")
 	}
@@ -385,7 +372,7 @@ func TestCleanupSweepsByPrefix(t *testing.T) {
 	for _, all := range []bool{false, true} {
 		b := &fakeBackend{leftovers: []string{"pool footprint-t"}}
 		var out bytes.Buffer
-		o := options(dir, b, &fakeStack{config: auto.ConfigMap{}}, &out)
+		o := options(dir, b, &fakeStack{}, &out)
 		removed, err := Cleanup(context.Background(), CleanupOptions{Options: o, All: all})
 		want := "footprint-t"
 		if all {
@@ -410,7 +397,7 @@ func TestDestroyRetriesWhenTheLogIsAPipe(t *testing.T) {
 	w, err := os.OpenFile(fmt.Sprintf("/proc/self/fd/%d", pw.Fd()), os.O_WRONLY, 0)
 	must(t, err)
 	defer w.Close()
-	s := &fakeStack{destroyFails: 1, config: auto.ConfigMap{}}
+	s := &fakeStack{destroyFails: 1}
 	var said []string
 	done := make(chan error, 1)
 	go func() {

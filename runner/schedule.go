@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/footprint-dev/footprint/config"
+	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/infra/machine"
 	"github.com/footprint-dev/footprint/report"
 	"github.com/footprint-dev/footprint/waves"
@@ -33,15 +33,15 @@ type schedule interface {
 
 // newSchedule is the stack's schedule: its search where it has one, else
 // the nodes of its matrix that run lacks, planned on the backend's hosts.
-func newSchedule(ctx context.Context, o Options, exp config.Experiment, values map[string]string, b machine.Backend, all []machine.Spec, run report.Run) (schedule, error) {
-	if exp.Search != nil {
-		return newSearchSchedule(ctx, o, exp, values, b, all, run)
+func newSchedule(ctx context.Context, o Options, p *infra.Prepared, all []machine.Spec, run report.Run) (schedule, error) {
+	if p.Experiment.Search != nil {
+		return newSearchSchedule(ctx, o, p, all, run)
 	}
 	m := &matrix{all: all, specs: lacking(all, run.Nodes)}
 	if len(m.specs) == 0 {
 		return m, nil
 	}
-	plan, err := planWaves(ctx, b, m.specs)
+	plan, err := planWaves(ctx, p.Backend, m.specs)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/footprint-dev/footprint/config"
+	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/infra/machine"
 	"github.com/footprint-dev/footprint/report"
 	"github.com/footprint-dev/footprint/results"
@@ -38,10 +39,11 @@ type worstCase struct {
 	seconds      float64
 }
 
-func newSearchSchedule(ctx context.Context, o Options, exp config.Experiment, values map[string]string, b machine.Backend, all []machine.Spec, run report.Run) (*searchSchedule, error) {
-	if _, set := values[config.KeyOnly]; set {
+func newSearchSchedule(ctx context.Context, o Options, p *infra.Prepared, all []machine.Spec, run report.Run) (*searchSchedule, error) {
+	if len(o.Only) > 0 {
 		return nil, fmt.Errorf("--only: a search chooses each wave's nodes itself; name its systems with %s:%s", config.Namespace, config.KeyProfiles)
 	}
+	exp, b := p.Experiment, p.Backend
 	s := &searchSchedule{cfg: *exp.Search, grid: exp.Sizes(), systems: exp.Profiles, cellsOf: map[string]map[int][]machine.Spec{}}
 	for _, sp := range all {
 		sys := systemOf(sp)

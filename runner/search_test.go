@@ -12,9 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-
-	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/report"
 	"github.com/footprint-dev/footprint/results"
 	"github.com/footprint-dev/footprint/search"
@@ -78,11 +75,10 @@ func (*roomyHost) Hosts(context.Context) ([]waves.Host, error) {
 func TestSearchBisectsWaveByWave(t *testing.T) {
 	dir := searchProject(t, "")
 	b := &smallHost{}
-	s := &fakeStack{outputs: searchOutputs(from640), config: auto.ConfigMap{}}
+	s := &fakeStack{outputs: searchOutputs(from640)}
 	var out bytes.Buffer
 	o := options(dir, &b.fakeBackend, s, &out)
 	o.backend = b
-	o.onProgram = func(p infra.Options) { s.deliver = p.OnResult }
 	// What results.json says of the search as each wave's machines run: a
 	// run killed outright keeps the search as far as it got.
 	var onDisk []int
@@ -152,7 +148,7 @@ func triedOrder(tried []search.Try) string {
 func TestSearchTriesSeveralSizesAWaveWhereTheHostHasRoom(t *testing.T) {
 	dir := searchProject(t, "")
 	b := &roomyHost{}
-	s := &fakeStack{outputs: searchOutputs(from640), config: auto.ConfigMap{}}
+	s := &fakeStack{outputs: searchOutputs(from640)}
 	var out bytes.Buffer
 	o := options(dir, &b.fakeBackend, s, &out)
 	o.backend = b
@@ -181,7 +177,7 @@ func TestSearchResumesFromWhatIsRecorded(t *testing.T) {
 	dir := searchProject(t, "")
 	b := &smallHost{}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &fakeStack{outputs: searchOutputs(from640), config: auto.ConfigMap{}, afterDestroy: cancel}
+	s := &fakeStack{outputs: searchOutputs(from640), afterDestroy: cancel}
 	var out bytes.Buffer
 	o := options(dir, &b.fakeBackend, s, &out)
 	o.backend = b
@@ -195,7 +191,7 @@ func TestSearchResumesFromWhatIsRecorded(t *testing.T) {
 		t.Fatalf("after the interrupt: %+v, not run %v", run.Search, run.NotRun)
 	}
 
-	s2 := &fakeStack{outputs: searchOutputs(from640), config: auto.ConfigMap{}}
+	s2 := &fakeStack{outputs: searchOutputs(from640)}
 	out.Reset()
 	o2 := options(dir, &b.fakeBackend, s2, &out)
 	o2.backend, o2.Resume = b, got.RunDir
@@ -227,7 +223,7 @@ func TestSearchGoesOnBesideASizeWithoutAFinding(t *testing.T) {
 	outs["bare-640m"] = map[string]any{"schemaVersion": 1.0, "node": "bare-640m", "profile": "bare", "status": string(results.StatusTimeout),
 		"collection": map[string]any{"error": "no result within 40m0s"},
 		"machine":    map[string]any{"name": "footprint-t-bare-640m", "backend": "fake", "memoryMiB": 640.0, "vcpus": 1.0}}
-	s := &fakeStack{outputs: outs, config: auto.ConfigMap{}}
+	s := &fakeStack{outputs: outs}
 	var out bytes.Buffer
 	o := options(dir, &b.fakeBackend, s, &out)
 	o.backend = b
@@ -250,7 +246,7 @@ func TestSearchGoesOnBesideASizeWithoutAFinding(t *testing.T) {
 func TestSearchStopsWhenTheUpFailsAndNothingIsFound(t *testing.T) {
 	dir := searchProject(t, "")
 	b := &smallHost{}
-	s := &fakeStack{outputs: map[string]any{}, outputsLost: true, config: auto.ConfigMap{}, upErr: errors.New("libvirt: connection refused")}
+	s := &fakeStack{outputs: map[string]any{}, upErr: errors.New("libvirt: connection refused")}
 	var out bytes.Buffer
 	o := options(dir, &b.fakeBackend, s, &out)
 	o.backend = b
@@ -271,7 +267,7 @@ func TestSearchStopsWhenTheUpFailsAndNothingIsFound(t *testing.T) {
 func TestSearchPlanAndRefusals(t *testing.T) {
 	dir := searchProject(t, "")
 	b := &smallHost{}
-	s := &fakeStack{config: auto.ConfigMap{}}
+	s := &fakeStack{}
 	var out bytes.Buffer
 	o := options(dir, &b.fakeBackend, s, &out)
 	o.backend = b
@@ -293,7 +289,7 @@ func TestSearchPlanAndRefusals(t *testing.T) {
 		t.Errorf("--keep: %v", err)
 	}
 	only := o
-	only.Set = []string{`only=["bare-640m"]`}
+	only.Only = []string{"bare-640m"}
 	if _, err := Run(context.Background(), only); err == nil || !strings.HasPrefix(err.Error(), "--only: a search chooses each wave's nodes itself") {
 		t.Errorf("--only: %v", err)
 	}
@@ -318,13 +314,11 @@ func TestSearchStopsWhenNoMachineRan(t *testing.T) {
 	dir := searchProject(t, "")
 	b := &smallHost{}
 	var out bytes.Buffer
-	o := withDefaults(options(dir, &b.fakeBackend, &fakeStack{config: auto.ConfigMap{}}, &out))
+	o := withDefaults(options(dir, &b.fakeBackend, &fakeStack{}, &out))
 	o.backend = b
-	exp, values, err := Validate(o)
+	p, err := Validate(o)
 	must(t, err)
-	specs, err := infra.Plan(exp, "footprint-t")
-	must(t, err)
-	sched, err := newSearchSchedule(context.Background(), o, exp, values, b, specs, report.Run{})
+	sched, err := newSearchSchedule(context.Background(), o, p, p.Specs, report.Run{})
 	must(t, err)
 	var mu sync.Mutex
 	var said []string
@@ -376,7 +370,7 @@ func TestSearchResumesOnlyTheRepeatsWithoutAFinding(t *testing.T) {
 	must(t, report.Write(prev, report.Run{ID: "earlier", Stack: "t", Nodes: []results.Result{r1}}))
 
 	b := &smallHost{}
-	s := &fakeStack{outputs: repeatedOutputs(from640, 2), config: auto.ConfigMap{}}
+	s := &fakeStack{outputs: repeatedOutputs(from640, 2)}
 	var out bytes.Buffer
 	o := options(dir, &b.fakeBackend, s, &out)
 	o.backend, o.Resume = b, prev

@@ -8,9 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
 // --ssh-key names a new file: a file already there (its mode would stay)
@@ -32,7 +29,7 @@ func TestSSHKeyFileIsNeverOneAlreadyThere(t *testing.T) {
 		var out bytes.Buffer
 		o := options(dir, &fakeBackend{}, &fakeStack{}, &out)
 		o.SSHKeyFile = path
-		o.openStack = func(context.Context, Options, pulumi.RunFunc) (Stack, error) {
+		o.openStack = func(context.Context, Options) (Stack, error) {
 			t.Errorf("%s: a stack was opened", path)
 			return nil, errors.New("no")
 		}
@@ -60,7 +57,7 @@ func TestSSHKeyFileIsNeverOneAlreadyThere(t *testing.T) {
 // A new --ssh-key file gets the run's key, readable by its owner only.
 func TestSSHKeyFileIsCreatedPrivate(t *testing.T) {
 	dir := testProject(t, "")
-	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}, config: auto.ConfigMap{}}
+	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}}
 	var out bytes.Buffer
 	o := options(dir, &fakeBackend{}, s, &out)
 	o.SSHKeyFile = filepath.Join(t.TempDir(), "key")

@@ -29,7 +29,7 @@ func TestValidateRefusesUserDataOverEC2sLimit(t *testing.T) {
 			yaml := "config:\n  footprint:backend: aws\n  footprint:aws:\n    region: eu-west-1\n" +
 				"  footprint:profiles: [bare]\n  footprint:versions:\n    bare: \"" + tc.version + "\"\n"
 			must(t, os.WriteFile(filepath.Join(dir, "stacks", "Pulumi.t.yaml"), []byte(yaml), 0o644))
-			_, _, err := Validate(Options{ProjectDir: dir, Stack: "t"})
+			_, err := Validate(Options{ProjectDir: dir, Stack: "t"})
 			switch {
 			case tc.want == "" && err != nil:
 				t.Errorf("refused: %v", err)

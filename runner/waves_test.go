@@ -9,9 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
 	"github.com/footprint-dev/footprint/report"
 	"github.com/footprint-dev/footprint/results"
 	"github.com/footprint-dev/footprint/waves"
@@ -33,7 +30,7 @@ func bothOK() map[string]any {
 func TestWavesRunOneAfterTheOther(t *testing.T) {
 	dir := testProject(t, "")
 	b := &smallHost{}
-	s := &fakeStack{outputs: bothOK(), config: auto.ConfigMap{}}
+	s := &fakeStack{outputs: bothOK()}
 	var out bytes.Buffer
 	o := options(dir, &b.fakeBackend, s, &out)
 	o.backend = b
@@ -73,7 +70,7 @@ func TestInterruptBetweenWavesThenResume(t *testing.T) {
 	dir := testProject(t, "")
 	b := &smallHost{}
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &fakeStack{outputs: bothOK(), config: auto.ConfigMap{}, afterDestroy: cancel}
+	s := &fakeStack{outputs: bothOK(), afterDestroy: cancel}
 	var out bytes.Buffer
 	o := options(dir, &b.fakeBackend, s, &out)
 	o.backend = b
@@ -89,7 +86,7 @@ func TestInterruptBetweenWavesThenResume(t *testing.T) {
 		t.Errorf("not run %v; output:\n%s", run.NotRun, out.String())
 	}
 
-	s2 := &fakeStack{outputs: bothOK(), config: auto.ConfigMap{}}
+	s2 := &fakeStack{outputs: bothOK()}
 	out.Reset()
 	o2 := options(dir, &b.fakeBackend, s2, &out)
 	o2.backend, o2.Resume = b, got.RunDir
@@ -117,7 +114,7 @@ func TestInterruptBetweenWavesThenResume(t *testing.T) {
 func TestPlanText(t *testing.T) {
 	dir := testProject(t, "")
 	b := &smallHost{}
-	s := &fakeStack{config: auto.ConfigMap{}}
+	s := &fakeStack{}
 	var out bytes.Buffer
 	o := options(dir, &b.fakeBackend, s, &out)
 	o.backend = b
@@ -159,8 +156,8 @@ func TestWavesAcrossTwoHosts(t *testing.T) {
 		outs[n] = okResult(n)
 	}
 	var placements []string
-	s := &fakeStack{outputs: outs, config: auto.ConfigMap{}}
-	s.afterDestroy = func() { placements = append(placements, s.config["footprint:placement"].Value) }
+	s := &fakeStack{outputs: outs}
+	s.afterDestroy = func() { placements = append(placements, s.placement) }
 	var out bytes.Buffer
 	o := options(dir, &b.fakeBackend, s, &out)
 	o.backend = b
@@ -186,11 +183,11 @@ func TestWavesAcrossTwoHosts(t *testing.T) {
 func TestUpFailureSaysWhatPulumiSaid(t *testing.T) {
 	dir := testProject(t, "")
 	b := &fakeBackend{}
-	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1")}, config: auto.ConfigMap{},
+	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1")},
 		upErr: errors.New("failed to run update: exit status 255\ncode: 255\nstdout: \nstderr: \n")}
 	var out bytes.Buffer
 	o := options(dir, b, s, &out)
-	o.openStack = func(ctx context.Context, o Options, p pulumi.RunFunc) (Stack, error) {
+	o.openStack = func(ctx context.Context, o Options) (Stack, error) {
 		runs, _ := filepath.Glob(filepath.Join(o.RunsDir, "*"))
 		// Pulumi writes its errors while up runs, after an earlier one's.
 		for _, r := range runs {

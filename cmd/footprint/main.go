@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -143,11 +142,7 @@ func runCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			o.Keep, o.Set, o.SSHKeyFile, o.Resume = keep, set, sshKey, resume
-			if len(only) > 0 {
-				list, _ := json.Marshal(only)
-				o.Set = append(o.Set, "only="+string(list))
-			}
+			o.Keep, o.Set, o.SSHKeyFile, o.Resume, o.Only = keep, set, sshKey, resume, only
 			o.Progress = progressMode(quiet, jsonOut)
 			out, err := runner.Run(cmd.Context(), o)
 			if out.RunDir != "" && !jsonOut {
@@ -265,12 +260,13 @@ func validateCmd(g *globalFlags) *cobra.Command {
 				return err
 			}
 			o.Set = set
-			exp, _, err := runner.Validate(o)
+			p, err := runner.Validate(o)
 			if err != nil {
 				return err
 			}
+			exp := p.Experiment
 			fmt.Fprintf(cmd.OutOrStdout(), "stack %s is valid: %s, %d vCPU, %s, %s\n",
-				o.Stack, nodesText(exp), exp.VCPUs, sizesText(exp), runner.Where(exp, o.Stack))
+				o.Stack, nodesText(exp), exp.VCPUs, sizesText(exp), runner.BackendText(p))
 			return nil
 		},
 	}

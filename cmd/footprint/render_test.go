@@ -18,7 +18,6 @@ import (
 	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/guest"
 	"github.com/footprint-dev/footprint/infra"
-	"github.com/footprint-dev/footprint/names"
 	"github.com/footprint-dev/footprint/runner"
 )
 
@@ -88,30 +87,28 @@ func sameButKeys(a, b string) bool {
 // secrets, the password and the host key's body masked.
 func wantUserData(t *testing.T, dir, node string) string {
 	t.Helper()
-	exp, _, err := runner.Validate(runner.Options{ProjectDir: dir, Stack: "t"})
+	p, err := runner.Validate(runner.Options{ProjectDir: dir, Stack: "t"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	exp.MySQLPassword = "a-password-only-this-test-uses"
 	client, _ := newKey(t)
 	host, hostLines := newKey(t)
-	src := infra.Source(names.Project, "t", dir)
-	if err := exp.Set(config.KeySSHPrivateKey, client, src); err != nil {
+	secrets, err := config.ParseSecrets(map[string]string{
+		config.KeyMySQLPassword: "a-password-only-this-test-uses", config.KeySSHPrivateKey: client, config.KeySSHHostKey: host,
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := exp.Set(config.KeySSHHostKey, host, src); err != nil {
-		t.Fatal(err)
-	}
-	specs, err := infra.Plan(exp, names.Prefix(names.Project, "t"))
+	specs, err := infra.Render(p.Experiment, p.Specs, secrets)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range specs {
 		if s.Node == node {
-			if !strings.Contains(s.CloudInit.UserData, exp.MySQLPassword) {
+			if !strings.Contains(s.CloudInit.UserData, secrets.MySQLPassword) {
 				t.Fatalf("the user-data of %s lacks the password: the masking below proves nothing", node)
 			}
-			masked := strings.ReplaceAll(s.CloudInit.UserData, exp.MySQLPassword, guest.MaskedSecret)
+			masked := strings.ReplaceAll(s.CloudInit.UserData, secrets.MySQLPassword, guest.MaskedSecret)
 			for _, line := range hostLines {
 				if !strings.Contains(masked, line) {
 					t.Fatalf("the user-data of %s lacks the host key: its masking proves nothing", node)
