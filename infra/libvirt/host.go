@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os/exec"
@@ -60,9 +61,37 @@ func (h Host) virsh(ctx context.Context, args ...string) (string, error) {
 		if ctx.Err() != nil {
 			return "", fmt.Errorf("virsh %s: %s: %w", strings.Join(args, " "), h.URI, context.Cause(ctx))
 		}
-		return "", fmt.Errorf("virsh %s: %s", strings.Join(args, " "), strings.TrimSpace(errorLines(stderr.String(), err)))
+		return "", &virshError{args: strings.Join(args, " "), said: strings.TrimSpace(errorLines(stderr.String(), err)), exit: err}
 	}
 	return stdout.String(), nil
+}
+
+// errGone is a virsh failure about an object that does not exist (any
+// more): removing it again is no error.
+var errGone = errors.New("no such object")
+
+// virshError is a failed virsh call: what virsh said, wrapping its exit
+// status and, where what it said is libvirt's "no such object" (virsh has
+// no codes of its own: its text is read here, once), errGone.
+type virshError struct {
+	args, said string
+	exit       error
+}
+
+func (e *virshError) Error() string { return "virsh " + e.args + ": " + e.said }
+
+func (e *virshError) Unwrap() []error {
+	if goneText(e.said) {
+		return []error{e.exit, errGone}
+	}
+	return []error{e.exit}
+}
+
+// goneText: libvirt's messages for VIR_ERR_NO_DOMAIN, _NO_NETWORK,
+// _NO_STORAGE_POOL and _NO_STORAGE_VOL.
+func goneText(msg string) bool {
+	return strings.Contains(msg, "not found") || strings.Contains(msg, "no domain with matching") ||
+		strings.Contains(msg, "no network with matching") || strings.Contains(msg, "no storage")
 }
 
 // errorLines is virsh's error on one line: its first two lines, as the
@@ -117,7 +146,7 @@ func (h Host) Find(ctx context.Context, prefix string) (found []Object, unread [
 		}
 		if prefix != "" {
 			mine, err := h.describedAs(ctx, d, prefix)
-			if err != nil && !gone(err) {
+			if err != nil && !errors.Is(err, errGone) {
 				unread = append(unread, fmt.Sprintf("domain %s (%v)", d, err))
 			}
 			if !mine {
@@ -206,18 +235,12 @@ func (h Host) Remove(ctx context.Context, o Object) error {
 	for i, s := range steps {
 		if _, err := h.virsh(ctx, s...); err != nil {
 			// stopping what is not running fails harmlessly; the final step must work
-			if i == len(steps)-1 && !gone(err) {
+			if i == len(steps)-1 && !errors.Is(err, errGone) {
 				last = err
 			}
 		}
 	}
 	return last
-}
-
-func gone(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "not found") || strings.Contains(msg, "no domain with matching") ||
-		strings.Contains(msg, "no network with matching") || strings.Contains(msg, "no storage")
 }
 
 // Network is a libvirt network and its IPv4 subnets.
