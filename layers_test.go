@@ -59,8 +59,8 @@ func TestOnlyTheRegistryImportsABackend(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
-	backends := []string{module + "/infra/libvirt"}
-	seen := 0
+	backends := backendPackages(t)
+	seen := map[string]bool{}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		f := strings.Fields(line)
 		pkg := strings.Fields(strings.ReplaceAll(f[0], "[", " "))[0] // "p [p.test]" of a test variant
@@ -69,14 +69,66 @@ func TestOnlyTheRegistryImportsABackend(t *testing.T) {
 				if imp != b {
 					continue
 				}
-				seen++
+				seen[b] = true
 				if pkg != module+"/infra" && !strings.HasPrefix(pkg, b) {
 					t.Errorf("%s imports backend %s: only infra's registry may", pkg, b)
 				}
 			}
 		}
 	}
-	if seen == 0 {
-		t.Fatal("no package imports a backend: is the registry gone?")
+	for _, b := range backends {
+		if !seen[b] {
+			t.Errorf("no package imports backend %s: is it missing from the registry?", b)
+		}
+	}
+}
+
+// backendPackages are the module's backends: every package under infra/
+// but the contract (infra/machine), found, not listed, so that a new
+// backend is covered the day it is added.
+func backendPackages(t *testing.T) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "./infra/...").Output()
+	if err != nil {
+		t.Fatalf("go list ./infra/...: %v", err)
+	}
+	var backends []string
+	for _, pkg := range strings.Fields(string(out)) {
+		rel := strings.TrimPrefix(pkg, module+"/infra")
+		if rel == "" || rel == "/machine" || strings.Count(rel, "/") > 1 {
+			continue
+		}
+		backends = append(backends, pkg)
+	}
+	if len(backends) < 2 {
+		t.Fatalf("backends %v: want libvirt and aws at least", backends)
+	}
+	return backends
+}
+
+// The contract between the program and a backend stands on nothing of
+// footprint's, and the program does not link what only one command uses
+// (the artifacts fetcher): go list's view of what each depends on.
+func TestTheContractAndTheProgramStandOnLittle(t *testing.T) {
+	deps := func(pkg string) []string {
+		out, err := exec.Command("go", "list", "-deps", pkg).Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", pkg, err)
+		}
+		return strings.Fields(string(out))
+	}
+	for _, d := range deps("./infra/machine") {
+		if strings.HasPrefix(d, module+"/") && d != module+"/infra/machine" {
+			t.Errorf("the contract infra/machine depends on %s", d)
+		}
+	}
+	program := deps("./infra")
+	if len(program) < 20 {
+		t.Fatalf("go list -deps ./infra: only %v", program)
+	}
+	for _, d := range program {
+		if d == module+"/artifacts/fetch" || strings.HasPrefix(d, module+"/runner") {
+			t.Errorf("the program depends on %s", d)
+		}
 	}
 }

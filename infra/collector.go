@@ -65,13 +65,22 @@ func (c collector) target(m machine.Machine, reach string) collect.Target {
 	case c.ssh != nil:
 		route := *c.ssh
 		route.Addr = net.JoinHostPort(reach, "22")
-		route.Jump = m.Tunnel
+		route.Jump = viaHost(m.Tunnel)
 		t.SSH = &route
 	case m.Tunnel != nil:
-		t.SSH = m.Tunnel // the URL as the host sees its guest
+		t.SSH = viaHost(m.Tunnel) // the URL as the host sees its guest
 	default:
 		// Straight to the port: the URL is the address the runner reaches.
 		t.URL = fmt.Sprintf("http://%s%s", net.JoinHostPort(reach, strconv.Itoa(guest.AgentPort)), guest.ResultPath)
 	}
 	return t
+}
+
+// viaHost is the collector's route through a host's SSH server; nil for
+// none.
+func viaHost(t *machine.Tunnel) *collect.SSH {
+	if t == nil {
+		return nil
+	}
+	return &collect.SSH{Addr: t.Addr, User: t.User, Auth: t.Auth, HostKeys: t.HostKeys}
 }

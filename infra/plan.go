@@ -91,7 +91,7 @@ func Render(exp config.Experiment, specs []machine.Spec, secrets config.Secrets)
 		if err != nil {
 			return nil, fmt.Errorf("node %s: %w", s.Node, err)
 		}
-		s.CloudInit = rendered
+		s.CloudInit = machine.CloudInit(rendered)
 		out[i] = s
 	}
 	return out, nil

@@ -62,7 +62,8 @@ func Prepare(exp config.Experiment, prefix string, b machine.Backend) (*Prepared
 // as resolved (zero for a backend with images of its own).
 func (p *Prepared) Environment(img image.Resolved) machine.Environment {
 	exp := p.Experiment
-	env := machine.Environment{Prefix: p.Prefix, CIDR: exp.NetworkCIDR, Gateway: Gateway(exp.NetworkCIDR), Image: img}
+	env := machine.Environment{Prefix: p.Prefix, CIDR: exp.NetworkCIDR, Gateway: Gateway(exp.NetworkCIDR),
+		Image: machine.Image{Path: img.Path, Format: img.Format}}
 	for _, size := range exp.Sizes() {
 		env.Sizes = append(env.Sizes, [2]int{exp.VCPUs, size})
 	}

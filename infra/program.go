@@ -139,7 +139,7 @@ func provision(ctx *pulumi.Context, o Options) error {
 	}
 	out := pulumi.Map{}
 	for _, m := range machines {
-		out[m.Spec.Node] = collectOutput(ctx, o, exp, env, route, p.Backend.Name(), m)
+		out[m.Spec.Node] = collectOutput(ctx, o, exp, img, route, p.Backend.Name(), m)
 	}
 	ctx.Export(OutputResults, out)
 	if o.Secrets.SSHPrivateKey != "" {
@@ -152,7 +152,7 @@ func provision(ctx *pulumi.Context, o Options) error {
 // collectOutput waits for the node's agent once its machine exists. A node
 // that never reports still yields an output (status timeout) so that the
 // other nodes' results, and the reason, are never lost.
-func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env machine.Environment, route collector, backend string, m machine.Machine) pulumi.Output {
+func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, img image.Resolved, route collector, backend string, m machine.Machine) pulumi.Output {
 	return pulumi.All(m.Created, m.Reach).ApplyT(func(v []any) (map[string]any, error) {
 		if ctx.DryRun() {
 			return nil, nil
@@ -191,7 +191,7 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, env ma
 		r.Host = hostView
 		r.Machine = &results.Machine{
 			Name: m.Spec.Name, Address: m.Spec.Address.String(), VCPUs: m.Spec.VCPUs, MemoryMiB: m.Spec.MemoryMiB, Repeat: m.Spec.Repeat, DiskGiB: m.Spec.DiskGiB,
-			Backend: backend, DomainType: m.VirtType, Hypervisor: m.Hypervisor, Image: cmp.Or(env.Image.Ref, m.Facts[results.FactImage]), ImageSHA256: env.Image.SHA256,
+			Backend: backend, DomainType: m.VirtType, Hypervisor: m.Hypervisor, Image: cmp.Or(img.Ref, m.Facts[results.FactImage]), ImageSHA256: img.SHA256,
 			Region: m.Facts[results.FactRegion], InstanceType: m.Facts[results.FactInstanceType], ImageID: m.Facts[results.FactImageID],
 		}
 		if o.OnResult != nil {

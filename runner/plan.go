@@ -116,7 +116,11 @@ func hostsOf(ctx context.Context, b machine.Backend) ([]waves.Host, bool, error)
 	if !ok {
 		return nil, false, nil
 	}
-	hosts, err := c.Hosts(ctx)
+	capacities, err := c.Hosts(ctx)
+	hosts := make([]waves.Host, len(capacities))
+	for i, h := range capacities {
+		hosts[i] = waves.Host(h)
+	}
 	return hosts, true, err
 }
 

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/footprint-dev/footprint/infra/machine"
 	"github.com/footprint-dev/footprint/report"
 	"github.com/footprint-dev/footprint/results"
 	"github.com/footprint-dev/footprint/search"
-	"github.com/footprint-dev/footprint/waves"
 )
 
 // searchProject is a checkout whose stack searches bare over 256..1024 MiB
@@ -65,8 +65,8 @@ func from640(size int) bool { return size >= 640 }
 // roomyHost runs three guests at a time.
 type roomyHost struct{ fakeBackend }
 
-func (*roomyHost) Hosts(context.Context) ([]waves.Host, error) {
-	return []waves.Host{{Name: "big-host", MemoryMiB: 16384, Cores: 4, MemoryShare: 0.75, VCPUsPerCore: 4, GuestOverheadMiB: 512, MaxGuests: 3}}, nil
+func (*roomyHost) Hosts(context.Context) ([]machine.HostCapacity, error) {
+	return []machine.HostCapacity{{Name: "big-host", MemoryMiB: 16384, Cores: 4, MemoryShare: 0.75, VCPUsPerCore: 4, GuestOverheadMiB: 512, MaxGuests: 3}}, nil
 }
 
 // On a host of one guest at a time the search bisects, a wave per size:

@@ -9,16 +9,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/footprint-dev/footprint/infra/machine"
 	"github.com/footprint-dev/footprint/report"
 	"github.com/footprint-dev/footprint/results"
-	"github.com/footprint-dev/footprint/waves"
 )
 
 // smallHost is a backend whose one host takes one guest at a time.
 type smallHost struct{ fakeBackend }
 
-func (*smallHost) Hosts(context.Context) ([]waves.Host, error) {
-	return []waves.Host{{Name: "fake-host", MemoryMiB: 4096, Cores: 2, MemoryShare: 0.75, VCPUsPerCore: 4, GuestOverheadMiB: 512, MaxGuests: 1}}, nil
+func (*smallHost) Hosts(context.Context) ([]machine.HostCapacity, error) {
+	return []machine.HostCapacity{{Name: "fake-host", MemoryMiB: 4096, Cores: 2, MemoryShare: 0.75, VCPUsPerCore: 4, GuestOverheadMiB: 512, MaxGuests: 1}}, nil
 }
 
 func bothOK() map[string]any {
@@ -136,11 +136,11 @@ func TestPlanText(t *testing.T) {
 // twoHosts is a backend of two hosts, each taking one guest at a time.
 type twoHosts struct{ fakeBackend }
 
-func (*twoHosts) Hosts(context.Context) ([]waves.Host, error) {
-	h := waves.Host{MemoryMiB: 4096, Cores: 2, MemoryShare: 0.75, VCPUsPerCore: 4, GuestOverheadMiB: 512, MaxGuests: 1}
+func (*twoHosts) Hosts(context.Context) ([]machine.HostCapacity, error) {
+	h := machine.HostCapacity{MemoryMiB: 4096, Cores: 2, MemoryShare: 0.75, VCPUsPerCore: 4, GuestOverheadMiB: 512, MaxGuests: 1}
 	a, b := h, h
 	a.Name, b.Name = "qemu:///system", "qemu+ssh://lab2/system"
-	return []waves.Host{a, b}, nil
+	return []machine.HostCapacity{a, b}, nil
 }
 
 // Four nodes on two hosts of one guest each: two waves, each placing one

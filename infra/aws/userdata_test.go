@@ -11,12 +11,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/footprint-dev/footprint/guest"
 	"github.com/footprint-dev/footprint/infra/machine"
 )
 
 func spec(node, userData string) machine.Spec {
-	return machine.Spec{Node: node, CloudInit: guest.Rendered{UserData: userData}}
+	return machine.Spec{Node: node, CloudInit: machine.CloudInit{UserData: userData}}
 }
 
 // What EC2 gets is the user-data, whole, as gzip that cloud-init detects;

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/footprint-dev/footprint/waves"
+	"github.com/footprint-dev/footprint/infra/machine"
 )
 
 // Limits bound what one wave of guests may take of the host (the keys
@@ -40,7 +40,7 @@ func (b Backend) overheadMiB() int {
 
 // Hosts implements machine.Capacity: the host's memory and cores as
 // libvirt reports them (virsh nodeinfo), with the stack's limits.
-func (b Backend) Hosts(ctx context.Context) ([]waves.Host, error) {
+func (b Backend) Hosts(ctx context.Context) ([]machine.HostCapacity, error) {
 	out, err := b.host().virsh(ctx, "nodeinfo")
 	if err != nil {
 		return nil, fmt.Errorf("%s: cannot read the capacity of %s: %w", key("uri"), b.URI, err)
@@ -49,7 +49,7 @@ func (b Backend) Hosts(ctx context.Context) ([]waves.Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", key("uri"), b.URI, err)
 	}
-	return []waves.Host{{
+	return []machine.HostCapacity{{
 		Name: b.URI, MemoryMiB: mem, Cores: cpus, MemoryShare: b.MemoryShare,
 		GuestOverheadMiB: b.overheadMiB(), VCPUsPerCore: b.VCPUsPerCore, MaxGuests: b.MaxGuests,
 	}}, nil

@@ -11,7 +11,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/footprint-dev/footprint/infra/machine"
-	"github.com/footprint-dev/footprint/waves"
 )
 
 // Fleet is several libvirt hosts in one stack (footprint:libvirt.hosts):
@@ -61,8 +60,8 @@ func (f Fleet) Preflight(ctx context.Context, env machine.Environment) error {
 }
 
 // Hosts implements machine.Capacity: every host's capacity and limits.
-func (f Fleet) Hosts(ctx context.Context) ([]waves.Host, error) {
-	var out []waves.Host
+func (f Fleet) Hosts(ctx context.Context) ([]machine.HostCapacity, error) {
+	var out []machine.HostCapacity
 	for _, b := range f {
 		h, err := b.Hosts(ctx)
 		if err != nil {

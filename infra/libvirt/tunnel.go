@@ -13,7 +13,7 @@ import (
 	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
 
-	"github.com/footprint-dev/footprint/collect"
+	"github.com/footprint-dev/footprint/infra/machine"
 )
 
 // remoteSSH is the host and user of a qemu+ssh URI, and libvirt's own
@@ -51,7 +51,7 @@ func parseRemoteSSH(uri string) (*remoteSSH, error) {
 // the URI or the user's agent and keys, and the host's key checked against
 // the URI's known_hosts or ~/.ssh/known_hosts, never accepted unseen; nil
 // for a host that is not reached over SSH.
-func (b Backend) Tunnel() (*collect.SSH, error) {
+func (b Backend) Tunnel() (*machine.Tunnel, error) {
 	r, err := parseRemoteSSH(b.URI)
 	if err != nil || r == nil {
 		return nil, err
@@ -69,7 +69,7 @@ func (b Backend) Tunnel() (*collect.SSH, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", key("uri"), err)
 	}
-	return &collect.SSH{Addr: r.addr, User: r.user, Auth: auth, HostKeys: hostKeys}, nil
+	return &machine.Tunnel{Addr: r.addr, User: r.user, Auth: auth, HostKeys: hostKeys}, nil
 }
 
 // authMethods are the URI's keyfile, or the SSH agent and the default keys.

@@ -10,12 +10,13 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
-	"github.com/footprint-dev/footprint/collect"
-	"github.com/footprint-dev/footprint/guest"
-	"github.com/footprint-dev/footprint/image"
-	"github.com/footprint-dev/footprint/waves"
+	"golang.org/x/crypto/ssh"
 )
+
+// The contract imports nothing of footprint: a backend learns what it
+// needs in the contract's own terms, and what the program and the runner
+// make of it (rendered user-data, a resolved image, a route for the
+// collector, a plan of waves) is theirs to convert.
 
 // Spec is one virtual machine to create.
 type Spec struct {
@@ -32,7 +33,7 @@ type Spec struct {
 	DiskGiB   int
 	Address   netip.Addr
 	MAC       string
-	CloudInit guest.Rendered
+	CloudInit CloudInit
 	// Artifacts is the host path of a read-only disk image holding the
 	// profile's offline install, attached beside the boot disk; "" for none.
 	Artifacts string
@@ -42,13 +43,54 @@ type Spec struct {
 	Host string
 }
 
+// CloudInit is a node's cloud-init documents, as the backend hands them
+// to the guest (a NoCloud disk, a cloud's user-data).
+type CloudInit struct {
+	UserData      string
+	MetaData      string
+	NetworkConfig string
+}
+
+// Image is the boot disk a local backend starts every machine from.
+type Image struct {
+	Path   string // local file
+	Format string // qcow2 or raw
+}
+
+// Tunnel is an SSH server through which the runner reaches the machines'
+// private network: its address, user, and how to log in and check it.
+type Tunnel struct {
+	Addr     string // host:port
+	User     string
+	Auth     []ssh.AuthMethod
+	HostKeys ssh.HostKeyCallback
+}
+
+// HostCapacity is one host's capacity and the share of it guests may
+// take, as the backend reads it with the stack's limits.
+type HostCapacity struct {
+	Name      string
+	MemoryMiB int
+	Cores     int
+	// MemoryShare is the part of MemoryMiB the guests of a wave may take
+	// together, hypervisor overhead included (0 < share ≤ 1).
+	MemoryShare float64
+	// GuestOverheadMiB is what the hypervisor holds per guest beyond its
+	// memory.
+	GuestOverheadMiB int
+	// VCPUsPerCore bounds a wave's vCPUs to Cores × VCPUsPerCore (> 0).
+	VCPUsPerCore float64
+	// MaxGuests, when above 0, bounds a wave's guests.
+	MaxGuests int
+}
+
 // Environment is what every machine of one stack shares, whatever the
 // backend; what only one backend knows is in that backend's settings.
 type Environment struct {
 	Prefix  string // project-stack: every name on the host starts with it
 	CIDR    netip.Prefix
 	Gateway netip.Addr
-	Image   image.Resolved
+	Image   Image // zero for a backend with images of its own
 	// Sizes are the (vCPUs, MiB of memory) of the stack's nodes.
 	Sizes [][2]int
 }
@@ -65,7 +107,7 @@ type Machine struct {
 	Reach pulumi.StringOutput
 	// Tunnel, when set, is the SSH route the runner reaches the machine's
 	// private network through (a remote libvirt host's own SSH server).
-	Tunnel *collect.SSH
+	Tunnel *Tunnel
 	// Facts are what the backend knows of where the machine runs, for the
 	// record: results.Machine's region, instanceType and imageId.
 	Facts map[string]string
@@ -134,7 +176,7 @@ type LocalImage interface {
 // limits the stack set, so that the runner plans the matrix in waves that
 // fit them instead of starting every machine at once.
 type Capacity interface {
-	Hosts(ctx context.Context) ([]waves.Host, error)
+	Hosts(ctx context.Context) ([]HostCapacity, error)
 }
 
 // SSHOnly is the optional capability of a backend whose machines are open
