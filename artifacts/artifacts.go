@@ -241,7 +241,7 @@ func regular(dir, rel string) error {
 	case errors.Is(err, os.ErrNotExist):
 		return fmt.Errorf("%s is missing in %s", rel, dir)
 	case err != nil:
-		return fmt.Errorf("%s: %v", rel, err)
+		return fmt.Errorf("%s: %w", rel, err)
 	case !st.Mode().IsRegular():
 		return fmt.Errorf("%s is not a regular file in %s", rel, dir)
 	}

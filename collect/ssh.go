@@ -117,7 +117,7 @@ func (s SSH) checkHostKey(_ string, _ net.Addr, key ssh.PublicKey) error {
 
 func (s SSH) checkKnownHost(host string, remote net.Addr, key ssh.PublicKey) error {
 	if err := s.HostKeys(host, remote, key); err != nil {
-		return fmt.Errorf("%w: %s offered %s %s: %v", ErrHostKey, s.Addr, key.Type(), ssh.FingerprintSHA256(key), err)
+		return fmt.Errorf("%w: %s offered %s %s: %w", ErrHostKey, s.Addr, key.Type(), ssh.FingerprintSHA256(key), err)
 	}
 	return nil
 }

@@ -248,7 +248,7 @@ func Parse(values map[string]string, src Source) (Experiment, error) {
 		}
 		if slices.Contains(src.Backends, k) {
 			if err := section(raw); err != nil {
-				return Experiment{}, fmt.Errorf("%s:%s: %v", Namespace, k, err)
+				return Experiment{}, fmt.Errorf("%s:%s: %w", Namespace, k, err)
 			}
 			e.BackendConfig[k] = strings.TrimSpace(raw)
 			continue

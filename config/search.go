@@ -61,7 +61,7 @@ func keyError(key string, err error) error {
 	if errors.As(err, &named) {
 		return err
 	}
-	return fmt.Errorf("%s:%s: %v", Namespace, key, err)
+	return fmt.Errorf("%s:%s: %w", Namespace, key, err)
 }
 
 // searchError is an error about one field of footprint:search.

@@ -50,7 +50,7 @@ func ReadStackFile(path string) (map[string]string, error) {
 		}
 		s, err := scalarOrJSON(v)
 		if err != nil {
-			return nil, fmt.Errorf("%s:%s: %v", Namespace, key, err)
+			return nil, fmt.Errorf("%s:%s: %w", Namespace, key, err)
 		}
 		out[key] = s
 	}

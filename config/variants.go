@@ -49,7 +49,7 @@ func parseVariants(e *Experiment, raw string, src Source) error {
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
-		return fmt.Errorf("want a map of name: {profile: NAME, options: [OPTION, ...]}: %v", err)
+		return fmt.Errorf("want a map of name: {profile: NAME, options: [OPTION, ...]}: %w", err)
 	}
 	names := make([]string, 0, len(m))
 	for n := range m {
@@ -74,7 +74,7 @@ func checkVariant(name string, v Variant, src Source) error {
 		return fmt.Errorf("%s: a profile has that name; a variant needs its own", name)
 	}
 	if err := src.profileKey(v.Profile); err != nil {
-		return fmt.Errorf("%s.profile: %v", name, err)
+		return fmt.Errorf("%s.profile: %w", name, err)
 	}
 	if len(v.Options) == 0 {
 		return fmt.Errorf("%s.options: empty (a variant chooses at least one option of %s)", name, v.Profile)

@@ -148,7 +148,7 @@ func failure(err error, log io.Writer, from int64) string {
 func sweepInstead(ctx context.Context, held locks, stack Stack, backend machine.Backend, prefix string, say func(string, ...any), err error) error {
 	say("destroy kept failing; sweeping the stack's objects from backend %s", backend.Name())
 	if _, cerr := held.sweep(ctx, backend, prefix, say); cerr != nil {
-		return fmt.Errorf("%w; cleanup by name also failed: %v", err, cerr)
+		return fmt.Errorf("%w; cleanup by name also failed: %w", err, cerr)
 	}
 	if _, rerr := stack.Refresh(ctx, optrefresh.ProgressStreams(io.Discard)); rerr == nil {
 		_ = destroy(ctx, stack, io.Discard)

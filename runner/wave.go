@@ -189,7 +189,7 @@ func (w *waveRunner) teardown(ctx context.Context, run *report.Run, round int, p
 		lost := lostHosts(ctx, hl, distinctHosts(placement))
 		if len(lost) > 0 && len(lost) < len(w.live) {
 			if ferr := w.abandon(ctx, run, round, hl, lost); ferr != nil {
-				return fmt.Errorf("%w; %v", err, ferr)
+				return fmt.Errorf("%w; %w", err, ferr)
 			}
 			if err = destroy(ctx, w.stack, w.log); err == nil {
 				return nil

@@ -50,10 +50,10 @@ func newAPI(s Settings) (API, error) {
 	defer cancel()
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(s.Region))
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errNoCredentials, err)
+		return nil, fmt.Errorf("%w: %w", errNoCredentials, err)
 	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return nil, fmt.Errorf("%w: %v", errNoCredentials, err)
+		return nil, fmt.Errorf("%w: %w", errNoCredentials, err)
 	}
 	return ec2.NewFromConfig(cfg, func(o *ec2.Options) {
 		if s.Endpoint != "" {

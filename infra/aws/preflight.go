@@ -28,7 +28,7 @@ func (b *Backend) Preflight(ctx context.Context, env machine.Environment) error 
 	api, err := b.api(b.Settings)
 	if err != nil {
 		if errors.Is(err, errNoCredentials) {
-			return fmt.Errorf("%s: %v (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a web identity role)", key(""), err)
+			return fmt.Errorf("%s: %w (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or a web identity role)", key(""), err)
 		}
 		return fmt.Errorf("%s: %w", key(""), err)
 	}
@@ -36,7 +36,7 @@ func (b *Backend) Preflight(ctx context.Context, env machine.Environment) error 
 		return fmt.Errorf("%s: %q is not a region this account can use: %v", key("region"), b.Region, oneLine(err))
 	}
 	if _, err := findImage(ctx, api, b.ImageName); err != nil {
-		return fmt.Errorf("%s: %v in %s", key("imageName"), err, b.Region)
+		return fmt.Errorf("%s: %w in %s", key("imageName"), err, b.Region)
 	}
 	return b.checkTypes(ctx, api, env)
 }
