@@ -111,7 +111,7 @@ func checkHonest(t *testing.T, r results.Result, reportMD string) {
 			t.Fatalf("%s: phases %s out of the agent's order", r.Node, r.PhaseList())
 		}
 		// workloadReady may time out and the measurement goes on: a finding.
-		if p.Status != "ok" && p.Name != "workloadReady" && i != len(r.Phases)-1 {
+		if p.Status != results.StatusOK && p.Name != "workloadReady" && i != len(r.Phases)-1 {
 			t.Errorf("%s: phase %s %s is not the last (%s)", r.Node, p.Name, p.Status, r.PhaseList())
 		}
 	}

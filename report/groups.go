@@ -338,7 +338,8 @@ func (g Group) Status() string {
 	for _, r := range g.Nodes {
 		counts[status(r)]++
 	}
-	return tally(counts, len(g.Nodes), []string{results.StatusOK, results.StatusFailed, results.StatusTimeout, results.StatusUnresponsive, results.StatusRunning})
+	return tally(counts, len(g.Nodes), []string{string(results.StatusOK), string(results.StatusFailed), string(results.StatusTimeout),
+		string(results.StatusUnresponsive), string(results.StatusRunning)})
 }
 
 // SmallestSurviving is, per profile that probed an API, the smallest VM size

@@ -693,7 +693,7 @@ func status(r results.Result) string {
 	if r.Status == "" {
 		return "no result"
 	}
-	return r.Status
+	return string(r.Status)
 }
 
 func phaseEnd(r results.Result, name string) string {
@@ -714,7 +714,7 @@ func phaseDur(r results.Result, name string) string {
 	for _, p := range r.Phases {
 		if p.Name == name {
 			if p.Status != results.StatusOK {
-				return p.Status
+				return string(p.Status)
 			}
 			return fmt.Sprintf("%.1f", p.EndedAt-p.StartedAt)
 		}

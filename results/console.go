@@ -115,10 +115,10 @@ func FromConsole(path, node string) (Result, bool) {
 				r.Facts[k] = v
 			}
 		case "phase":
-			if fields["status"] == "started" || fields["phase"] == "agent" || fields["phase"] == "done" {
+			if Status(fields["status"]) == StatusStarted || fields["phase"] == "agent" || fields["phase"] == "done" {
 				return
 			}
-			r.Phases = append(r.Phases, Phase{Name: fields["phase"], Status: fields["status"], EndedAt: num(fields["uptime"])})
+			r.Phases = append(r.Phases, Phase{Name: fields["phase"], Status: Status(fields["status"]), EndedAt: num(fields["uptime"])})
 		case "sample":
 			used, total := int64(num(fields["usedKiB"])), int64(num(fields["memTotalKiB"]))
 			r.Samples = append(r.Samples, Sample{Phase: fields["phase"], UptimeSeconds: num(fields["uptime"]), UsedKiB: used,

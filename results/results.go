@@ -15,15 +15,31 @@ import (
 // SchemaVersion is the version of the agent's document this code reads.
 const SchemaVersion = 1
 
+// Status is how a node ended (Result.Status) or how one of its phases
+// did (Phase.Status), spelt as in the agent's document and on its console.
+type Status string
+
 // Verdicts a node can end with.
 const (
-	StatusOK      = "ok"
-	StatusRunning = "running" // the agent has not finished
-	StatusFailed  = "failed"  // a hook failed; the phases done are kept
-	StatusTimeout = "timeout" // no result before the collection deadline
+	StatusOK      Status = "ok"
+	StatusRunning Status = "running" // the agent has not finished
+	StatusFailed  Status = "failed"  // a hook failed; the phases done are kept
+	StatusTimeout Status = "timeout" // no result before the collection deadline
 	// StatusUnresponsive: the guest got somewhere (its console says so) but
 	// its result never arrived over the network.
-	StatusUnresponsive = "unresponsive"
+	StatusUnresponsive Status = "unresponsive"
+)
+
+// How a phase can end besides ok, failed (its hook failed) and timeout (its
+// hook or check ran out of time).
+const (
+	StatusSkipped      Status = "skipped"      // the profile has no hook for it
+	StatusPreinstalled Status = "preinstalled" // install: the image holds the system already
+	// StatusUnsettled ends a settle phase whose rule's cap passed before used
+	// memory held still; the samples after it are taken all the same.
+	StatusUnsettled Status = "unsettled"
+	// StatusStarted is said only on the console, when a phase begins.
+	StatusStarted Status = "started"
 )
 
 // API verdicts.
@@ -42,7 +58,7 @@ type Result struct {
 	// profile with options chosen, which its figures must never be taken
 	// for the profile's defaults without.
 	Variant *Variant `json:"variant,omitempty"`
-	Status  string   `json:"status"`
+	Status  Status   `json:"status"`
 	Detail  string   `json:"detail,omitempty"`
 	OS      OS       `json:"os"`
 	// RequestedVersion is the profile's version setting; SystemVersion is
@@ -201,21 +217,17 @@ type Settings struct {
 
 // SettleRule is the optional condition a settle phase waits for after its
 // fixed time: used memory within ToleranceKiB over the last WindowSeconds,
-// for at most MaxSeconds. A phase that hit the cap ends PhaseUnsettled.
+// for at most MaxSeconds. A phase that hit the cap ends StatusUnsettled.
 type SettleRule struct {
 	ToleranceKiB  int `json:"toleranceKiB"`
 	WindowSeconds int `json:"windowSeconds"`
 	MaxSeconds    int `json:"maxSeconds"`
 }
 
-// PhaseUnsettled ends a settle phase whose rule's cap passed before used
-// memory held still; the samples after it are taken all the same.
-const PhaseUnsettled = "unsettled"
-
 // Phase is one step of the agent, timed in seconds of guest uptime.
 type Phase struct {
 	Name      string  `json:"name"`
-	Status    string  `json:"status"`
+	Status    Status  `json:"status"`
 	StartedAt float64 `json:"startedAt"`
 	EndedAt   float64 `json:"endedAt"`
 }
@@ -511,7 +523,7 @@ func (r Result) Summarize(phase string) (Summary, bool) {
 func (r Result) PhaseList() string {
 	s := make([]string, len(r.Phases))
 	for i, p := range r.Phases {
-		s[i] = p.Name + "=" + p.Status
+		s[i] = p.Name + "=" + string(p.Status)
 	}
 	return strings.Join(s, " ")
 }

@@ -43,11 +43,16 @@ type Tracker struct {
 }
 
 type node struct {
-	phase  string
-	status string
+	phase string
+	// status is the agent's last word on the phase, or statusSampling, or
+	// on the api line the API's verdict.
+	status results.Status
 	since  time.Time
 	detail string
 }
+
+// statusSampling is a node's status while its agent takes samples.
+const statusSampling results.Status = "sampling"
 
 // New starts tracking the given nodes.
 func New(out io.Writer, mode Mode, nodes []string) *Tracker {
@@ -110,7 +115,7 @@ func (t *Tracker) Tick() {
 	}
 }
 
-func (t *Tracker) update(name, phase, status, detail string) {
+func (t *Tracker) update(name, phase string, status results.Status, detail string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	n, ok := t.nodes[name]
@@ -158,8 +163,8 @@ func (t *Tracker) emit(v map[string]any) {
 
 func (t *Tracker) row(name string, n *node) string {
 	s := fmt.Sprintf("%-16s %-16s", name, n.phase)
-	if n.status != "" && n.status != "started" {
-		s += " " + n.status
+	if n.status != "" && n.status != results.StatusStarted {
+		s += " " + string(n.status)
 	}
 	if n.detail != "" {
 		s += "  " + n.detail
@@ -191,7 +196,7 @@ func (t *Tracker) clear() {
 
 // parse reads the agent's console line "footprint: node=X phase=P status=S
 // ..." or "... sample phase=P ..."; other lines mean the guest is booting.
-func parse(line string) (phase, status, detail string) {
+func parse(line string) (phase string, status results.Status, detail string) {
 	i := strings.Index(line, results.ConsolePrefix)
 	if i < 0 {
 		return "", "", ""
@@ -207,14 +212,14 @@ func parse(line string) (phase, status, detail string) {
 	case len(words) > 1 && words[1] == "fact":
 		return "", "", ""
 	case len(words) > 1 && words[1] == "sample":
-		return fields["phase"], "sampling", ""
+		return fields["phase"], statusSampling, ""
 	case len(words) > 1 && words[1] == "api":
-		return "api", fields["verdict"], ""
+		return "api", results.Status(fields["verdict"]), ""
 	case len(words) > 1 && words[1] == "serving":
 		return "done", "", ""
 	}
 	if fields["phase"] == "agent" {
-		return "boot", "ok", ""
+		return "boot", results.StatusOK, ""
 	}
-	return fields["phase"], fields["status"], ""
+	return fields["phase"], results.Status(fields["status"]), ""
 }
