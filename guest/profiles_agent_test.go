@@ -158,7 +158,7 @@ func TestEveryProfileHappyPath(t *testing.T) {
 			if w, ok := r.Summarize("workload"); !ok || w.Samples != 2 {
 				t.Errorf("workload samples %+v", w)
 			}
-			for _, phase := range []string{"idle", "workload"} {
+			for _, phase := range []results.PhaseName{results.PhaseIdle, results.PhaseWorkload} {
 				b, ok := r.BreakdownOf(phase)
 				if !ok {
 					t.Fatalf("no %s breakdown", phase)

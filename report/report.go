@@ -268,7 +268,8 @@ func Markdown(run Run) string {
 	b.WriteString("\n## Timings (seconds)\n\n| System | Cloud-init done (uptime) | Install | Ready | Workload ready | Result at (uptime) | Collection |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range nodes {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Node,
-			phaseEnd(r, "boot"), phaseDur(r, "install"), phaseDur(r, "ready"), phaseDur(r, "workloadReady"), lastPhaseEnd(r), collectSecs(r))
+			phaseEnd(r, results.PhaseBoot), phaseDur(r, results.PhaseInstall), phaseDur(r, results.PhaseReady),
+			phaseDur(r, results.PhaseWorkloadReady), lastPhaseEnd(r), collectSecs(r))
 	}
 	if run.Timings.UpSeconds > 0 || run.Timings.DestroySeconds > 0 {
 		fmt.Fprintf(&b, "\nHost: up %.1f s, destroy %.1f s.\n", run.Timings.UpSeconds, run.Timings.DestroySeconds)
@@ -280,7 +281,7 @@ func Markdown(run Run) string {
 			if r.Collection != nil && r.Collection.Error != "" {
 				msg = strings.TrimSpace(msg + " " + r.Collection.Error)
 			}
-			if _, sampled := r.Summarize("idle"); !sampled {
+			if _, sampled := r.Summarize(results.PhaseIdle); !sampled {
 				if up, used, ok := r.LastReading(); ok {
 					msg += fmt.Sprintf("; its last memory reading: used %.1f MiB at %.0f s of uptime", results.MiB(used), up)
 				}
@@ -375,7 +376,7 @@ func writeSizeTable(b *strings.Builder, groups []Group, withSeed, repeated bool)
 		if t := g.MemTotal(); t > 0 {
 			total = fmt.Sprintf("%.0f", t)
 		}
-		if f, ok := g.FreeUsed("idle"); ok {
+		if f, ok := g.FreeUsed(results.PhaseIdle); ok {
 			freeUsed = fmt.Sprintf("%.0f", f)
 		}
 		if n, ok := g.OOMKills(); ok {
@@ -388,11 +389,11 @@ func writeSizeTable(b *strings.Builder, groups []Group, withSeed, repeated bool)
 			}
 			return v
 		}
-		cells := []string{systemCell(g), orDash(strings.Join(g.Versions(), "; ")), statCell(g, "idle")}
+		cells := []string{systemCell(g), orDash(strings.Join(g.Versions(), "; ")), statCell(g, results.PhaseIdle)}
 		if withSeed {
 			cells = append(cells, seedCell(fmt.Sprint(seed.IdleMiB)))
 		}
-		cells = append(cells, statCell(g, "workload"))
+		cells = append(cells, statCell(g, results.PhaseWorkload))
 		if withSeed {
 			cells = append(cells, seedCell(seedMiB(seed.WithMySQLMiB)))
 		}
@@ -463,12 +464,12 @@ func writeRepeats(b *strings.Builder, groups []Group) {
 				oom = fmt.Sprint(n)
 			}
 			fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s | %s | %s |\n", r.Node, sizeCell(g.MemoryMiB), repeatOf(r),
-				usedCell(r, "idle"), usedCell(r, "workload"), apiCell(r), oom, status(r))
+				usedCell(r, results.PhaseIdle), usedCell(r, results.PhaseWorkload), apiCell(r), oom, status(r))
 		}
 	}
 }
 
-func statCell(g Group, phase string) string {
+func statCell(g Group, phase results.PhaseName) string {
 	s, ok := g.Used(phase)
 	if !ok {
 		return "–"
@@ -528,7 +529,7 @@ func spread(median, lo, hi float64) string {
 	return fmt.Sprintf("%.0f", median)
 }
 
-func usedCell(r results.Result, phase string) string {
+func usedCell(r results.Result, phase results.PhaseName) string {
 	s, ok := r.Summarize(phase)
 	if !ok {
 		return "–"
@@ -696,7 +697,7 @@ func status(r results.Result) string {
 	return string(r.Status)
 }
 
-func phaseEnd(r results.Result, name string) string {
+func phaseEnd(r results.Result, name results.PhaseName) string {
 	if v, ok := r.PhaseEnd(name); ok {
 		return fmt.Sprintf("%.1f", v)
 	}
@@ -710,7 +711,7 @@ func lastPhaseEnd(r results.Result) string {
 	return fmt.Sprintf("%.1f", r.Phases[len(r.Phases)-1].EndedAt)
 }
 
-func phaseDur(r results.Result, name string) string {
+func phaseDur(r results.Result, name results.PhaseName) string {
 	for _, p := range r.Phases {
 		if p.Name == name {
 			if p.Status != results.StatusOK {

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func sample(phase string, used, total, avail int64, free *int64) Sample {
+func sample(phase PhaseName, used, total, avail int64, free *int64) Sample {
 	return Sample{Phase: phase, UsedKiB: used, FreeUsedKiB: free,
 		MeminfoKiB: map[string]int64{"MemTotal": total, "MemAvailable": avail, "SwapTotal": 1024, "SwapFree": 512}}
 }

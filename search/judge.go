@@ -72,7 +72,7 @@ func phaseFailures(r results.Result) []string {
 	var out []string
 	for _, p := range r.Phases {
 		if p.Status == results.StatusFailed || p.Status == results.StatusTimeout {
-			out = append(out, p.Name+" "+string(p.Status))
+			out = append(out, string(p.Name)+" "+string(p.Status))
 		}
 	}
 	return out
@@ -80,8 +80,8 @@ func phaseFailures(r results.Result) []string {
 
 // oomKills is the kernel's count at the node's last breakdown (the agent
 // counts since boot), and the phase it was taken in.
-func oomKills(r results.Result) (int, string) {
-	n, where := 0, ""
+func oomKills(r results.Result) (int, results.PhaseName) {
+	n, where := 0, results.PhaseName("")
 	for _, b := range r.Breakdowns {
 		if b.OOMKills >= n && b.OOMKills > 0 {
 			n, where = b.OOMKills, b.Phase

@@ -27,7 +27,7 @@ func writeGateRun(t *testing.T, id string, cells ...gateCell) string {
 	for _, c := range cells {
 		r := results.Result{SchemaVersion: 1, Node: c.profile + "-1024m", Profile: c.profile, Status: results.StatusOK,
 			Machine: &results.Machine{MemoryMiB: 1024}}
-		for phase, v := range map[string]float64{"idle": c.idle, "workload": c.work} {
+		for phase, v := range map[results.PhaseName]float64{results.PhaseIdle: c.idle, results.PhaseWorkload: c.work} {
 			used := int64(v * 1024)
 			r.Samples = append(r.Samples, results.Sample{Phase: phase, UsedKiB: used,
 				MeminfoKiB: map[string]int64{"MemTotal": 973 * 1024, "MemAvailable": 973*1024 - used}})
