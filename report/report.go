@@ -18,8 +18,9 @@ import (
 	"github.com/footprint-dev/footprint/search"
 )
 
-// SchemaVersion of results.json.
-const SchemaVersion = 1
+// RunSchemaVersion is the version of a run's results.json (Run), apart from
+// its nodes' results (results.AgentSchemaVersion).
+const RunSchemaVersion = 1
 
 // Run is one run's record.
 type Run struct {
@@ -144,7 +145,7 @@ func Render(dir string, run Run) error {
 // normalize sorts the nodes and computes what Go derives from the agents'
 // raw readings (results.Result.Derive), on copies.
 func normalize(run Run) Run {
-	run.SchemaVersion = SchemaVersion
+	run.SchemaVersion = RunSchemaVersion
 	nodes := append([]results.Result(nil), run.Nodes...)
 	for i := range nodes {
 		nodes[i].Derive()
@@ -164,8 +165,8 @@ func Read(dir string) (Run, error) {
 	if err := json.Unmarshal(data, &run); err != nil {
 		return Run{}, fmt.Errorf("%s: %w", filepath.Join(dir, ResultsFile), err)
 	}
-	if run.SchemaVersion != SchemaVersion {
-		return Run{}, fmt.Errorf("%s: schema version %d, want %d", filepath.Join(dir, ResultsFile), run.SchemaVersion, SchemaVersion)
+	if run.SchemaVersion != RunSchemaVersion {
+		return Run{}, fmt.Errorf("%s: schema version %d, want %d", filepath.Join(dir, ResultsFile), run.SchemaVersion, RunSchemaVersion)
 	}
 	for i := range run.Nodes {
 		run.Nodes[i].Derive()

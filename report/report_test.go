@@ -194,7 +194,7 @@ func TestWriteAndReadBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.SchemaVersion != SchemaVersion || got.ID != run.ID || len(got.Nodes) != 3 || got.Nodes[0].Node != "bare" {
+	if got.SchemaVersion != RunSchemaVersion || got.ID != run.ID || len(got.Nodes) != 3 || got.Nodes[0].Node != "bare" {
 		t.Errorf("read back %+v", got)
 	}
 	if s, ok := got.Nodes[0].Summarize("idle"); !ok || s.Samples != 2 {

@@ -93,7 +93,7 @@ func FromConsole(path, node string) (Result, bool) {
 		return Result{}, false
 	}
 	defer f.Close()
-	r := Result{SchemaVersion: SchemaVersion, Node: node, Status: StatusUnresponsive,
+	r := Result{SchemaVersion: AgentSchemaVersion, Node: node, Status: StatusUnresponsive,
 		Detail: "rebuilt from the serial console: the agent's result never arrived over the network"}
 	prefix := ConsolePrefix + "node=" + node + " "
 	spoke := false

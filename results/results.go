@@ -12,8 +12,9 @@ import (
 	"strings"
 )
 
-// SchemaVersion is the version of the agent's document this code reads.
-const SchemaVersion = 1
+// AgentSchemaVersion is the version of the agent's document (a node's
+// result, Result) this code reads.
+const AgentSchemaVersion = 1
 
 // Status is how a node ended (Result.Status) or how one of its phases
 // did (Phase.Status), spelt as in the agent's document and on its console.
@@ -454,8 +455,8 @@ func Parse(data []byte) (Result, error) {
 	if err := dec.Decode(&r); err != nil {
 		return Result{}, fmt.Errorf("result is not JSON: %w", err)
 	}
-	if r.SchemaVersion != SchemaVersion {
-		return Result{}, fmt.Errorf("result schema version %d, want %d", r.SchemaVersion, SchemaVersion)
+	if r.SchemaVersion != AgentSchemaVersion {
+		return Result{}, fmt.Errorf("result schema version %d, want %d", r.SchemaVersion, AgentSchemaVersion)
 	}
 	if r.Node == "" || r.Status == "" {
 		return Result{}, fmt.Errorf("result lacks node or status")

@@ -23,7 +23,7 @@ type gateCell struct {
 // writeGateRun writes a run folder holding the cells and returns its path.
 func writeGateRun(t *testing.T, id string, cells ...gateCell) string {
 	t.Helper()
-	run := report.Run{SchemaVersion: report.SchemaVersion, ID: id, Stack: "t"}
+	run := report.Run{SchemaVersion: report.RunSchemaVersion, ID: id, Stack: "t"}
 	for _, c := range cells {
 		r := results.Result{SchemaVersion: 1, Node: c.profile + "-1024m", Profile: c.profile, Status: results.StatusOK,
 			Machine: &results.Machine{MemoryMiB: 1024}}
