@@ -250,7 +250,7 @@ func footprintRun(h *labhost.Host, root, work, cli, image, stack string, repeats
 	}
 	m := measured{wall: wall, up: r.Timings.UpSeconds, destroy: r.Timings.DestroySeconds}
 	for _, n := range r.Nodes {
-		s, ok := n.Summarize("idle")
+		s, ok := n.Summarize(results.PhaseIdle)
 		if !ok {
 			return measured{}, fmt.Errorf("node %s has no samples", n.Node)
 		}
@@ -260,15 +260,15 @@ func footprintRun(h *labhost.Host, root, work, cli, image, stack string, repeats
 		}
 		var last map[string]int64
 		for _, smp := range n.Samples {
-			if smp.Phase == "idle" {
+			if smp.Phase == results.PhaseIdle {
 				last = smp.MeminfoKiB
 			}
 		}
 		m.meminfo = append(m.meminfo, last)
-		if b, ok := n.BreakdownOf("idle"); ok && b.Agent != nil && b.Agent.PSSKiB != nil {
+		if b, ok := n.BreakdownOf(results.PhaseIdle); ok && b.Agent != nil && b.Agent.PSSKiB != nil {
 			m.agentPSS = append(m.agentPSS, results.MiB(*b.Agent.PSSKiB))
 		}
-		if end, ok := n.PhaseEnd("idle"); ok && end > m.bootToResult {
+		if end, ok := n.PhaseEnd(results.PhaseIdle); ok && end > m.bootToResult {
 			m.bootToResult = end
 		}
 	}

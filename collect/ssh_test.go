@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/footprint-dev/footprint/results"
 )
 
 func newSigner(t *testing.T) ssh.Signer {
@@ -131,7 +133,7 @@ func TestCollectThroughSSHWithThePinnedHostKey(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Collect: %v", err)
 	}
-	if r.Status != "ok" || r.Collection.Attempts != 3 {
+	if r.Status != results.StatusOK || r.Collection.Attempts != 3 {
 		t.Fatalf("status %q after %d attempts, want ok after 3", r.Status, r.Collection.Attempts)
 	}
 	if got := g.forwards.Load(); got != 3 {
@@ -201,7 +203,7 @@ func TestCollectThroughAJumpHost(t *testing.T) {
 	jump := &SSH{Addr: lab.addr, User: "lab", Auth: []ssh.AuthMethod{ssh.PublicKeys(userKey)}, HostKeys: ssh.FixedHostKey(hostKey.PublicKey())}
 	route := &SSH{Addr: guest.addr, User: "footprint", Signer: runKey, HostKey: guestKey.PublicKey(), Jump: jump}
 	r, err := Collect(context.Background(), Target{Node: "bare", URL: agent.URL, SSH: route}, fastOptions(5*time.Second))
-	if err != nil || r.Status != "ok" {
+	if err != nil || r.Status != results.StatusOK {
 		t.Fatalf("Collect: %v (%+v)", err, r.Collection)
 	}
 	if lab.forwards.Load() != 1 || guest.forwards.Load() != 1 || lab.sessions.Load()+guest.sessions.Load() != 0 {

@@ -140,7 +140,7 @@ func TestRunBareOnARealVM(t *testing.T) {
 	}
 }
 
-func phaseEnd(r results.Result, name string) float64 {
+func phaseEnd(r results.Result, name results.PhaseName) float64 {
 	v, _ := r.PhaseEnd(name)
 	return v
 }

@@ -71,7 +71,7 @@ func TestKubeadmFunctionalOn2vCPUsWithSlowVMOptions(t *testing.T) {
 	checkCluster(t, r)
 	checkAccounting(t, r)
 	checkInstrument(t, r)
-	for _, phase := range []string{"idle", "workload"} {
+	for _, phase := range []results.PhaseName{results.PhaseIdle, results.PhaseWorkload} {
 		if _, ok := r.BreakdownOf(phase); !ok {
 			t.Errorf("no %s breakdown: OOM kills not recorded", phase)
 		}

@@ -105,13 +105,14 @@ func checkHonest(t *testing.T, r results.Result, reportMD string) {
 	if len(r.Phases) == 0 || r.Phases[0].Name != "boot" {
 		t.Fatalf("%s: phases %s, want boot first", r.Node, r.PhaseList())
 	}
-	order := []string{"boot", "install", "ready", "settle", "idle", "workload", "workloadReady", "settle-workload", "workload", "api"}
+	order := []results.PhaseName{results.PhaseBoot, results.PhaseInstall, results.PhaseReady, results.PhaseSettle, results.PhaseIdle, results.PhaseWorkload,
+		results.PhaseWorkloadReady, results.PhaseSettleWorkload, results.PhaseWorkload, results.PhaseAPI}
 	for i, p := range r.Phases {
 		if i >= len(order) || p.Name != order[i] {
 			t.Fatalf("%s: phases %s out of the agent's order", r.Node, r.PhaseList())
 		}
 		// workloadReady may time out and the measurement goes on: a finding.
-		if p.Status != "ok" && p.Name != "workloadReady" && i != len(r.Phases)-1 {
+		if p.Status != results.StatusOK && p.Name != "workloadReady" && i != len(r.Phases)-1 {
 			t.Errorf("%s: phase %s %s is not the last (%s)", r.Node, p.Name, p.Status, r.PhaseList())
 		}
 	}
@@ -188,7 +189,7 @@ func checkCluster(t *testing.T, r results.Result) {
 func logKubeadmNode(t *testing.T, r results.Result) {
 	t.Helper()
 	line := fmt.Sprintf("%s: status %s, phases %s, version %q, facts %v", r.Node, r.Status, r.PhaseList(), r.SystemVersion, r.Facts)
-	for _, phase := range []string{"idle", "workload"} {
+	for _, phase := range []results.PhaseName{results.PhaseIdle, results.PhaseWorkload} {
 		if s, ok := r.Summarize(phase); ok {
 			line += fmt.Sprintf("; %s used %.1f of %.1f MiB", phase, s.UsedMiB, s.MemTotalMiB)
 		}

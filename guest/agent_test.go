@@ -415,7 +415,7 @@ func TestAgentSettleRule(t *testing.T) {
 	r, _ = a.run(t)
 	close(stop)
 	<-done
-	if got := r.PhaseList(); got != "boot=ok install=skipped ready=skipped settle="+results.PhaseUnsettled+" idle=ok" {
+	if got := r.PhaseList(); got != "boot=ok install=skipped ready=skipped settle="+string(results.StatusUnsettled)+" idle=ok" {
 		t.Errorf("moving memory: phases %s", got)
 	}
 	if len(r.Samples) != 3 {

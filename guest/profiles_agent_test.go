@@ -158,7 +158,7 @@ func TestEveryProfileHappyPath(t *testing.T) {
 			if w, ok := r.Summarize("workload"); !ok || w.Samples != 2 {
 				t.Errorf("workload samples %+v", w)
 			}
-			for _, phase := range []string{"idle", "workload"} {
+			for _, phase := range []results.PhaseName{results.PhaseIdle, results.PhaseWorkload} {
 				b, ok := r.BreakdownOf(phase)
 				if !ok {
 					t.Fatalf("no %s breakdown", phase)
@@ -296,11 +296,11 @@ func TestOOMKillInTheKernelLog(t *testing.T) {
 // The shared ready check wants minSystemPods kube-system pods: one unless the
 // profile says otherwise, none after MicroK8s' HA reset.
 func TestReadyWithAnEmptyKubeSystem(t *testing.T) {
-	for name, wantReady := range map[string]string{"microk8s-noha": "ok", "k3s": "timeout"} {
+	for name, wantReady := range map[string]results.Status{"microk8s-noha": results.StatusOK, "k3s": results.StatusTimeout} {
 		t.Run(name, func(t *testing.T) {
 			a, _ := stubbed(t, name, "STUB_PODS=none")
 			r, _ := a.run(t)
-			got := ""
+			var got results.Status
 			for _, ph := range r.Phases {
 				if ph.Name == "ready" {
 					got = ph.Status

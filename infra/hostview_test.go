@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/footprint-dev/footprint/infra/machine"
+	"github.com/footprint-dev/footprint/results"
 )
 
 // One host view per sample line of the node, across partial writes and a
@@ -43,10 +44,10 @@ func TestHostSamplerFollowsTheConsole(t *testing.T) {
 		t.Fatalf("%d host samples, want 3: %+v", len(s.samples), s.samples)
 	}
 	want := []struct {
-		phase  string
+		phase  results.PhaseName
 		uptime float64
 		rss    int64
-	}{{"idle", 60.1, 1000}, {"idle", 65.1, 2000}, {"workload", 99.5, 3000}}
+	}{{results.PhaseIdle, 60.1, 1000}, {results.PhaseIdle, 65.1, 2000}, {results.PhaseWorkload, 99.5, 3000}}
 	for i, w := range want {
 		got := s.samples[i]
 		if got.Phase != w.phase || got.GuestUptimeSeconds != w.uptime || got.RSSKiB != w.rss || got.PSSKiB != w.rss*9/10 || got.BalloonKiB["actual"] != 1048576 {

@@ -47,14 +47,18 @@ var registry = []string{
 // MYSQL_PASSWORD, MYSQL_IMAGE, API_TIMEOUT, RUN_DIR (a root-only scratch
 // folder), ARTIFACTS, and append "key=value" lines to FACTS, which the
 // result records (for example the preflight checks an install ignored).
-var HookNames = []string{"install", "installOffline", "configure", "ready", "version", "workload", "workloadReady", "api"}
+var HookNames = []string{HookInstall, HookInstallOffline, HookConfigure, HookReady, HookVersion, HookWorkload, HookWorkloadReady, HookAPI}
 
 // Hook names as the profiles and the agent spell them.
 const (
 	HookInstall        = "install"
 	HookInstallOffline = "installOffline"
 	HookConfigure      = "configure"
+	HookReady          = "ready"
+	HookVersion        = "version"
 	HookWorkload       = "workload"
+	HookWorkloadReady  = "workloadReady"
+	HookAPI            = "api"
 )
 
 // Profile is one system to measure.
@@ -270,10 +274,10 @@ func (p *Profile) checkArtifacts() error {
 // kubernetesHooks are the shared hooks, by hook name, as functions of
 // lib/kubernetes.sh.
 var kubernetesHooks = map[string]string{
-	"ready":         "k8s_ready",
-	"workload":      "k8s_workload",
-	"workloadReady": "k8s_workload_ready",
-	"api":           "k8s_api",
+	HookReady:         "k8s_ready",
+	HookWorkload:      "k8s_workload",
+	HookWorkloadReady: "k8s_workload_ready",
+	HookAPI:           "k8s_api",
 }
 
 func (p *Profile) useKubernetesHooks() error {

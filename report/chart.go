@@ -71,8 +71,8 @@ func Chart(run Run) (out []byte, err error) {
 	if sweep {
 		below := draw.Crop(dc, 0, 0, 0, -barH)
 		half := (below.Max.X - below.Min.X) / 2
-		linePlot(groups, sizes, "idle", "Idle, by VM size").Draw(draw.Crop(below, 0, -half, 0, 0))
-		linePlot(groups, sizes, "workload", "With MySQL, by VM size\nhollow marker: API not responsive").
+		linePlot(groups, sizes, results.PhaseIdle, "Idle, by VM size").Draw(draw.Crop(below, 0, -half, 0, 0))
+		linePlot(groups, sizes, results.PhaseWorkload, "With MySQL, by VM size\nhollow marker: API not responsive").
 			Draw(draw.Crop(below, half, 0, 0, 0))
 	}
 	var buf bytes.Buffer
@@ -164,8 +164,8 @@ func barPlot(run Run, groups []Group) *plot.Plot {
 	top := 0.0
 	for _, g := range groups {
 		cg := chartGroup{profile: g.Profile, status: g.Status(), size: g.MemoryMiB, memTotal: g.MemTotal()}
-		cg.idle, cg.hasIdle = g.Used("idle")
-		cg.work, cg.hasWk = g.Used("workload")
+		cg.idle, cg.hasIdle = g.Used(results.PhaseIdle)
+		cg.work, cg.hasWk = g.Used(results.PhaseWorkload)
 		top = max(top, cg.memTotal, cg.idle.Max, cg.work.Max)
 		if cg.idle.Max-cg.idle.Min >= 1 || cg.work.Max-cg.work.Min >= 1 {
 			bp.whiskers = true
@@ -429,7 +429,7 @@ type linePanel struct {
 
 // linePlot draws used memory in one phase against VM size (on a log2
 // axis), one series per system, with MemTotal as a thick grey line.
-func linePlot(groups []Group, sizes []int, phase, title string) *plot.Plot {
+func linePlot(groups []Group, sizes []int, phase results.PhaseName, title string) *plot.Plot {
 	p := newPlot(title)
 	p.X.Label.Text = "VM memory (MiB)"
 	p.Y.Label.Text = "used MiB"
@@ -456,7 +456,7 @@ func linePlot(groups []Group, sizes []int, phase, title string) *plot.Plot {
 			}
 			if st, ok := g.Used(phase); ok {
 				s := &lp.series[byProfile[g.Profile]]
-				s.points = append(s.points, linePoint{x: x, y: st.Median, hollow: phase == "workload" && g.Probed() && !g.Survived()})
+				s.points = append(s.points, linePoint{x: x, y: st.Median, hollow: phase == results.PhaseWorkload && g.Probed() && !g.Survived()})
 				top = max(top, st.Median)
 			}
 		}

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/footprint-dev/footprint/results"
 )
 
 // TestChart renders the chart of every fixture, checks the SVG, and turns
@@ -159,7 +161,7 @@ func TestMibTicks(t *testing.T) {
 // A sweep where a node's size is unknown still draws the size panels.
 func TestChartSweepWithAnUnknownSize(t *testing.T) {
 	run := sweepRun()
-	run.Nodes = append(run.Nodes, node{name: "mystery", profile: "mystery", noMachine: true, status: "timeout"}.result())
+	run.Nodes = append(run.Nodes, node{name: "mystery", profile: "mystery", noMachine: true, status: results.StatusTimeout}.result())
 	svg, err := Chart(run)
 	if err != nil {
 		t.Fatal(err)

@@ -107,16 +107,16 @@ func Compare(a, b Run) Comparison {
 func side(g Group) *Side {
 	s := &Side{Nodes: len(g.Nodes), Versions: g.Versions(), Status: g.Status(), MemTotalMiB: g.MemTotal(),
 		APIVerdict: g.APIVerdict()}
-	if st, ok := g.Used("idle"); ok {
+	if st, ok := g.Used(results.PhaseIdle); ok {
 		s.IdleMiB = &st
 	}
-	if st, ok := g.Used("workload"); ok {
+	if st, ok := g.Used(results.PhaseWorkload); ok {
 		s.WorkloadMiB = &st
 	}
-	if st, ok := g.UsedWithoutPCP("idle"); ok {
+	if st, ok := g.UsedWithoutPCP(results.PhaseIdle); ok {
 		s.IdleWithoutPCPMiB = &st
 	}
-	if st, ok := g.UsedWithoutPCP("workload"); ok {
+	if st, ok := g.UsedWithoutPCP(results.PhaseWorkload); ok {
 		s.WorkloadWithoutPCPMiB = &st
 	}
 	if g.Probed() {

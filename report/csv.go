@@ -3,7 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/csv"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -52,16 +52,16 @@ func CSV(run Run) ([]byte, error) {
 	for _, r := range run.Nodes {
 		phases := samplePhases(r)
 		if r.Soak != nil {
-			phases = append(phases, SoakPhase)
+			phases = append(phases, results.PhaseSoak)
 		}
 		if len(phases) == 0 {
-			phases = []string{""}
+			phases = []results.PhaseName{""}
 		}
 		for _, phase := range phases {
 			row := map[string]string{
 				"run_id": run.ID, "stack": run.Stack, "node": r.Node, "profile": profileOf(r),
 				"memory_mib": intCell(sizes[r.Node]), "repeat": strconv.Itoa(repeatOf(r)),
-				"phase": phase, "samples": "0", "status": status(r), "system_version": r.SystemVersion,
+				"phase": string(phase), "samples": "0", "status": status(r), "system_version": r.SystemVersion,
 				"os": r.OS.PrettyName, "kernel": r.OS.Kernel,
 			}
 			if r.Variant != nil {
@@ -125,7 +125,7 @@ func CSV(run Run) ([]byte, error) {
 					row["api_latency_max_ms"] = strconv.FormatFloat(mx*1000, 'f', 1, 64)
 				}
 			}
-			if phase == SoakPhase {
+			if phase == results.PhaseSoak {
 				soakColumns(row, r)
 			}
 			if err := writeRow(w, row); err != nil {
@@ -151,7 +151,7 @@ func writeRow(w *csv.Writer, row map[string]string) error {
 // writePartRows follows a phase's row with one row per part of its used
 // memory, and one for what is unexplained: they add up to used at the
 // phase's breakdown.
-func writePartRows(w *csv.Writer, r results.Result, phase string, phaseRow map[string]string) error {
+func writePartRows(w *csv.Writer, r results.Result, phase results.PhaseName, phaseRow map[string]string) error {
 	b, ok := r.BreakdownOf(phase)
 	if !ok || phase == "" || b.Explained == nil {
 		return nil
@@ -171,23 +171,23 @@ func writePartRows(w *csv.Writer, r results.Result, phase string, phaseRow map[s
 
 // samplePhases are the phases a node has samples of: idle and workload
 // first, any other after them by name.
-func samplePhases(r results.Result) []string {
-	seen := map[string]bool{}
+func samplePhases(r results.Result) []results.PhaseName {
+	seen := map[results.PhaseName]bool{}
 	for _, s := range r.Samples {
 		seen[s.Phase] = true
 	}
-	var out []string
-	for _, p := range []string{"idle", "workload"} {
+	var out []results.PhaseName
+	for _, p := range []results.PhaseName{results.PhaseIdle, results.PhaseWorkload} {
 		if seen[p] {
 			out = append(out, p)
 			delete(seen, p)
 		}
 	}
-	var rest []string
+	var rest []results.PhaseName
 	for p := range seen {
 		rest = append(rest, p)
 	}
-	sort.Strings(rest)
+	slices.Sort(rest)
 	return append(out, rest...)
 }
 
@@ -215,7 +215,7 @@ func pairsByVariant(groups []Group) map[pairKey]VariantPair {
 
 // changeColumns: a variant's row carries its pair's change in the phase,
 // the same figures as report.md's (the groups' medians).
-func changeColumns(row map[string]string, p VariantPair, phase string) {
+func changeColumns(row map[string]string, p VariantPair, phase results.PhaseName) {
 	if c, ok := p.Change(phase); ok {
 		row["defaults_used_mib_median"] = mib(c.BaseMiB)
 		row["change_vs_defaults_mib"] = mib(c.DeltaMiB)

@@ -58,7 +58,7 @@ func ExplainedChart(run Run) (out []byte, err error) {
 	for _, ep := range phases {
 		sp.bars = append(sp.bars, ep)
 		sp.ymax = max(sp.ymax, results.MiB(ep.br.Explained.UsedKiB), results.MiB(positiveSum(ep.parts)))
-		names = append(names, ep.node.Node+"\n"+ep.br.Phase)
+		names = append(names, ep.node.Node+"\n"+string(ep.br.Phase))
 	}
 	sp.ymax *= 1.35 // room for the legend
 	p.Add(sp)

@@ -13,8 +13,8 @@ type node struct {
 	name, profile string
 	size, repeat  int
 	idle, work    []float64
-	api           string // an API verdict, "" for no probe
-	status        string // default ok
+	api           string         // an API verdict, "" for no probe
+	status        results.Status // default ok
 	version       string
 	noMachine     bool
 	hypervisor    string
@@ -30,7 +30,7 @@ func (n node) result() results.Result {
 	total := int64(n.size-51) * 1024 // the kernel keeps about 51 MiB of a small VM
 	r := results.Result{SchemaVersion: 1, Node: n.name, Profile: n.profile, Status: status, SystemVersion: n.version,
 		OS: results.OS{PrettyName: "Ubuntu 24.04.1 LTS", Kernel: "6.8.0-49-generic"}}
-	add := func(phase string, vs []float64) {
+	add := func(phase results.PhaseName, vs []float64) {
 		for i, v := range vs {
 			used := int64(v * 1024)
 			free := used - 20*1024
@@ -38,10 +38,10 @@ func (n node) result() results.Result {
 				MeminfoKiB: map[string]int64{"MemTotal": total, "MemAvailable": total - used, "SwapTotal": 0, "SwapFree": 0}})
 		}
 	}
-	add("idle", n.idle)
-	add("workload", n.work)
+	add(results.PhaseIdle, n.idle)
+	add(results.PhaseWorkload, n.work)
 	for i, k := range n.oom {
-		r.Breakdowns = append(r.Breakdowns, results.Breakdown{Phase: []string{"idle", "workload"}[i], OOMKills: k})
+		r.Breakdowns = append(r.Breakdowns, results.Breakdown{Phase: []results.PhaseName{results.PhaseIdle, results.PhaseWorkload}[i], OOMKills: k})
 	}
 	r.Facts = n.facts
 	if n.api != "" {

@@ -138,7 +138,7 @@ func Sizes(groups []Group) []int {
 
 // Used summarises the used memory of a phase; ok is false when no node of
 // the group has samples in it.
-func (g Group) Used(phase string) (Stat, bool) {
+func (g Group) Used(phase results.PhaseName) (Stat, bool) {
 	var meds []float64
 	var one results.Summary
 	for _, r := range g.Nodes {
@@ -165,7 +165,7 @@ func (g Group) Used(phase string) (Stat, bool) {
 // UsedWithoutPCP is Used less the free pages on the kernel's per-CPU lists
 // (docs/baseline.md), of the nodes' medians; ok is false unless every node
 // with samples in the phase counted them.
-func (g Group) UsedWithoutPCP(phase string) (Stat, bool) {
+func (g Group) UsedWithoutPCP(phase results.PhaseName) (Stat, bool) {
 	var v []float64
 	for _, r := range g.Nodes {
 		s, ok := r.Summarize(phase)
@@ -191,7 +191,7 @@ func (g Group) UsedWithoutPCP(phase string) (Stat, bool) {
 func (g Group) MemTotal() float64 {
 	var v []float64
 	for _, r := range g.Nodes {
-		for _, phase := range []string{"idle", "workload"} {
+		for _, phase := range []results.PhaseName{results.PhaseIdle, results.PhaseWorkload} {
 			if s, ok := r.Summarize(phase); ok && s.MemTotalMiB > 0 {
 				v = append(v, s.MemTotalMiB)
 				break
@@ -206,7 +206,7 @@ func (g Group) MemTotal() float64 {
 
 // FreeUsed is the median of `free`'s own used column in a phase, over the
 // nodes that reported it.
-func (g Group) FreeUsed(phase string) (float64, bool) {
+func (g Group) FreeUsed(phase results.PhaseName) (float64, bool) {
 	var v []float64
 	for _, r := range g.Nodes {
 		if s, ok := r.Summarize(phase); ok && s.FreeUsedMiB > 0 {
@@ -338,7 +338,8 @@ func (g Group) Status() string {
 	for _, r := range g.Nodes {
 		counts[status(r)]++
 	}
-	return tally(counts, len(g.Nodes), []string{results.StatusOK, results.StatusFailed, results.StatusTimeout, results.StatusUnresponsive, results.StatusRunning})
+	return tally(counts, len(g.Nodes), []string{string(results.StatusOK), string(results.StatusFailed), string(results.StatusTimeout),
+		string(results.StatusUnresponsive), string(results.StatusRunning)})
 }
 
 // SmallestSurviving is, per profile that probed an API, the smallest VM size

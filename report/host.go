@@ -32,9 +32,9 @@ func writeHostView(b *strings.Builder, nodes []results.Result) {
 }
 
 // hostPhases are the phases of r's host samples, in the order first seen.
-func hostPhases(r results.Result) []string {
-	var out []string
-	seen := map[string]bool{}
+func hostPhases(r results.Result) []results.PhaseName {
+	var out []results.PhaseName
+	seen := map[results.PhaseName]bool{}
 	for _, h := range r.Host {
 		if !seen[h.Phase] {
 			seen[h.Phase] = true
@@ -45,7 +45,7 @@ func hostPhases(r results.Result) []string {
 }
 
 // balloonCell is the balloon's size at the phase's last host sample.
-func balloonCell(r results.Result, phase string) string {
+func balloonCell(r results.Result, phase results.PhaseName) string {
 	cell := "–"
 	for _, h := range r.Host {
 		if v, ok := h.BalloonKiB["actual"]; ok && h.Phase == phase {

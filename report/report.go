@@ -18,8 +18,9 @@ import (
 	"github.com/footprint-dev/footprint/search"
 )
 
-// SchemaVersion of results.json.
-const SchemaVersion = 1
+// RunSchemaVersion is the version of a run's results.json (Run), apart from
+// its nodes' results (results.AgentSchemaVersion).
+const RunSchemaVersion = 1
 
 // Run is one run's record.
 type Run struct {
@@ -144,7 +145,7 @@ func Render(dir string, run Run) error {
 // normalize sorts the nodes and computes what Go derives from the agents'
 // raw readings (results.Result.Derive), on copies.
 func normalize(run Run) Run {
-	run.SchemaVersion = SchemaVersion
+	run.SchemaVersion = RunSchemaVersion
 	nodes := append([]results.Result(nil), run.Nodes...)
 	for i := range nodes {
 		nodes[i].Derive()
@@ -164,8 +165,8 @@ func Read(dir string) (Run, error) {
 	if err := json.Unmarshal(data, &run); err != nil {
 		return Run{}, fmt.Errorf("%s: %w", filepath.Join(dir, ResultsFile), err)
 	}
-	if run.SchemaVersion != SchemaVersion {
-		return Run{}, fmt.Errorf("%s: schema version %d, want %d", filepath.Join(dir, ResultsFile), run.SchemaVersion, SchemaVersion)
+	if run.SchemaVersion != RunSchemaVersion {
+		return Run{}, fmt.Errorf("%s: schema version %d, want %d", filepath.Join(dir, ResultsFile), run.SchemaVersion, RunSchemaVersion)
 	}
 	for i := range run.Nodes {
 		run.Nodes[i].Derive()
@@ -268,7 +269,8 @@ func Markdown(run Run) string {
 	b.WriteString("\n## Timings (seconds)\n\n| System | Cloud-init done (uptime) | Install | Ready | Workload ready | Result at (uptime) | Collection |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range nodes {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Node,
-			phaseEnd(r, "boot"), phaseDur(r, "install"), phaseDur(r, "ready"), phaseDur(r, "workloadReady"), lastPhaseEnd(r), collectSecs(r))
+			phaseEnd(r, results.PhaseBoot), phaseDur(r, results.PhaseInstall), phaseDur(r, results.PhaseReady),
+			phaseDur(r, results.PhaseWorkloadReady), lastPhaseEnd(r), collectSecs(r))
 	}
 	if run.Timings.UpSeconds > 0 || run.Timings.DestroySeconds > 0 {
 		fmt.Fprintf(&b, "\nHost: up %.1f s, destroy %.1f s.\n", run.Timings.UpSeconds, run.Timings.DestroySeconds)
@@ -280,7 +282,7 @@ func Markdown(run Run) string {
 			if r.Collection != nil && r.Collection.Error != "" {
 				msg = strings.TrimSpace(msg + " " + r.Collection.Error)
 			}
-			if _, sampled := r.Summarize("idle"); !sampled {
+			if _, sampled := r.Summarize(results.PhaseIdle); !sampled {
 				if up, used, ok := r.LastReading(); ok {
 					msg += fmt.Sprintf("; its last memory reading: used %.1f MiB at %.0f s of uptime", results.MiB(used), up)
 				}
@@ -375,7 +377,7 @@ func writeSizeTable(b *strings.Builder, groups []Group, withSeed, repeated bool)
 		if t := g.MemTotal(); t > 0 {
 			total = fmt.Sprintf("%.0f", t)
 		}
-		if f, ok := g.FreeUsed("idle"); ok {
+		if f, ok := g.FreeUsed(results.PhaseIdle); ok {
 			freeUsed = fmt.Sprintf("%.0f", f)
 		}
 		if n, ok := g.OOMKills(); ok {
@@ -388,11 +390,11 @@ func writeSizeTable(b *strings.Builder, groups []Group, withSeed, repeated bool)
 			}
 			return v
 		}
-		cells := []string{systemCell(g), orDash(strings.Join(g.Versions(), "; ")), statCell(g, "idle")}
+		cells := []string{systemCell(g), orDash(strings.Join(g.Versions(), "; ")), statCell(g, results.PhaseIdle)}
 		if withSeed {
 			cells = append(cells, seedCell(fmt.Sprint(seed.IdleMiB)))
 		}
-		cells = append(cells, statCell(g, "workload"))
+		cells = append(cells, statCell(g, results.PhaseWorkload))
 		if withSeed {
 			cells = append(cells, seedCell(seedMiB(seed.WithMySQLMiB)))
 		}
@@ -463,12 +465,12 @@ func writeRepeats(b *strings.Builder, groups []Group) {
 				oom = fmt.Sprint(n)
 			}
 			fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s | %s | %s |\n", r.Node, sizeCell(g.MemoryMiB), repeatOf(r),
-				usedCell(r, "idle"), usedCell(r, "workload"), apiCell(r), oom, status(r))
+				usedCell(r, results.PhaseIdle), usedCell(r, results.PhaseWorkload), apiCell(r), oom, status(r))
 		}
 	}
 }
 
-func statCell(g Group, phase string) string {
+func statCell(g Group, phase results.PhaseName) string {
 	s, ok := g.Used(phase)
 	if !ok {
 		return "–"
@@ -528,7 +530,7 @@ func spread(median, lo, hi float64) string {
 	return fmt.Sprintf("%.0f", median)
 }
 
-func usedCell(r results.Result, phase string) string {
+func usedCell(r results.Result, phase results.PhaseName) string {
 	s, ok := r.Summarize(phase)
 	if !ok {
 		return "–"
@@ -693,10 +695,10 @@ func status(r results.Result) string {
 	if r.Status == "" {
 		return "no result"
 	}
-	return r.Status
+	return string(r.Status)
 }
 
-func phaseEnd(r results.Result, name string) string {
+func phaseEnd(r results.Result, name results.PhaseName) string {
 	if v, ok := r.PhaseEnd(name); ok {
 		return fmt.Sprintf("%.1f", v)
 	}
@@ -710,11 +712,11 @@ func lastPhaseEnd(r results.Result) string {
 	return fmt.Sprintf("%.1f", r.Phases[len(r.Phases)-1].EndedAt)
 }
 
-func phaseDur(r results.Result, name string) string {
+func phaseDur(r results.Result, name results.PhaseName) string {
 	for _, p := range r.Phases {
 		if p.Name == name {
 			if p.Status != results.StatusOK {
-				return p.Status
+				return string(p.Status)
 			}
 			return fmt.Sprintf("%.1f", p.EndedAt-p.StartedAt)
 		}

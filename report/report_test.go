@@ -14,8 +14,8 @@ func fixtureRun() Run {
 	free := int64(150 * 1024)
 	ok := results.Result{SchemaVersion: 1, Node: "bare", Profile: "bare", Status: results.StatusOK,
 		OS: results.OS{PrettyName: "Debian GNU/Linux 12 (bookworm)", Kernel: "6.1.0-40-cloud-amd64"},
-		Phases: []results.Phase{{Name: "boot", Status: "ok", EndedAt: 64.7}, {Name: "install", Status: "skipped", StartedAt: 64.7, EndedAt: 64.7},
-			{Name: "ready", Status: "skipped", StartedAt: 64.7, EndedAt: 64.7}, {Name: "settle", Status: "ok", StartedAt: 65, EndedAt: 75}, {Name: "idle", Status: "ok", StartedAt: 75, EndedAt: 80.9}},
+		Phases: []results.Phase{{Name: "boot", Status: results.StatusOK, EndedAt: 64.7}, {Name: "install", Status: results.StatusSkipped, StartedAt: 64.7, EndedAt: 64.7},
+			{Name: "ready", Status: results.StatusSkipped, StartedAt: 64.7, EndedAt: 64.7}, {Name: "settle", Status: results.StatusOK, StartedAt: 65, EndedAt: 75}, {Name: "idle", Status: results.StatusOK, StartedAt: 75, EndedAt: 80.9}},
 		Samples: []results.Sample{
 			{Phase: "idle", UsedKiB: 171520, FreeUsedKiB: &free, MeminfoKiB: map[string]int64{"MemTotal": 996556}},
 			{Phase: "idle", UsedKiB: 171524, FreeUsedKiB: &free, MeminfoKiB: map[string]int64{"MemTotal": 996556}},
@@ -30,9 +30,9 @@ func fixtureRun() Run {
 	docker := results.Result{SchemaVersion: 1, Node: "docker", Profile: "docker", Status: results.StatusOK,
 		SystemVersion: "docker 20.10.24 (containerd 1.6.20)",
 		OS:            results.OS{PrettyName: "Debian GNU/Linux 12 (bookworm)", Kernel: "6.1.0-40-cloud-amd64"},
-		Phases: []results.Phase{{Name: "boot", Status: "ok", EndedAt: 70}, {Name: "install", Status: "preinstalled", StartedAt: 70, EndedAt: 70},
-			{Name: "ready", Status: "ok", StartedAt: 70, EndedAt: 71}, {Name: "workloadReady", Status: "ok", StartedAt: 90, EndedAt: 130.5},
-			{Name: "api", Status: "ok", StartedAt: 150, EndedAt: 156}},
+		Phases: []results.Phase{{Name: "boot", Status: results.StatusOK, EndedAt: 70}, {Name: "install", Status: results.StatusPreinstalled, StartedAt: 70, EndedAt: 70},
+			{Name: "ready", Status: results.StatusOK, StartedAt: 70, EndedAt: 71}, {Name: "workloadReady", Status: results.StatusOK, StartedAt: 90, EndedAt: 130.5},
+			{Name: "api", Status: results.StatusOK, StartedAt: 150, EndedAt: 156}},
 		Samples: []results.Sample{
 			{Phase: "idle", UsedKiB: 230 * 1024, MeminfoKiB: map[string]int64{"MemTotal": 996556}},
 			{Phase: "workload", UsedKiB: 400 * 1024, MeminfoKiB: map[string]int64{"MemTotal": 996556}},
@@ -194,7 +194,7 @@ func TestWriteAndReadBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.SchemaVersion != SchemaVersion || got.ID != run.ID || len(got.Nodes) != 3 || got.Nodes[0].Node != "bare" {
+	if got.SchemaVersion != RunSchemaVersion || got.ID != run.ID || len(got.Nodes) != 3 || got.Nodes[0].Node != "bare" {
 		t.Errorf("read back %+v", got)
 	}
 	if s, ok := got.Nodes[0].Summarize("idle"); !ok || s.Samples != 2 {
@@ -384,7 +384,7 @@ func TestAFailedNodeKeepsItsLastMemoryReading(t *testing.T) {
 	run := fixtureRun()
 	failed := results.Result{SchemaVersion: 1, Node: "kubeadm", Profile: "kubeadm", Status: results.StatusFailed,
 		Detail:   "hook installOffline exited 1",
-		Phases:   []results.Phase{{Name: "boot", Status: "ok", EndedAt: 100}, {Name: "install", Status: "failed", StartedAt: 100, EndedAt: 392}},
+		Phases:   []results.Phase{{Name: "boot", Status: results.StatusOK, EndedAt: 100}, {Name: "install", Status: results.StatusFailed, StartedAt: 100, EndedAt: 392}},
 		Timeline: &results.Timeline{IntervalSeconds: 5, Points: [][3]float64{{100, 200 * 1024, 700 * 1024}, {390, 512.5 * 1024, 400 * 1024}}},
 	}
 	run.Nodes = append(run.Nodes, failed)

@@ -10,9 +10,6 @@ import (
 	"github.com/footprint-dev/footprint/results"
 )
 
-// SoakPhase is the name of the soak's row in results.csv and of its phase.
-const SoakPhase = "soak"
-
 // writeSoaks is the long runs' section: per soaked node (system, size), the
 // soak's length, the growth rate with its standard error and 95 % interval,
 // the fitted growth over the soak and the verdict, and the rule.

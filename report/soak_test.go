@@ -80,10 +80,10 @@ func TestCSVHasASoakRow(t *testing.T) {
 	rows := csvRows(t, soakRun(t))
 	got := map[string]map[string]string{}
 	for _, r := range rows {
-		if r["phase"] == SoakPhase {
+		if r["phase"] == string(results.PhaseSoak) {
 			got[r["node"]] = r
 		}
-		if r["phase"] != SoakPhase && r["soak_verdict"] != "" {
+		if r["phase"] != string(results.PhaseSoak) && r["soak_verdict"] != "" {
 			t.Errorf("soak columns on a %q row: %v", r["phase"], r)
 		}
 	}

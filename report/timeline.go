@@ -256,7 +256,7 @@ func drawStacked(dc draw.Canvas, plots []*plot.Plot, heights []vg.Length) {
 }
 
 // settlePhases names the settle phase before each measured phase.
-var settlePhases = map[string]string{"idle": "settle", "workload": "settle-workload"}
+var settlePhases = map[results.PhaseName]results.PhaseName{results.PhaseIdle: results.PhaseSettle, results.PhaseWorkload: results.PhaseSettleWorkload}
 
 // writeTimelines gives the steady state of every measured phase and links
 // every node's timeline.
@@ -273,7 +273,7 @@ func writeTimelines(b *strings.Builder, nodes []results.Result) {
 		"Settle: how the phase before it ended (`unsettled`: the settle rule's cap passed first).\n\n" +
 		"| System | Phase | Readings | Median | Min–max | p95 | Settle |\n|---|---|---:|---:|---:|---:|---|\n")
 	for _, r := range nodes {
-		for _, phase := range []string{"idle", "workload"} {
+		for _, phase := range []results.PhaseName{results.PhaseIdle, results.PhaseWorkload} {
 			st, ok := r.SteadyState(phase)
 			if !ok {
 				continue
@@ -291,7 +291,7 @@ func writeTimelines(b *strings.Builder, nodes []results.Result) {
 }
 
 // settleCell is how a settle phase ended, and after how long.
-func settleCell(r results.Result, name string) string {
+func settleCell(r results.Result, name results.PhaseName) string {
 	for _, p := range r.Phases {
 		if p.Name == name {
 			return fmt.Sprintf("%s, %.0f s", p.Status, p.EndedAt-p.StartedAt)
@@ -340,7 +340,7 @@ func (b phaseBands) Plot(c draw.Canvas, p *plot.Plot) {
 		x0, x1 := trX(ph.StartedAt), trX(ph.EndedAt)
 		c.FillPolygon(bandGreys[i%2], []vg.Point{{X: x0, Y: c.Min.Y}, {X: x1, Y: c.Min.Y}, {X: x1, Y: c.Max.Y}, {X: x0, Y: c.Max.Y}})
 		if !b.unnamed {
-			c.FillText(sty, vg.Point{X: x0 + vg.Points(1), Y: c.Max.Y - vg.Points(2)}, ph.Name)
+			c.FillText(sty, vg.Point{X: x0 + vg.Points(1), Y: c.Max.Y - vg.Points(2)}, string(ph.Name))
 		}
 	}
 }

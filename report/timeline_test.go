@@ -22,8 +22,8 @@ func timelineRun() Run {
 				pts = append(pts, [3]float64{u, used, 996556 - used})
 			}
 			run.Nodes[i].Timeline = &results.Timeline{IntervalSeconds: 5, Points: pts}
-			run.Nodes[i].Phases = append(run.Nodes[i].Phases, results.Phase{Name: "settle", Status: results.PhaseUnsettled, StartedAt: 71, EndedAt: 81},
-				results.Phase{Name: "idle", Status: "ok", StartedAt: 81, EndedAt: 89})
+			run.Nodes[i].Phases = append(run.Nodes[i].Phases, results.Phase{Name: "settle", Status: results.StatusUnsettled, StartedAt: 71, EndedAt: 81},
+				results.Phase{Name: "idle", Status: results.StatusOK, StartedAt: 81, EndedAt: 89})
 		}
 	}
 	return run

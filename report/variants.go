@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 	"strings"
+
+	"github.com/footprint-dev/footprint/results"
 )
 
 // VariantPair is a variant beside its profile's defaults at one VM size,
@@ -48,7 +50,7 @@ func VariantPairs(groups []Group) []VariantPair {
 
 // Change is the pair's change in a phase; ok is false unless both have
 // samples in it.
-func (p VariantPair) Change(phase string) (Change, bool) {
+func (p VariantPair) Change(phase results.PhaseName) (Change, bool) {
 	b, ok1 := p.Base.Used(phase)
 	v, ok2 := p.Variant.Used(phase)
 	if !ok1 || !ok2 {
@@ -75,8 +77,8 @@ func writeVariants(b *strings.Builder, groups []Group) {
 		"Used with MySQL (MiB): defaults → variant | Change with MySQL | API after MySQL: defaults → variant |\n" +
 		"|---:|---|---|---|---:|---|---:|---|\n")
 	for _, p := range pairs {
-		idle, idleChange := changeCells(p, "idle")
-		work, workChange := changeCells(p, "workload")
+		idle, idleChange := changeCells(p, results.PhaseIdle)
+		work, workChange := changeCells(p, results.PhaseWorkload)
 		fmt.Fprintf(b, "| %d | %s | %s | %s | %s | %s | %s | %s → %s |\n", p.MemoryMiB, p.Variant.Profile,
 			strings.Join(p.Options, ", "), idle, idleChange, work, workChange,
 			orDash(groupAPICell(p.Base)), orDash(groupAPICell(p.Variant)))
@@ -84,7 +86,7 @@ func writeVariants(b *strings.Builder, groups []Group) {
 }
 
 // changeCells are "base → variant" and the signed change of a phase.
-func changeCells(p VariantPair, phase string) (string, string) {
+func changeCells(p VariantPair, phase results.PhaseName) (string, string) {
 	c, ok := p.Change(phase)
 	if !ok {
 		return "–", "–"

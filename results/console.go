@@ -93,7 +93,7 @@ func FromConsole(path, node string) (Result, bool) {
 		return Result{}, false
 	}
 	defer f.Close()
-	r := Result{SchemaVersion: SchemaVersion, Node: node, Status: StatusUnresponsive,
+	r := Result{SchemaVersion: AgentSchemaVersion, Node: node, Status: StatusUnresponsive,
 		Detail: "rebuilt from the serial console: the agent's result never arrived over the network"}
 	prefix := ConsolePrefix + "node=" + node + " "
 	spoke := false
@@ -115,18 +115,19 @@ func FromConsole(path, node string) (Result, bool) {
 				r.Facts[k] = v
 			}
 		case "phase":
-			if fields["status"] == "started" || fields["phase"] == "agent" || fields["phase"] == "done" {
+			phase, status := PhaseName(fields["phase"]), Status(fields["status"])
+			if status == StatusStarted || phase == PhaseAgent || phase == PhaseDone {
 				return
 			}
-			r.Phases = append(r.Phases, Phase{Name: fields["phase"], Status: fields["status"], EndedAt: num(fields["uptime"])})
+			r.Phases = append(r.Phases, Phase{Name: phase, Status: status, EndedAt: num(fields["uptime"])})
 		case "sample":
 			used, total := int64(num(fields["usedKiB"])), int64(num(fields["memTotalKiB"]))
-			r.Samples = append(r.Samples, Sample{Phase: fields["phase"], UptimeSeconds: num(fields["uptime"]), UsedKiB: used,
+			r.Samples = append(r.Samples, Sample{Phase: PhaseName(fields["phase"]), UptimeSeconds: num(fields["uptime"]), UsedKiB: used,
 				MeminfoKiB: map[string]int64{"MemTotal": total, "MemAvailable": total - used}})
 		case "api":
 			r.API = &API{Verdict: fields["verdict"], Successes: int(num(fields["successes"]))}
 		case "breakdown":
-			r.Breakdowns = append(r.Breakdowns, Breakdown{Phase: fields["phase"], OOMKills: int(num(fields["oomKills"]))})
+			r.Breakdowns = append(r.Breakdowns, Breakdown{Phase: PhaseName(fields["phase"]), OOMKills: int(num(fields["oomKills"]))})
 		}
 	})
 	return r, spoke
@@ -160,7 +161,7 @@ func num(s string) float64 {
 
 // SampleLine reads one console line: the phase and guest uptime of the
 // node's agent's sample line, ok false for any other line.
-func SampleLine(line, node string) (phase string, uptime float64, ok bool) {
+func SampleLine(line, node string) (phase PhaseName, uptime float64, ok bool) {
 	prefix := ConsolePrefix + "node=" + node + " "
 	i := strings.Index(line, prefix)
 	if i < 0 {
@@ -170,7 +171,7 @@ func SampleLine(line, node string) (phase string, uptime float64, ok bool) {
 	if kind != "sample" || fields["phase"] == "" {
 		return "", 0, false
 	}
-	return fields["phase"], num(fields["uptime"]), true
+	return PhaseName(fields["phase"]), num(fields["uptime"]), true
 }
 
 // kernelPanic starts the line a Linux kernel prints when it panics, e.g.

@@ -49,7 +49,7 @@ func TestFromConsoleRebuildsWhatTheAgentSaid(t *testing.T) {
 	}
 	var phases []string
 	for _, p := range r.Phases {
-		phases = append(phases, p.Name+"="+p.Status)
+		phases = append(phases, string(p.Name)+"="+string(p.Status))
 	}
 	if strings.Join(phases, " ") != "boot=ok install=ok" || r.Phases[1].EndedAt != 200.5 {
 		t.Errorf("phases %v", r.Phases)

@@ -12,18 +12,35 @@ import (
 	"strings"
 )
 
-// SchemaVersion is the version of the agent's document this code reads.
-const SchemaVersion = 1
+// AgentSchemaVersion is the version of the agent's document (a node's
+// result, Result) this code reads.
+const AgentSchemaVersion = 1
+
+// Status is how a node ended (Result.Status) or how one of its phases
+// did (Phase.Status), spelt as in the agent's document and on its console.
+type Status string
 
 // Verdicts a node can end with.
 const (
-	StatusOK      = "ok"
-	StatusRunning = "running" // the agent has not finished
-	StatusFailed  = "failed"  // a hook failed; the phases done are kept
-	StatusTimeout = "timeout" // no result before the collection deadline
+	StatusOK      Status = "ok"
+	StatusRunning Status = "running" // the agent has not finished
+	StatusFailed  Status = "failed"  // a hook failed; the phases done are kept
+	StatusTimeout Status = "timeout" // no result before the collection deadline
 	// StatusUnresponsive: the guest got somewhere (its console says so) but
 	// its result never arrived over the network.
-	StatusUnresponsive = "unresponsive"
+	StatusUnresponsive Status = "unresponsive"
+)
+
+// How a phase can end besides ok, failed (its hook failed) and timeout (its
+// hook or check ran out of time).
+const (
+	StatusSkipped      Status = "skipped"      // the profile has no hook for it
+	StatusPreinstalled Status = "preinstalled" // install: the image holds the system already
+	// StatusUnsettled ends a settle phase whose rule's cap passed before used
+	// memory held still; the samples after it are taken all the same.
+	StatusUnsettled Status = "unsettled"
+	// StatusStarted is said only on the console, when a phase begins.
+	StatusStarted Status = "started"
 )
 
 // API verdicts.
@@ -42,7 +59,7 @@ type Result struct {
 	// profile with options chosen, which its figures must never be taken
 	// for the profile's defaults without.
 	Variant *Variant `json:"variant,omitempty"`
-	Status  string   `json:"status"`
+	Status  Status   `json:"status"`
 	Detail  string   `json:"detail,omitempty"`
 	OS      OS       `json:"os"`
 	// RequestedVersion is the profile's version setting; SystemVersion is
@@ -156,7 +173,7 @@ const (
 // KiB. Guest and host disagree by design: the host counts every page the
 // guest ever touched and has not given back.
 type HostSample struct {
-	Phase              string           `json:"phase"`
+	Phase              PhaseName        `json:"phase"`
 	GuestUptimeSeconds float64          `json:"guestUptimeSeconds"`
 	RSSKiB             int64            `json:"qemuRssKiB"`
 	PSSKiB             int64            `json:"qemuPssKiB"`
@@ -171,7 +188,7 @@ type HostSummary struct {
 }
 
 // HostOf is the median host view of a phase, if the host saw any sample.
-func (r Result) HostOf(phase string) (HostSummary, bool) {
+func (r Result) HostOf(phase PhaseName) (HostSummary, bool) {
 	var rss, pss []int64
 	for _, h := range r.Host {
 		if h.Phase == phase {
@@ -201,31 +218,57 @@ type Settings struct {
 
 // SettleRule is the optional condition a settle phase waits for after its
 // fixed time: used memory within ToleranceKiB over the last WindowSeconds,
-// for at most MaxSeconds. A phase that hit the cap ends PhaseUnsettled.
+// for at most MaxSeconds. A phase that hit the cap ends StatusUnsettled.
 type SettleRule struct {
 	ToleranceKiB  int `json:"toleranceKiB"`
 	WindowSeconds int `json:"windowSeconds"`
 	MaxSeconds    int `json:"maxSeconds"`
 }
 
-// PhaseUnsettled ends a settle phase whose rule's cap passed before used
-// memory held still; the samples after it are taken all the same.
-const PhaseUnsettled = "unsettled"
+// PhaseName names a step of the agent, as the agent's document spells it
+// in a phase, a sample, a breakdown and the host's view of a sample.
+type PhaseName string
+
+// The agent's phases, in the order it runs them. A profile without a hook
+// for install, ready, workloadReady or api has that phase ended skipped;
+// one without a workload ends after idle (and the soak).
+const (
+	PhaseBoot      PhaseName = "boot"      // cloud-init done: the agent starts measuring
+	PhaseInstall   PhaseName = "install"   // the install hook (or installOffline)
+	PhaseConfigure PhaseName = "configure" // a preinstalled system given a variant's options
+	PhaseReady     PhaseName = "ready"     // the ready check, retried
+	PhaseSettle    PhaseName = "settle"    // the wait before the idle samples
+	PhaseIdle      PhaseName = "idle"      // the idle samples and breakdown
+	// PhaseWorkload is both the workload hook and, after it settled, the
+	// workload's samples and breakdown: two phases of the same name.
+	PhaseWorkload       PhaseName = "workload"
+	PhaseWorkloadReady  PhaseName = "workloadReady"   // the workload's readiness check, retried
+	PhaseSettleWorkload PhaseName = "settle-workload" // the wait before the workload's samples
+	PhaseAPI            PhaseName = "api"             // the probe of the system's API
+	PhaseSoak           PhaseName = "soak"            // the long run after the last measured phase
+)
+
+// Phases the agent names only on the console: its own start, and its end
+// with the node's status once the result is written.
+const (
+	PhaseAgent PhaseName = "agent"
+	PhaseDone  PhaseName = "done"
+)
 
 // Phase is one step of the agent, timed in seconds of guest uptime.
 type Phase struct {
-	Name      string  `json:"name"`
-	Status    string  `json:"status"`
-	StartedAt float64 `json:"startedAt"`
-	EndedAt   float64 `json:"endedAt"`
+	Name      PhaseName `json:"name"`
+	Status    Status    `json:"status"`
+	StartedAt float64   `json:"startedAt"`
+	EndedAt   float64   `json:"endedAt"`
 }
 
 // Sample is one reading of /proc/meminfo.
 type Sample struct {
-	Phase         string  `json:"phase"`
-	UptimeSeconds float64 `json:"uptimeSeconds"`
-	UsedKiB       int64   `json:"usedKiB"`
-	FreeUsedKiB   *int64  `json:"freeUsedKiB"`
+	Phase         PhaseName `json:"phase"`
+	UptimeSeconds float64   `json:"uptimeSeconds"`
+	UsedKiB       int64     `json:"usedKiB"`
+	FreeUsedKiB   *int64    `json:"freeUsedKiB"`
 	// PCPFreeKiB is the free memory on the kernel's per-CPU page lists,
 	// which MemAvailable does not count (docs/baseline.md); nil from older
 	// agents.
@@ -235,7 +278,7 @@ type Sample struct {
 
 // Breakdown says where the memory of one phase is.
 type Breakdown struct {
-	Phase        string            `json:"phase"`
+	Phase        PhaseName         `json:"phase"`
 	UnitsKiB     map[string]*int64 `json:"unitsKiB"`   // the profile's systemd units
 	CgroupsKiB   map[string]int64  `json:"cgroupsKiB"` // every cgroup of 1 MiB or more
 	TopProcesses []Process         `json:"topProcesses"`
@@ -346,7 +389,7 @@ func (a API) Latency() (median, max float64, ok bool) {
 }
 
 // BreakdownOf returns the breakdown taken in a phase.
-func (r Result) BreakdownOf(phase string) (Breakdown, bool) {
+func (r Result) BreakdownOf(phase PhaseName) (Breakdown, bool) {
 	for _, b := range r.Breakdowns {
 		if b.Phase == phase {
 			return b, true
@@ -412,8 +455,8 @@ func Parse(data []byte) (Result, error) {
 	if err := dec.Decode(&r); err != nil {
 		return Result{}, fmt.Errorf("result is not JSON: %w", err)
 	}
-	if r.SchemaVersion != SchemaVersion {
-		return Result{}, fmt.Errorf("result schema version %d, want %d", r.SchemaVersion, SchemaVersion)
+	if r.SchemaVersion != AgentSchemaVersion {
+		return Result{}, fmt.Errorf("result schema version %d, want %d", r.SchemaVersion, AgentSchemaVersion)
 	}
 	if r.Node == "" || r.Status == "" {
 		return Result{}, fmt.Errorf("result lacks node or status")
@@ -432,15 +475,15 @@ func MiB(kib int64) float64 { return float64(kib) / 1024 }
 
 // Summary is what a report prints of one node and phase.
 type Summary struct {
-	Phase        string  `json:"phase"`
-	Samples      int     `json:"samples"`
-	MemTotalMiB  float64 `json:"memTotalMiB"`
-	UsedMiB      float64 `json:"usedMiB"` // median of MemTotal - MemAvailable
-	UsedMinMiB   float64 `json:"usedMinMiB"`
-	UsedMaxMiB   float64 `json:"usedMaxMiB"`
-	FreeUsedMiB  float64 `json:"freeUsedMiB,omitempty"` // median of free's own column
-	SwapUsedMiB  float64 `json:"swapUsedMiB"`
-	AvailableMiB float64 `json:"availableMiB"`
+	Phase        PhaseName `json:"phase"`
+	Samples      int       `json:"samples"`
+	MemTotalMiB  float64   `json:"memTotalMiB"`
+	UsedMiB      float64   `json:"usedMiB"` // median of MemTotal - MemAvailable
+	UsedMinMiB   float64   `json:"usedMinMiB"`
+	UsedMaxMiB   float64   `json:"usedMaxMiB"`
+	FreeUsedMiB  float64   `json:"freeUsedMiB,omitempty"` // median of free's own column
+	SwapUsedMiB  float64   `json:"swapUsedMiB"`
+	AvailableMiB float64   `json:"availableMiB"`
 	// With the per-CPU lists counted (every sample has them): the medians
 	// of the free memory on them, and of used without it.
 	HasPCP     bool    `json:"hasPcp,omitempty"`
@@ -464,7 +507,7 @@ func (r Result) LastReading() (uptime float64, usedKiB int64, ok bool) {
 }
 
 // Summarize reduces the samples of one phase; ok is false when there are none.
-func (r Result) Summarize(phase string) (Summary, bool) {
+func (r Result) Summarize(phase PhaseName) (Summary, bool) {
 	var used, free, avail, swap, pcp, net []int64
 	var total int64
 	for _, s := range r.Samples {
@@ -511,13 +554,13 @@ func (r Result) Summarize(phase string) (Summary, bool) {
 func (r Result) PhaseList() string {
 	s := make([]string, len(r.Phases))
 	for i, p := range r.Phases {
-		s[i] = p.Name + "=" + p.Status
+		s[i] = string(p.Name) + "=" + string(p.Status)
 	}
 	return strings.Join(s, " ")
 }
 
 // PhaseSeconds is how long a named phase took, if it ran.
-func (r Result) PhaseSeconds(name string) (float64, bool) {
+func (r Result) PhaseSeconds(name PhaseName) (float64, bool) {
 	for _, p := range r.Phases {
 		if p.Name == name {
 			return p.EndedAt - p.StartedAt, true
@@ -527,7 +570,7 @@ func (r Result) PhaseSeconds(name string) (float64, bool) {
 }
 
 // PhaseEnd is the guest uptime at which a named phase ended.
-func (r Result) PhaseEnd(name string) (float64, bool) {
+func (r Result) PhaseEnd(name PhaseName) (float64, bool) {
 	for _, p := range r.Phases {
 		if p.Name == name {
 			return p.EndedAt, true
@@ -565,7 +608,7 @@ type Steady struct {
 // phase's samples and every timeline point taken while it ran, with the
 // median, min–max and 95th percentile (nearest rank), as the k3s
 // documentation reports resource use.
-func (r Result) SteadyState(phase string) (Steady, bool) {
+func (r Result) SteadyState(phase PhaseName) (Steady, bool) {
 	var used []int64
 	for _, s := range r.Samples {
 		if s.Phase == phase {
@@ -590,7 +633,7 @@ func (r Result) SteadyState(phase string) (Steady, bool) {
 
 // lastPhase is the last phase of that name (workload is both a hook and its
 // samples; the samples come last).
-func (r Result) lastPhase(name string) (Phase, bool) {
+func (r Result) lastPhase(name PhaseName) (Phase, bool) {
 	for i := len(r.Phases) - 1; i >= 0; i-- {
 		if r.Phases[i].Name == name {
 			return r.Phases[i], true

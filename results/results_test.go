@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func sample(phase string, used, total, avail int64, free *int64) Sample {
+func sample(phase PhaseName, used, total, avail int64, free *int64) Sample {
 	return Sample{Phase: phase, UsedKiB: used, FreeUsedKiB: free,
 		MeminfoKiB: map[string]int64{"MemTotal": total, "MemAvailable": avail, "SwapTotal": 1024, "SwapFree": 512}}
 }
@@ -96,7 +96,7 @@ func TestFactsAreOptional(t *testing.T) {
 // it, never those of other phases; p95 by nearest rank.
 func TestSteadyStateUsesSamplesAndTheTimelineInsideThePhase(t *testing.T) {
 	r := Result{
-		Phases: []Phase{{Name: "settle", StartedAt: 10, EndedAt: 70}, {Name: "idle", Status: "ok", StartedAt: 70, EndedAt: 90},
+		Phases: []Phase{{Name: "settle", StartedAt: 10, EndedAt: 70}, {Name: "idle", Status: StatusOK, StartedAt: 70, EndedAt: 90},
 			{Name: "workload", StartedAt: 90, EndedAt: 91}, {Name: "workload", StartedAt: 200, EndedAt: 220}},
 		Samples: []Sample{{Phase: "idle", UsedKiB: 100 * 1024}, {Phase: "idle", UsedKiB: 102 * 1024}, {Phase: "workload", UsedKiB: 400 * 1024}},
 	}

@@ -40,7 +40,7 @@ func Judge(r results.Result) (Verdict, []string) {
 	case results.StatusUnresponsive:
 		why = append(why, "unresponsive: its result never arrived over the network")
 	default:
-		why = append(why, "status "+r.Status)
+		why = append(why, "status "+string(r.Status))
 	}
 	why = append(why, phaseFailures(r)...)
 	if r.API != nil && r.API.Verdict != results.APIResponsive {
@@ -63,7 +63,7 @@ func noResult(r results.Result) string {
 	if r.Status == "" {
 		return "no result"
 	}
-	return "no result: status " + r.Status
+	return "no result: status " + string(r.Status)
 }
 
 // phaseFailures name each phase that failed or timed out, e.g.
@@ -72,7 +72,7 @@ func phaseFailures(r results.Result) []string {
 	var out []string
 	for _, p := range r.Phases {
 		if p.Status == results.StatusFailed || p.Status == results.StatusTimeout {
-			out = append(out, p.Name+" "+p.Status)
+			out = append(out, string(p.Name)+" "+string(p.Status))
 		}
 	}
 	return out
@@ -80,8 +80,8 @@ func phaseFailures(r results.Result) []string {
 
 // oomKills is the kernel's count at the node's last breakdown (the agent
 // counts since boot), and the phase it was taken in.
-func oomKills(r results.Result) (int, string) {
-	n, where := 0, ""
+func oomKills(r results.Result) (int, results.PhaseName) {
+	n, where := 0, results.PhaseName("")
 	for _, b := range r.Breakdowns {
 		if b.OOMKills >= n && b.OOMKills > 0 {
 			n, where = b.OOMKills, b.Phase

@@ -12,7 +12,7 @@ import (
 // result is a node's result at a size that passes or fails, in a wave.
 func result(size, wave int, pass bool) results.Result {
 	r := results.Result{Node: fmt.Sprintf("docker-%dm", size), Status: results.StatusOK,
-		Phases:  []results.Phase{{Name: "workload", Status: "ok"}, {Name: "workloadReady", Status: "ok"}},
+		Phases:  []results.Phase{{Name: "workload", Status: results.StatusOK}, {Name: "workloadReady", Status: results.StatusOK}},
 		Machine: &results.Machine{MemoryMiB: size, Wave: wave}}
 	if !pass {
 		r.Phases[1].Status = "timeout"
@@ -171,8 +171,8 @@ func TestRepeatsAndUndecidedSizes(t *testing.T) {
 func TestJudge(t *testing.T) {
 	ok := func() results.Result {
 		return results.Result{Node: "k3s-512m", Status: results.StatusOK,
-			Phases: []results.Phase{{Name: "install", Status: "ok"}, {Name: "settle", Status: results.PhaseUnsettled},
-				{Name: "workloadReady", Status: "ok"}, {Name: "api", Status: "ok"}},
+			Phases: []results.Phase{{Name: "install", Status: results.StatusOK}, {Name: "settle", Status: results.StatusUnsettled},
+				{Name: "workloadReady", Status: results.StatusOK}, {Name: "api", Status: results.StatusOK}},
 			API:        &results.API{Verdict: results.APIResponsive, Successes: 5, Attempts: make([]results.APIAttempt, 5)},
 			Breakdowns: []results.Breakdown{{Phase: "idle"}, {Phase: "workload"}}}
 	}

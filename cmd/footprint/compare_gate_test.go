@@ -23,11 +23,11 @@ type gateCell struct {
 // writeGateRun writes a run folder holding the cells and returns its path.
 func writeGateRun(t *testing.T, id string, cells ...gateCell) string {
 	t.Helper()
-	run := report.Run{SchemaVersion: report.SchemaVersion, ID: id, Stack: "t"}
+	run := report.Run{SchemaVersion: report.RunSchemaVersion, ID: id, Stack: "t"}
 	for _, c := range cells {
 		r := results.Result{SchemaVersion: 1, Node: c.profile + "-1024m", Profile: c.profile, Status: results.StatusOK,
 			Machine: &results.Machine{MemoryMiB: 1024}}
-		for phase, v := range map[string]float64{"idle": c.idle, "workload": c.work} {
+		for phase, v := range map[results.PhaseName]float64{results.PhaseIdle: c.idle, results.PhaseWorkload: c.work} {
 			used := int64(v * 1024)
 			r.Samples = append(r.Samples, results.Sample{Phase: phase, UsedKiB: used,
 				MeminfoKiB: map[string]int64{"MemTotal": 973 * 1024, "MemAvailable": 973*1024 - used}})

@@ -43,18 +43,32 @@ type Tracker struct {
 }
 
 type node struct {
-	phase  string
-	status string
+	// phase is the agent's phase, or phaseCreating or phaseBooting before
+	// the agent speaks.
+	phase results.PhaseName
+	// status is the agent's last word on the phase, or statusSampling, or
+	// on the api line the API's verdict.
+	status results.Status
 	since  time.Time
 	detail string
 }
+
+// A node's phase before its agent speaks: its machine is being created,
+// then its guest boots.
+const (
+	phaseCreating results.PhaseName = "creating"
+	phaseBooting  results.PhaseName = "booting"
+)
+
+// statusSampling is a node's status while its agent takes samples.
+const statusSampling results.Status = "sampling"
 
 // New starts tracking the given nodes.
 func New(out io.Writer, mode Mode, nodes []string) *Tracker {
 	t := &Tracker{out: out, mode: mode, now: time.Now, nodes: map[string]*node{}, lastRow: map[string]string{}}
 	t.start = t.now()
 	for _, n := range nodes {
-		t.nodes[n] = &node{phase: "creating", since: t.start}
+		t.nodes[n] = &node{phase: phaseCreating, since: t.start}
 		t.order = append(t.order, n)
 	}
 	sort.Strings(t.order)
@@ -70,16 +84,16 @@ func (t *Tracker) Console(nodeName, line string) {
 // Result marks a node as done.
 func (t *Tracker) Result(r results.Result) {
 	detail := ""
-	if s, ok := r.Summarize("idle"); ok {
+	if s, ok := r.Summarize(results.PhaseIdle); ok {
 		detail = fmt.Sprintf("used %.0f MiB idle", s.UsedMiB)
-		if w, ok := r.Summarize("workload"); ok {
+		if w, ok := r.Summarize(results.PhaseWorkload); ok {
 			detail += fmt.Sprintf(", %.0f MiB with MySQL", w.UsedMiB)
 		}
 	}
 	if r.API != nil {
 		detail += ", API " + r.API.Verdict
 	}
-	t.update(r.Node, "done", r.Status, detail)
+	t.update(r.Node, results.PhaseDone, r.Status, detail)
 }
 
 // Note reports a run-level event (up, destroy) in every mode but TTY,
@@ -110,7 +124,7 @@ func (t *Tracker) Tick() {
 	}
 }
 
-func (t *Tracker) update(name, phase, status, detail string) {
+func (t *Tracker) update(name string, phase results.PhaseName, status results.Status, detail string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	n, ok := t.nodes[name]
@@ -122,8 +136,8 @@ func (t *Tracker) update(name, phase, status, detail string) {
 	}
 	if phase == "" {
 		phase = n.phase
-		if phase == "creating" {
-			phase = "booting"
+		if phase == phaseCreating {
+			phase = phaseBooting
 		}
 	}
 	if phase != n.phase {
@@ -158,8 +172,8 @@ func (t *Tracker) emit(v map[string]any) {
 
 func (t *Tracker) row(name string, n *node) string {
 	s := fmt.Sprintf("%-16s %-16s", name, n.phase)
-	if n.status != "" && n.status != "started" {
-		s += " " + n.status
+	if n.status != "" && n.status != results.StatusStarted {
+		s += " " + string(n.status)
 	}
 	if n.detail != "" {
 		s += "  " + n.detail
@@ -191,7 +205,7 @@ func (t *Tracker) clear() {
 
 // parse reads the agent's console line "footprint: node=X phase=P status=S
 // ..." or "... sample phase=P ..."; other lines mean the guest is booting.
-func parse(line string) (phase, status, detail string) {
+func parse(line string) (phase results.PhaseName, status results.Status, detail string) {
 	i := strings.Index(line, results.ConsolePrefix)
 	if i < 0 {
 		return "", "", ""
@@ -207,14 +221,14 @@ func parse(line string) (phase, status, detail string) {
 	case len(words) > 1 && words[1] == "fact":
 		return "", "", ""
 	case len(words) > 1 && words[1] == "sample":
-		return fields["phase"], "sampling", ""
+		return results.PhaseName(fields["phase"]), statusSampling, ""
 	case len(words) > 1 && words[1] == "api":
-		return "api", fields["verdict"], ""
+		return results.PhaseAPI, results.Status(fields["verdict"]), ""
 	case len(words) > 1 && words[1] == "serving":
-		return "done", "", ""
+		return results.PhaseDone, "", ""
 	}
-	if fields["phase"] == "agent" {
-		return "boot", "ok", ""
+	if results.PhaseName(fields["phase"]) == results.PhaseAgent {
+		return results.PhaseBoot, results.StatusOK, ""
 	}
-	return fields["phase"], fields["status"], ""
+	return results.PhaseName(fields["phase"]), results.Status(fields["status"]), ""
 }

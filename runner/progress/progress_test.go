@@ -35,7 +35,7 @@ func script(t *testing.T, mode Mode) string {
 	tr.Console("bare", "footprint: node=bare sample phase=idle uptime=80.0 usedKiB=171520 memTotalKiB=996556")
 	tr.Tick()
 	c.add(5 * time.Second)
-	tr.Result(results.Result{Node: "bare", Status: "ok", Samples: []results.Sample{{Phase: "idle", UsedKiB: 171520, MeminfoKiB: map[string]int64{"MemTotal": 996556}}}})
+	tr.Result(results.Result{Node: "bare", Status: results.StatusOK, Samples: []results.Sample{{Phase: "idle", UsedKiB: 171520, MeminfoKiB: map[string]int64{"MemTotal": 996556}}}})
 	tr.Note("destroying")
 	return buf.String()
 }
