@@ -197,7 +197,7 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, img im
 		if o.OnResult != nil {
 			o.OnResult(r)
 		}
-		if s, ok := r.Summarize("idle"); ok {
+		if s, ok := r.Summarize(results.PhaseIdle); ok {
 			_ = ctx.Log.Info(fmt.Sprintf("%s: used %.0f MiB of %.0f MiB", m.Spec.Node, s.UsedMiB, s.MemTotalMiB),
 				&pulumi.LogArgs{Resource: m.Component})
 		}
@@ -207,7 +207,7 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, img im
 
 func needsWorkloadPassword(exp config.Experiment) bool {
 	for _, name := range exp.Profiles {
-		if p, ok := profiles.Get(exp.ProfileOf(name)); ok && p.Hooks["workload"] != "" {
+		if p, ok := profiles.Get(exp.ProfileOf(name)); ok && p.Hooks[profiles.HookWorkload] != "" {
 			return true
 		}
 	}
