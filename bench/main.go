@@ -40,7 +40,7 @@ import (
 	"time"
 
 	"github.com/footprint-dev/footprint/internal/labhost"
-	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
@@ -196,13 +196,13 @@ func instrumentRows(h *labhost.Host, root, work, cli, image string, one measured
 }
 
 // onlyRun is the one run folder a project's run made, and its record.
-func onlyRun(dir string) (string, report.Run, error) {
+func onlyRun(dir string) (string, record.Run, error) {
 	entries, _ := os.ReadDir(filepath.Join(dir, "runs"))
 	if len(entries) != 1 {
-		return "", report.Run{}, fmt.Errorf("want one run folder in %s, found %d", dir, len(entries))
+		return "", record.Run{}, fmt.Errorf("want one run folder in %s, found %d", dir, len(entries))
 	}
 	runDir := filepath.Join(dir, "runs", entries[0].Name())
-	r, err := report.Read(runDir)
+	r, err := record.Read(runDir)
 	return runDir, r, err
 }
 

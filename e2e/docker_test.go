@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 	"github.com/footprint-dev/footprint/search"
 )
@@ -152,7 +152,7 @@ func checkLean(t *testing.T, r results.Result) {
 
 // checkSearched: each system passes at 384 MiB and fails at 128, both
 // tried in the first and only wave, each size a node of the run folder.
-func checkSearched(t *testing.T, runDir string, run report.Run) {
+func checkSearched(t *testing.T, runDir string, run record.Run) {
 	t.Helper()
 	if run.Search == nil || len(run.Search.Systems) != 2 {
 		t.Fatalf("results.json's search: %+v", run.Search)

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/footprint-dev/footprint/internal/labhost"
-	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
@@ -145,14 +145,14 @@ func TestMain(m *testing.M) {
 }
 
 // onlyRun returns the single run folder a run created.
-func onlyRun(t *testing.T, projectDir string) (string, report.Run) {
+func onlyRun(t *testing.T, projectDir string) (string, record.Run) {
 	t.Helper()
 	entries, err := os.ReadDir(filepath.Join(projectDir, "runs"))
 	if err != nil || len(entries) != 1 {
 		t.Fatalf("want exactly one run folder, got %v (%v)", entries, err)
 	}
 	dir := filepath.Join(projectDir, "runs", entries[0].Name())
-	run, err := report.Read(dir)
+	run, err := record.Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func onlyRun(t *testing.T, projectDir string) (string, report.Run) {
 }
 
 // nodesByName are a run's results by node name.
-func nodesByName(run report.Run) map[string]results.Result {
+func nodesByName(run record.Run) map[string]results.Result {
 	out := map[string]results.Result{}
 	for _, r := range run.Nodes {
 		out[r.Node] = r

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/footprint-dev/footprint/internal/labhost"
-	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
@@ -110,7 +110,7 @@ func TestALostHostThenResume(t *testing.T) {
 	if !strings.Contains(out, "removed domain footprint-lost-bare-r2") {
 		t.Errorf("the resume did not say it removed what the lost host kept:\n%s", out)
 	}
-	final, err := report.Read(runDir)
+	final, err := record.Read(runDir)
 	must(t, err)
 	if len(final.Nodes) != 4 || len(final.NotRun) != 0 || len(final.Lost) != 0 {
 		t.Fatalf("after resume: %d nodes, not run %v, lost %v", len(final.Nodes), final.NotRun, final.Lost)

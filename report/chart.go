@@ -25,6 +25,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
 
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
@@ -40,13 +41,13 @@ var (
 // bar) and with MySQL (hatched bar), against MemTotal (dashed line), one
 // section per VM size; and when the run sweeps sizes, used memory against
 // VM size, one line per system (its own dashes, marker and label).
-func Chart(run Run) (out []byte, err error) {
+func Chart(run record.Run) (out []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			out, err = nil, fmt.Errorf("drawing the chart: %v", p)
 		}
 	}()
-	run = normalize(run)
+	run = record.Normalize(run)
 	groups := Groups(run)
 	var sizes []int // known ones: a node of unknown size has no place on a size axis
 	for _, s := range Sizes(groups) {
@@ -152,7 +153,7 @@ type chartGroup struct {
 	hasIdle, hasWk bool
 }
 
-func barPlot(run Run, groups []Group) *plot.Plot {
+func barPlot(run record.Run, groups []Group) *plot.Plot {
 	title := "Used memory per system, idle and with MySQL, against MemTotal"
 	if run.ID != "" {
 		title += "\nrun " + run.ID

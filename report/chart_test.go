@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
@@ -23,7 +24,7 @@ func TestChart(t *testing.T) {
 	keep := os.Getenv("FOOTPRINT_CHART_DIR")
 	for _, tc := range []struct {
 		name     string
-		run      Run
+		run      record.Run
 		profiles []string
 		want     []string
 		minH     int // PNG height at 96 dpi
@@ -37,7 +38,7 @@ func TestChart(t *testing.T) {
 				">hollow marker: API not responsive<", ">VM memory (MiB)<", ">MemTotal<"}, 600},
 		{"failed", failedRun(), []string{"docker", "k0s", "k3s", "microk8s"},
 			[]string{">no data: failed<", ">no data: unresponsive<", ">no data: timeout<", ">API down<"}, 300},
-		{"empty", Run{ID: "empty"}, nil, []string{"<svg"}, 300},
+		{"empty", record.Run{ID: "empty"}, nil, []string{"<svg"}, 300},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			svg, err := Chart(tc.run)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
@@ -62,8 +63,8 @@ type Side struct {
 }
 
 // Compare matches two runs' systems by profile and VM size.
-func Compare(a, b Run) Comparison {
-	ga, gb := Groups(normalize(a)), Groups(normalize(b))
+func Compare(a, b record.Run) Comparison {
+	ga, gb := Groups(record.Normalize(a)), Groups(record.Normalize(b))
 	type key struct {
 		size    int
 		profile string
@@ -146,7 +147,7 @@ func Where(m *results.Machine) string {
 	return strings.TrimSpace(w)
 }
 
-func info(run Run) RunInfo {
+func info(run record.Run) RunInfo {
 	out := RunInfo{ID: run.ID, Stack: run.Stack, StartedAt: run.StartedAt}
 	hv, img, oss, where := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, r := range run.Nodes {
@@ -206,7 +207,7 @@ func (c Comparison) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# footprint compare: A %s, B %s\n\n", c.A.ID, c.B.ID)
 	b.WriteString("| | A | B |\n|---|---|---|\n")
-	fmt.Fprintf(&b, "| Run | %s | %s |\n", orDash(c.A.ID), orDash(c.B.ID))
+	fmt.Fprintf(&b, "| record.Run | %s | %s |\n", orDash(c.A.ID), orDash(c.B.ID))
 	fmt.Fprintf(&b, "| Stack | %s | %s |\n", orDash(c.A.Stack), orDash(c.B.Stack))
 	fmt.Fprintf(&b, "| Started | %s | %s |\n", date(c.A.StartedAt), date(c.B.StartedAt))
 	fmt.Fprintf(&b, "| Where | %s | %s |\n", list(c.A.Where), list(c.B.Where))

@@ -5,12 +5,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
 // Two runs of the same stack on two hypervisors, k3s in two versions;
 // microk8s only in A, k0s only in B.
-func compareRuns() (Run, Run) {
+func compareRuns() (record.Run, record.Run) {
 	a := makeRun("20261201T093000Z-kvm",
 		node{name: "k3s", profile: "k3s", size: 1024, idle: []float64{600}, work: []float64{900}, api: results.APIResponsive, version: "v1.31.4+k3s1"},
 		node{name: "docker", profile: "docker", size: 1024, idle: []float64{216}, work: []float64{600}, api: results.APIResponsive, version: "docker 27.3.1"},

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
@@ -40,8 +41,8 @@ var partColumns = []string{"run_id", "stack", "node", "profile", "memory_mib", "
 // of phase soak after them: its readings' used memory, growth rate and
 // verdict (soakColumns). Figures are MiB with one decimal; an empty cell is
 // a value that does not exist.
-func CSV(run Run) ([]byte, error) {
-	run = normalize(run)
+func CSV(run record.Run) ([]byte, error) {
+	run = record.Normalize(run)
 	sizes := nodeSizes(run)
 	pairs := pairsByVariant(Groups(run))
 	var buf bytes.Buffer

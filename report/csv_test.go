@@ -6,11 +6,12 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
 // csvRows parses results.csv back into one map per row, keyed by column.
-func csvRows(t *testing.T, run Run) []map[string]string {
+func csvRows(t *testing.T, run record.Run) []map[string]string {
 	t.Helper()
 	data, err := CSV(run)
 	if err != nil {
@@ -55,7 +56,7 @@ func TestCSVOneRowPerNodeAndPhase(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name  string
-		run   Run
+		run   record.Run
 		nrows int
 		check map[[2]string]map[string]string // (node, phase) -> column -> value
 	}{{

@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
 
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
@@ -32,13 +33,13 @@ var segmentKinds = []struct {
 // with an explained breakdown, its segments the kinds of parts (the user
 // segment divided by cgroup), each labelled with its MiB where it fits,
 // and used on top. nil when no breakdown is explained.
-func ExplainedChart(run Run) (out []byte, err error) {
+func ExplainedChart(run record.Run) (out []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			out, err = nil, fmt.Errorf("drawing %s: %v", ExplainedChartFile, p)
 		}
 	}()
-	run = normalize(run)
+	run = record.Normalize(run)
 	var nodes []results.Result
 	for _, g := range Groups(run) {
 		nodes = append(nodes, g.Nodes...)

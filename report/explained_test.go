@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
@@ -28,7 +29,7 @@ func accounting(t *testing.T, name string) *results.Accounting {
 // explainedRun: a bare guest (~174 MiB used) and kubeadm's control plane
 // (~614 MiB) at 1024 MiB, their breakdowns with the raw readings of
 // results/testdata, as the agent records them (nothing derived yet).
-func explainedRun(t *testing.T) Run {
+func explainedRun(t *testing.T) record.Run {
 	run := makeRun("20261207T100000Z-explained",
 		node{name: "bare-1024m", profile: "bare", size: 1024, idle: []float64{173.9}},
 		node{name: "kubeadm-1024m", profile: "kubeadm", size: 1024, idle: []float64{614.3}, work: []float64{700}, api: results.APIResponsive})
@@ -168,7 +169,7 @@ func TestExplainedChart(t *testing.T) {
 		t.Errorf("a chart without readings: %v", err)
 	}
 	for _, tc := range []struct {
-		run  Run
+		run  record.Run
 		want bool
 	}{{explainedRun(t), true}, {fixtureRun(), false}} {
 		dir := t.TempDir()
@@ -186,20 +187,20 @@ func TestExplainedChart(t *testing.T) {
 func TestWriteAndReadDeriveTheExplanation(t *testing.T) {
 	dir := t.TempDir()
 	run := explainedRun(t)
-	if err := Write(dir, run); err != nil {
+	if err := writeRun(dir, run); err != nil {
 		t.Fatal(err)
 	}
 	if run.Nodes[0].Breakdowns[0].Explained != nil {
 		t.Error("Write changed the caller's run")
 	}
-	data, err := os.ReadFile(filepath.Join(dir, ResultsFile))
+	data, err := os.ReadFile(filepath.Join(dir, record.File))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(data), `"unexplainedKiB": 3100`) || !strings.Contains(string(data), `"pssByUnitKiB"`) {
 		t.Error("results.json lacks the explanation")
 	}
-	back, err := Read(dir)
+	back, err := record.Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
@@ -74,9 +75,9 @@ func (n node) result() results.Result {
 	return r
 }
 
-func makeRun(id string, nodes ...node) Run {
-	run := Run{ID: id, Stack: "t", StartedAt: time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC),
-		Timings: Timings{UpSeconds: 300, DestroySeconds: 5}}
+func makeRun(id string, nodes ...node) record.Run {
+	run := record.Run{ID: id, Stack: "t", StartedAt: time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC),
+		Timings: record.Timings{UpSeconds: 300, DestroySeconds: 5}}
 	for _, n := range nodes {
 		run.Nodes = append(run.Nodes, n.result())
 	}
@@ -84,7 +85,7 @@ func makeRun(id string, nodes ...node) Run {
 }
 
 // repeatsRun: two profiles, three repeats each, at 1024 MiB.
-func repeatsRun() Run {
+func repeatsRun() record.Run {
 	return makeRun("20261201T093000Z-repeats",
 		node{name: "k3s-r1", profile: "k3s", size: 1024, repeat: 1, idle: []float64{700, 702}, work: []float64{900}, api: results.APIResponsive, version: "v1.31.4+k3s1"},
 		node{name: "k3s-r2", profile: "k3s", size: 1024, repeat: 2, idle: []float64{720}, work: []float64{910}, api: results.APIResponsive, version: "v1.31.4+k3s1"},
@@ -97,7 +98,7 @@ func repeatsRun() Run {
 
 // sweepRun: three profiles at 512, 1024 and 2048 MiB. k3s survives from
 // 1024 MiB on, k0s never, bare has no API; k0s at 512 MiB never answered.
-func sweepRun() Run {
+func sweepRun() record.Run {
 	var nodes []node
 	for _, size := range []int{512, 1024, 2048} {
 		nodes = append(nodes, node{name: fmt.Sprintf("bare-%dm", size), profile: "bare", size: size, idle: []float64{160 + float64(size)/64}})
@@ -119,7 +120,7 @@ func sweepRun() Run {
 }
 
 // failedRun: nodes that produced nothing usable, beside one whose API died.
-func failedRun() Run {
+func failedRun() record.Run {
 	run := makeRun("20261201T093000Z-failed",
 		node{name: "k0s", profile: "k0s", size: 1024, status: results.StatusFailed},
 		node{name: "microk8s", profile: "microk8s", status: results.StatusTimeout, noMachine: true},
@@ -135,7 +136,7 @@ func failedRun() Run {
 // factsRun: kubeadm, which the seed did not measure, beside k3s at 1024 and
 // 2048 MiB; kubeadm ignored preflight checks and lost processes to the OOM
 // killer at 1024 MiB.
-func factsRun() Run {
+func factsRun() record.Run {
 	return makeRun("20261201T093000Z-facts",
 		node{name: "kubeadm-1024m", profile: "kubeadm", size: 1024, idle: []float64{800}, work: []float64{990}, api: results.APIUnresponsive,
 			version: "v1.36.3", oom: []int{0, 2}, facts: map[string]string{

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
@@ -75,15 +76,15 @@ func (c GateCell) Line() string {
 
 // ReadRun loads a run from its folder or from the folder's results.json
 // named directly, such as a baseline committed without the rest of its run.
-func ReadRun(path string) (Run, error) {
+func ReadRun(path string) (record.Run, error) {
 	fi, err := os.Stat(path)
 	if err != nil || fi.IsDir() {
-		return Read(path)
+		return record.Read(path)
 	}
-	if filepath.Base(path) != ResultsFile {
-		return Run{}, fmt.Errorf("%s: neither a run folder nor a %s", path, ResultsFile)
+	if filepath.Base(path) != record.File {
+		return record.Run{}, fmt.Errorf("%s: neither a run folder nor a %s", path, record.File)
 	}
-	return Read(filepath.Dir(path))
+	return record.Read(filepath.Dir(path))
 }
 
 // Judge holds B to the baseline A. A system at a size only B measured is

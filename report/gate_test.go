@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
@@ -87,7 +88,7 @@ func TestThresholdExceeded(t *testing.T) {
 // but it is a figure A itself reached on a repeat, so the cell is noise and
 // says so; B's repeats all above A's are a regression.
 func TestGateRepeatsWithinNoisePass(t *testing.T) {
-	repeats := func(id string, idle ...float64) Run {
+	repeats := func(id string, idle ...float64) record.Run {
 		var nodes []node
 		for i, v := range idle {
 			nodes = append(nodes, node{name: "k3s-r" + string(rune('1'+i)), profile: "k3s", size: 1024, repeat: i + 1, idle: []float64{v}})
@@ -173,7 +174,7 @@ func TestGateMissingCellFails(t *testing.T) {
 // An API worse than A's worst repeat fails unless allowed; a verdict A had
 // on some repeat, or a better one, passes; no verdict in B is missing.
 func TestGateAPIWorse(t *testing.T) {
-	run := func(id string, verdicts ...string) Run {
+	run := func(id string, verdicts ...string) record.Run {
 		var nodes []node
 		for i, v := range verdicts {
 			nodes = append(nodes, node{name: "k3s-r" + string(rune('1'+i)), profile: "k3s", size: 1024, repeat: i + 1, idle: []float64{600}, api: v})
@@ -276,10 +277,10 @@ func (c Comparison) withGate(r GateRules) Comparison {
 // another file is refused naming it.
 func TestReadRunFolderOrFile(t *testing.T) {
 	dir := t.TempDir()
-	if err := Write(dir, makeRun("r1", node{name: "bare", profile: "bare", size: 1024, idle: []float64{167}})); err != nil {
+	if err := writeRun(dir, makeRun("r1", node{name: "bare", profile: "bare", size: 1024, idle: []float64{167}})); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []string{dir, filepath.Join(dir, ResultsFile)} {
+	for _, p := range []string{dir, filepath.Join(dir, record.File)} {
 		if run, err := ReadRun(p); err != nil || run.ID != "r1" {
 			t.Errorf("%s: %v, %q", p, err, run.ID)
 		}
@@ -303,7 +304,7 @@ func TestGateJudgesUsedWithoutThePerCPUFreeLists(t *testing.T) {
 		return results.Result{Node: name, Profile: "bare", Status: results.StatusOK, Samples: []results.Sample{s, s, s},
 			Machine: &results.Machine{MemoryMiB: 1024}}
 	}
-	base := Run{ID: "a", Nodes: []results.Result{node("bare", 172, 4)}}
+	base := record.Run{ID: "a", Nodes: []results.Result{node("bare", 172, 4)}}
 	rules := both()
 	for _, c := range []struct {
 		name    string
@@ -313,7 +314,7 @@ func TestGateJudgesUsedWithoutThePerCPUFreeLists(t *testing.T) {
 		{"lists full", node("bare", 217, 49), GateOK},
 		{"a daemon more, lists full", node("bare", 300, 45), GateRegression},
 	} {
-		g := Compare(base, Run{ID: "b", Nodes: []results.Result{c.next}}).Judge(rules)
+		g := Compare(base, record.Run{ID: "b", Nodes: []results.Result{c.next}}).Judge(rules)
 		cell := cellOf(t, g, "bare", 1024, CheckIdle)
 		if cell.Verdict != c.verdict || cell.Figure != FigureUsedWithoutPCP || !strings.Contains(cell.Detail, "without the per-CPU free lists") {
 			t.Errorf("%s: %s judged on %q: %s", c.name, cell.Verdict, cell.Figure, cell.Detail)
@@ -322,7 +323,7 @@ func TestGateJudgesUsedWithoutThePerCPUFreeLists(t *testing.T) {
 	// An agent that did not count them: used, as the seed reads it.
 	old := node("bare", 217, 0)
 	old.Samples[0].PCPFreeKiB, old.Samples[1].PCPFreeKiB, old.Samples[2].PCPFreeKiB = nil, nil, nil
-	g := Compare(base, Run{ID: "b", Nodes: []results.Result{old}}).Judge(rules)
+	g := Compare(base, record.Run{ID: "b", Nodes: []results.Result{old}}).Judge(rules)
 	if cell := cellOf(t, g, "bare", 1024, CheckIdle); cell.Figure != FigureUsed || cell.Verdict != GateRegression {
 		t.Errorf("without the lists counted: %s on %q", cell.Verdict, cell.Figure)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/footprint-dev/footprint/names"
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
@@ -62,7 +63,7 @@ func repeatOf(r results.Result) int {
 
 // nodeSizes is the VM size of every node, filling in nodes that do not say
 // from the experiment, or from the others when the run has a single size.
-func nodeSizes(run Run) map[string]int {
+func nodeSizes(run record.Run) map[string]int {
 	out := map[string]int{}
 	known := map[int]bool{}
 	for _, r := range run.Nodes {
@@ -95,7 +96,7 @@ func nodeSizes(run Run) map[string]int {
 
 // Groups splits a run's nodes by VM size and profile, sizes ascending and
 // profiles by name within a size.
-func Groups(run Run) []Group {
+func Groups(run record.Run) []Group {
 	sizes := nodeSizes(run)
 	idx := map[string]int{}
 	var out []Group

@@ -1,128 +1,51 @@
-// Package report writes what a run measured into its run folder:
-// results.json with everything (the source every other file is rendered
-// from), report.md with the seed's table per VM size, results.csv with one
-// tidy row per node and phase, and chart.svg.
+// Package report renders a run's record (package record, results.json)
+// into its run folder: report.md with the seed's table per VM size,
+// results.csv with one tidy row per node and phase, and the charts; and it
+// compares and gates runs. It stores nothing of its own: everything it
+// writes can be rendered again from the record.
 package report
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
-	"github.com/footprint-dev/footprint/search"
 )
-
-// RunSchemaVersion is the version of a run's results.json (Run), apart from
-// its nodes' results (results.AgentSchemaVersion).
-const RunSchemaVersion = 1
-
-// Run is one run's record.
-type Run struct {
-	SchemaVersion int              `json:"schemaVersion"`
-	ID            string           `json:"id"`
-	Stack         string           `json:"stack"`
-	StartedAt     time.Time        `json:"startedAt"`
-	FinishedAt    time.Time        `json:"finishedAt,omitempty"`
-	Experiment    map[string]any   `json:"experiment,omitempty"`
-	Nodes         []results.Result `json:"nodes"`
-	Timings       Timings          `json:"timings"`
-	Errors        []string         `json:"errors,omitempty"`
-	// NotRun are the planned nodes without a result yet (an interrupted
-	// run, a lost host): `footprint run --resume` runs them.
-	NotRun []string `json:"notRun,omitempty"`
-	// Lost are the hosts that stopped answering during the run; what the
-	// stack had on them stayed there.
-	Lost []LostHost `json:"lost,omitempty"`
-	// ResultFiles name, by node, the file in the folder holding the result
-	// its record shows. A node run again keeps every earlier attempt's files
-	// beside the new ones (nodes/NODE.json, then nodes/NODE.2.json, ...):
-	// nothing measured is replaced.
-	ResultFiles map[string]string `json:"resultFiles,omitempty"`
-	// Search is a search's every size tried and each system's answer.
-	Search *search.Record `json:"search,omitempty"`
-}
-
-// LostHost is a host that stopped answering in a wave: its machines could
-// not be destroyed, its cells of that wave and of later ones did not run.
-type LostHost struct {
-	Host  string   `json:"host"`
-	Wave  int      `json:"wave"`
-	Error string   `json:"error"`
-	Left  []string `json:"left,omitempty"` // the stack's resources forgotten on it
-}
-
-// Timings are the host's view of the run, in seconds.
-type Timings struct {
-	UpSeconds      float64 `json:"upSeconds,omitempty"`
-	DestroySeconds float64 `json:"destroySeconds,omitempty"`
-}
 
 // File names in a run folder.
 const (
-	ResultsFile = "results.json"
-	ReportFile  = "report.md"
-	CSVFile     = "results.csv"
-	ChartFile   = "chart.svg"
+	ReportFile = "report.md"
+	CSVFile    = "results.csv"
+	ChartFile  = "chart.svg"
 )
-
-// The run folder's modes. Its results and logs name the hosts, their
-// addresses and networks, and hold each guest's console and QEMU's command
-// line: they are for the user who ran footprint, as the SSH key file is.
-const (
-	DirMode  os.FileMode = 0o700
-	FileMode os.FileMode = 0o600
-)
-
-// Write stores results.json and everything rendered from it (report.md,
-// results.csv, chart.svg) in dir, replacing earlier copies atomically so
-// that an interrupted write never loses an earlier one. results.json is
-// written first: if a rendering fails, what was measured is still on disk.
-func Write(dir string, run Run) error {
-	// A folder made wider (by an earlier footprint, or one resumed) is
-	// narrowed before anything measured goes into it.
-	if err := os.Chmod(dir, DirMode); err != nil {
-		return err
-	}
-	run = normalize(run)
-	data, err := json.MarshalIndent(run, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := writeAtomic(filepath.Join(dir, ResultsFile), append(data, '\n')); err != nil {
-		return err
-	}
-	return Render(dir, run)
-}
 
 // Render (re)writes report.md, results.csv and chart.svg of a run folder
 // from run, leaving results.json alone; `footprint report` calls it with
 // what Read returns. It writes every file it can and returns every error.
-func Render(dir string, run Run) error {
-	run = normalize(run)
+func Render(dir string, run record.Run) error {
+	run = record.Normalize(run)
 	var errs []error
-	if err := writeAtomic(filepath.Join(dir, ReportFile), []byte(Markdown(run))); err != nil {
+	if err := record.WriteFile(filepath.Join(dir, ReportFile), []byte(Markdown(run))); err != nil {
 		errs = append(errs, err)
 	}
 	if data, err := CSV(run); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", CSVFile, err))
-	} else if err := writeAtomic(filepath.Join(dir, CSVFile), data); err != nil {
+	} else if err := record.WriteFile(filepath.Join(dir, CSVFile), data); err != nil {
 		errs = append(errs, err)
 	}
 	if data, err := Chart(run); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", ChartFile, err))
-	} else if err := writeAtomic(filepath.Join(dir, ChartFile), data); err != nil {
+	} else if err := record.WriteFile(filepath.Join(dir, ChartFile), data); err != nil {
 		errs = append(errs, err)
 	}
 	if data, err := ExplainedChart(run); err != nil {
 		errs = append(errs, err)
 	} else if data != nil {
-		if err := writeAtomic(filepath.Join(dir, ExplainedChartFile), data); err != nil {
+		if err := record.WriteFile(filepath.Join(dir, ExplainedChartFile), data); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -135,62 +58,18 @@ func Render(dir string, run Run) error {
 		}
 		if data, err := TimelineChart(r); err != nil {
 			errs = append(errs, err)
-		} else if err := writeAtomic(filepath.Join(dir, r.Node+TimelineSuffix), data); err != nil {
+		} else if err := record.WriteFile(filepath.Join(dir, r.Node+TimelineSuffix), data); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// normalize sorts the nodes and computes what Go derives from the agents'
-// raw readings (results.Result.Derive), on copies.
-func normalize(run Run) Run {
-	run.SchemaVersion = RunSchemaVersion
-	nodes := append([]results.Result(nil), run.Nodes...)
-	for i := range nodes {
-		nodes[i].Derive()
-	}
-	sort.SliceStable(nodes, func(i, j int) bool { return nodes[i].Node < nodes[j].Node })
-	run.Nodes = nodes
-	return run
-}
-
-// Read loads a run folder's results.json.
-func Read(dir string) (Run, error) {
-	data, err := os.ReadFile(filepath.Join(dir, ResultsFile))
-	if err != nil {
-		return Run{}, err
-	}
-	var run Run
-	if err := json.Unmarshal(data, &run); err != nil {
-		return Run{}, fmt.Errorf("%s: %w", filepath.Join(dir, ResultsFile), err)
-	}
-	if run.SchemaVersion != RunSchemaVersion {
-		return Run{}, fmt.Errorf("%s: schema version %d, want %d", filepath.Join(dir, ResultsFile), run.SchemaVersion, RunSchemaVersion)
-	}
-	for i := range run.Nodes {
-		run.Nodes[i].Derive()
-	}
-	return run, nil
-}
-
-func writeAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, FileMode); err != nil {
-		return err
-	}
-	// A .tmp left by an interrupted write keeps its mode through WriteFile.
-	if err := os.Chmod(tmp, FileMode); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
-
 // Markdown renders the report: the seed's table for each VM size, the
 // smallest size at which each API survived MySQL when the run sweeps
 // sizes, then where the memory is, timings and problems.
-func Markdown(run Run) string {
-	run = normalize(run)
+func Markdown(run record.Run) string {
+	run = record.Normalize(run)
 	groups := Groups(run)
 	sizes := Sizes(groups)
 	// Per-node tables follow the groups: by size, system, then repeat.
@@ -313,7 +192,7 @@ func Markdown(run Run) string {
 
 // writeWaves is the table of the waves the run was planned in, where it
 // had more than one: which nodes ran together, on which host.
-func writeWaves(b *strings.Builder, run Run) {
+func writeWaves(b *strings.Builder, run record.Run) {
 	type key struct {
 		wave int
 		host string

@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
-func fixtureRun() Run {
+func fixtureRun() record.Run {
 	free := int64(150 * 1024)
 	ok := results.Result{SchemaVersion: 1, Node: "bare", Profile: "bare", Status: results.StatusOK,
 		OS: results.OS{PrettyName: "Debian GNU/Linux 12 (bookworm)", Kernel: "6.1.0-40-cloud-amd64"},
@@ -45,8 +46,8 @@ func fixtureRun() Run {
 		API: &results.API{Client: "curl", Successes: 2, Verdict: results.APIDegraded, Attempts: []results.APIAttempt{
 			{HTTPCode: 200, Seconds: secs(0.004), OK: true}, {HTTPCode: 200, Seconds: secs(0.010), OK: true}, {HTTPCode: 0, OK: false}}},
 	}
-	return Run{ID: "20261125T123833Z-ci", Stack: "ci", StartedAt: time.Date(2026, 11, 25, 12, 38, 33, 0, time.UTC),
-		Nodes: []results.Result{lost, ok, docker}, Timings: Timings{UpSeconds: 94.4, DestroySeconds: 2.8}}
+	return record.Run{ID: "20261125T123833Z-ci", Stack: "ci", StartedAt: time.Date(2026, 11, 25, 12, 38, 33, 0, time.UTC),
+		Nodes: []results.Result{lost, ok, docker}, Timings: record.Timings{UpSeconds: 94.4, DestroySeconds: 2.8}}
 }
 
 func TestMarkdownIsTheSeedTable(t *testing.T) {
@@ -89,7 +90,7 @@ func TestMarkdownIsTheSeedTable(t *testing.T) {
 func TestMarkdownRepeatsSweepsAndFailures(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		run       Run
+		run       record.Run
 		want, not []string
 	}{{
 		name: "repeats",
@@ -187,14 +188,14 @@ func TestMarkdownRepeatsSweepsAndFailures(t *testing.T) {
 func TestWriteAndReadBack(t *testing.T) {
 	dir := t.TempDir()
 	run := fixtureRun()
-	if err := Write(dir, run); err != nil {
+	if err := writeRun(dir, run); err != nil {
 		t.Fatal(err)
 	}
-	got, err := Read(dir)
+	got, err := record.Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.SchemaVersion != RunSchemaVersion || got.ID != run.ID || len(got.Nodes) != 3 || got.Nodes[0].Node != "bare" {
+	if got.SchemaVersion != record.SchemaVersion || got.ID != run.ID || len(got.Nodes) != 3 || got.Nodes[0].Node != "bare" {
 		t.Errorf("read back %+v", got)
 	}
 	if s, ok := got.Nodes[0].Summarize("idle"); !ok || s.Samples != 2 {
@@ -220,17 +221,17 @@ func TestWriteAndReadBack(t *testing.T) {
 // Facts reach results.json with the node, and report.md from it.
 func TestFactsSurviveTheRunFolder(t *testing.T) {
 	dir := t.TempDir()
-	if err := Write(dir, factsRun()); err != nil {
+	if err := writeRun(dir, factsRun()); err != nil {
 		t.Fatal(err)
 	}
-	data, _ := os.ReadFile(filepath.Join(dir, ResultsFile))
+	data, _ := os.ReadFile(filepath.Join(dir, record.File))
 	if !strings.Contains(string(data), `"facts": {`) || !strings.Contains(string(data), `"preflightIgnored": "NumCPU,Mem"`) {
 		t.Errorf("results.json lacks the facts")
 	}
 	if strings.Count(string(data), `"facts"`) != 2 {
 		t.Errorf("results.json has facts on nodes that reported none")
 	}
-	run, err := Read(dir)
+	run, err := record.Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,10 +250,10 @@ func TestFactsSurviveTheRunFolder(t *testing.T) {
 // results.json and leaves results.json alone.
 func TestRenderRebuildsFromResultsJSON(t *testing.T) {
 	dir := t.TempDir()
-	if err := Write(dir, sweepRun()); err != nil {
+	if err := writeRun(dir, sweepRun()); err != nil {
 		t.Fatal(err)
 	}
-	source, _ := os.ReadFile(filepath.Join(dir, ResultsFile))
+	source, _ := os.ReadFile(filepath.Join(dir, record.File))
 	want := map[string][]byte{}
 	for _, f := range []string{ReportFile, CSVFile, ChartFile} {
 		want[f], _ = os.ReadFile(filepath.Join(dir, f))
@@ -260,7 +261,7 @@ func TestRenderRebuildsFromResultsJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	run, err := Read(dir)
+	run, err := record.Read(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,20 +274,20 @@ func TestRenderRebuildsFromResultsJSON(t *testing.T) {
 			t.Errorf("%s re-rendered from results.json differs from the one the run wrote (%v)", f, err)
 		}
 	}
-	if after, _ := os.ReadFile(filepath.Join(dir, ResultsFile)); string(after) != string(source) {
+	if after, _ := os.ReadFile(filepath.Join(dir, record.File)); string(after) != string(source) {
 		t.Error("Render changed results.json")
 	}
 }
 
 func TestReadRejectsOtherSchemas(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, ResultsFile), []byte(`{"schemaVersion":2,"id":"x"}`), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, record.File), []byte(`{"schemaVersion":2,"id":"x"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Read(dir); err == nil || !strings.Contains(err.Error(), "schema version 2") {
+	if _, err := record.Read(dir); err == nil || !strings.Contains(err.Error(), "schema version 2") {
 		t.Errorf("Read = %v, want a schema version error", err)
 	}
-	if _, err := Read(t.TempDir()); err == nil {
+	if _, err := record.Read(t.TempDir()); err == nil {
 		t.Error("Read of an empty folder succeeded")
 	}
 }
@@ -402,20 +403,20 @@ func TestRunFolderIsPrivate(t *testing.T) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, ResultsFile+".tmp"), []byte("{"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, record.File+".tmp"), []byte("{"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	run := fixtureRun()
-	if err := Write(dir, run); err != nil {
+	if err := writeRun(dir, run); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != DirMode {
-		t.Errorf("folder mode %v (%v), want %v", st.Mode().Perm(), err, DirMode)
+	if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != record.DirMode {
+		t.Errorf("folder mode %v (%v), want %v", st.Mode().Perm(), err, record.DirMode)
 	}
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if st, err := os.Stat(filepath.Join(dir, e.Name())); err != nil || st.Mode().Perm() != FileMode {
-			t.Errorf("%s: mode %v (%v), want %v", e.Name(), st.Mode().Perm(), err, FileMode)
+		if st, err := os.Stat(filepath.Join(dir, e.Name())); err != nil || st.Mode().Perm() != record.FileMode {
+			t.Errorf("%s: mode %v (%v), want %v", e.Name(), st.Mode().Perm(), err, record.FileMode)
 		}
 	}
 }
@@ -444,4 +445,13 @@ func TestMarkdownGivesTheAgentsOwnCost(t *testing.T) {
 	if md := Markdown(fixtureRun()); strings.Contains(md, "instrument's own cost") {
 		t.Errorf("a cost paragraph without any agent figures:\n%s", md)
 	}
+}
+
+// writeRun is what the runner does with a run's record: stores it, then
+// renders the folder from it.
+func writeRun(dir string, run record.Run) error {
+	if err := record.Write(dir, run); err != nil {
+		return err
+	}
+	return Render(dir, run)
 }

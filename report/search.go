@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
 
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/search"
 )
 
@@ -19,7 +20,7 @@ import (
 const SearchChartFile = "search.svg"
 
 // renderSearch writes search.svg for a run that searched.
-func renderSearch(dir string, run Run) error {
+func renderSearch(dir string, run record.Run) error {
 	if run.Search == nil {
 		return nil
 	}
@@ -27,13 +28,13 @@ func renderSearch(dir string, run Run) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", SearchChartFile, err)
 	}
-	return writeAtomic(filepath.Join(dir, SearchChartFile), data)
+	return record.WriteFile(filepath.Join(dir, SearchChartFile), data)
 }
 
 // writeSearch is the section "Smallest machine that works": the threshold
 // of each system as the headline figure, the sizes tried, the chart, the
 // rule, and why each failing size failed.
-func writeSearch(b *strings.Builder, run Run) {
+func writeSearch(b *strings.Builder, run record.Run) {
 	s := run.Search
 	if s == nil {
 		return
@@ -127,7 +128,7 @@ func waveText(w int) string {
 // filled circle where a size passed, a cross where it failed, a hollow
 // circle where it has no finding, each numbered with the wave it ran in,
 // and the threshold marked with a bar.
-func SearchChart(run Run) (out []byte, err error) {
+func SearchChart(run record.Run) (out []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			out, err = nil, fmt.Errorf("drawing the search chart: %v", p)
@@ -148,7 +149,7 @@ func SearchChart(run Run) (out []byte, err error) {
 		[]byte("font-family:'Liberation Sans',Arimo,Arial,Helvetica,sans-serif;")), nil
 }
 
-func searchPlot(run Run) *plot.Plot {
+func searchPlot(run record.Run) *plot.Plot {
 	s := run.Search
 	title := "Smallest machine that works: the sizes tried"
 	if run.ID != "" {

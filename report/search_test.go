@@ -9,17 +9,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/search"
 )
 
 // searchRun is a search of five systems over 256..1024 MiB: one found, one
 // passing at the minimum, one failing everywhere, one not monotone, one
 // left incomplete.
-func searchRun() Run {
+func searchRun() record.Run {
 	try := func(size, wave int, v search.Verdict, why string) search.Try {
 		return search.Try{SizeMiB: size, Wave: wave, Verdict: v, Why: why, Nodes: []search.Node{{Node: "x", Verdict: v}}}
 	}
-	return Run{ID: "20270101T000000Z-s", Stack: "s", Search: &search.Record{MinMiB: 256, MaxMiB: 1024, ResolutionMiB: 256, Repeats: 1,
+	return record.Run{ID: "20270101T000000Z-s", Stack: "s", Search: &search.Record{MinMiB: 256, MaxMiB: 1024, ResolutionMiB: 256, Repeats: 1,
 		Systems: []search.System{
 			{System: "docker", Outcome: search.Found, ThresholdMiB: 512, FailsAtMiB: 256, PassesFromMiB: 512, Tried: []search.Try{
 				try(768, 1, search.Pass, ""), try(512, 2, search.Pass, ""), try(256, 3, search.Fail, "docker-256m: workloadReady timeout; OOM kills: 3 (since boot, at the workload breakdown)")}},
@@ -75,10 +76,10 @@ func TestSearchSection(t *testing.T) {
 func TestSearchIsWrittenAndReadBack(t *testing.T) {
 	dir := t.TempDir()
 	run := searchRun()
-	if err := Write(dir, run); err != nil {
+	if err := writeRun(dir, run); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, ResultsFile))
+	data, err := os.ReadFile(filepath.Join(dir, record.File))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestSearchIsWrittenAndReadBack(t *testing.T) {
 	if err := json.Unmarshal(data, &raw); err != nil || len(raw.Search.Systems) != 5 || raw.Search.Systems[0].Tried[2].Verdict != "fail" {
 		t.Errorf("results.json search section: %v %+v", err, raw.Search)
 	}
-	back, err := Read(dir)
+	back, err := record.Read(dir)
 	if err != nil || !reflect.DeepEqual(back.Search, run.Search) {
 		t.Errorf("read back %+v, %v", back.Search, err)
 	}
@@ -104,13 +105,13 @@ func TestSearchIsWrittenAndReadBack(t *testing.T) {
 		t.Errorf("no chart: %v", err)
 	}
 	plain := t.TempDir()
-	if err := Write(plain, sweepRun()); err != nil {
+	if err := writeRun(plain, sweepRun()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(plain, SearchChartFile)); !os.IsNotExist(err) {
 		t.Errorf("a run without a search has %s (%v)", SearchChartFile, err)
 	}
-	if strings.Contains(string(mustRead(t, filepath.Join(plain, ResultsFile))), `"search"`) {
+	if strings.Contains(string(mustRead(t, filepath.Join(plain, record.File))), `"search"`) {
 		t.Error("results.json of a run without a search has a search section")
 	}
 }

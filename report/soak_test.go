@@ -4,12 +4,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
 // soakRun: bare flat with ±0.5 MiB and a step of the per-CPU lists, leaky
 // growing 1 MiB every 4 s, docker soaked too briefly to fit, k3s not soaked.
-func soakRun(t *testing.T) Run {
+func soakRun(t *testing.T) record.Run {
 	t.Helper()
 	run := makeRun("20261201T093000Z-soak",
 		node{name: "bare", profile: "bare", size: 1024, idle: []float64{160, 161}},

@@ -6,10 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
-func timelineRun() Run {
+func timelineRun() record.Run {
 	run := fixtureRun()
 	for i := range run.Nodes {
 		if run.Nodes[i].Node == "docker" {
@@ -32,7 +33,7 @@ func timelineRun() Run {
 func TestTimelinePerNodeWithPhaseBands(t *testing.T) {
 	dir := t.TempDir()
 	run := timelineRun()
-	if err := Write(dir, run); err != nil {
+	if err := writeRun(dir, run); err != nil {
 		t.Fatal(err)
 	}
 	svg, err := os.ReadFile(filepath.Join(dir, "docker"+TimelineSuffix))
@@ -76,7 +77,7 @@ func TestTimelineDrawsMemoryPressure(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	if err := Write(dir, run); err != nil {
+	if err := writeRun(dir, run); err != nil {
 		t.Fatal(err)
 	}
 	svg := readFile(t, filepath.Join(dir, "docker"+TimelineSuffix))
@@ -90,7 +91,7 @@ func TestTimelineDrawsMemoryPressure(t *testing.T) {
 	}
 	// Without pressure, no panel.
 	dir = t.TempDir()
-	if err := Write(dir, timelineRun()); err != nil {
+	if err := writeRun(dir, timelineRun()); err != nil {
 		t.Fatal(err)
 	}
 	if svg := readFile(t, filepath.Join(dir, "docker"+TimelineSuffix)); strings.Contains(svg, "PSI") {
@@ -122,7 +123,7 @@ func TestTimelineDrawsTheAPIOverTimeAndOOMKills(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	if err := Write(dir, run); err != nil {
+	if err := writeRun(dir, run); err != nil {
 		t.Fatal(err)
 	}
 	svg := readFile(t, filepath.Join(dir, "docker"+TimelineSuffix))

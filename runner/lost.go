@@ -11,7 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"github.com/footprint-dev/footprint/infra/machine"
-	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/waves"
 )
 
@@ -153,7 +153,7 @@ func providerURN(ref string) (resource.URN, error) {
 // sweepLostHosts is the first step of a resume after a lost host: what the
 // earlier run left on each lost host is removed, each object named, before
 // anything is created there again.
-func sweepLostHosts(ctx context.Context, held locks, b machine.Backend, prefix string, prev []report.LostHost, say func(string, ...any)) error {
+func sweepLostHosts(ctx context.Context, held locks, b machine.Backend, prefix string, prev []record.LostHost, say func(string, ...any)) error {
 	if len(prev) == 0 {
 		return nil
 	}

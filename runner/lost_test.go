@@ -15,7 +15,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"github.com/footprint-dev/footprint/infra/machine"
-	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
@@ -126,7 +126,7 @@ func TestALostHostLosesOnlyItsCells(t *testing.T) {
 	if want := `up ["bare-r1","bare-r2"],destroy,destroy,destroy,import,destroy,up ["bare-r3"],destroy`; strings.Join(s.events, ",") != want {
 		t.Errorf("events\n%v\nwant\n%s", strings.Join(s.events, ","), want)
 	}
-	run, err := report.Read(got.RunDir)
+	run, err := record.Read(got.RunDir)
 	must(t, err)
 	if len(run.Lost) != 1 || run.Lost[0].Host != hostB || run.Lost[0].Wave != 1 || len(run.Lost[0].Left) != 3 ||
 		!strings.Contains(run.Lost[0].Error, "No route to host") {
@@ -169,7 +169,7 @@ func TestALostHostLosesOnlyItsCells(t *testing.T) {
 	if want := `up ["bare-r4"],destroy`; strings.Join(s.events, ",") != want {
 		t.Errorf("resume events %v, want %s", s.events, want)
 	}
-	final, _ := report.Read(got.RunDir)
+	final, _ := record.Read(got.RunDir)
 	if len(final.Nodes) != 4 || len(final.NotRun) != 0 || len(final.Lost) != 0 {
 		t.Errorf("after resume: %d nodes, not run %v, lost %v", len(final.Nodes), final.NotRun, final.Lost)
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/infra/machine"
 	"github.com/footprint-dev/footprint/profiles"
-	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/waves"
 )
 
@@ -48,12 +48,12 @@ func PlanText(ctx context.Context, o Options) (string, error) {
 // searchPlanText is `footprint plan` of a search: its first step, which
 // nothing found yet decides, and the most the whole search can take.
 func searchPlanText(ctx context.Context, o Options, p *infra.Prepared, specs []machine.Spec) (string, error) {
-	s, err := newSearchSchedule(ctx, o, p, specs, report.Run{})
+	s, err := newSearchSchedule(ctx, o, p, specs, record.Run{})
 	if err != nil {
 		return "", err
 	}
 	backend := p.Backend
-	_, first, err := s.step(ctx, backend, report.Run{}, nil)
+	_, first, err := s.step(ctx, backend, record.Run{}, nil)
 	if err != nil {
 		return "", err
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/footprint-dev/footprint/infra/machine"
 	"github.com/footprint-dev/footprint/names"
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/report"
 	"github.com/footprint-dev/footprint/results"
 )
@@ -24,7 +25,7 @@ import (
 // named after its attempt: NODE.json in nodes/, NODE.console.log, ... for
 // its first, NODE.2.json, NODE.2.console.log, ... when it runs again (a
 // resume after a timeout), each put in place only where the name is free;
-// the run's record names the result it shows (report.Run.ResultFiles).
+// the run's record names the result it shows (record.Run.ResultFiles).
 
 // nodesDir holds each node's result the moment it arrives.
 const nodesDir = "nodes"
@@ -162,7 +163,7 @@ func nextAttempt(dir, node string) int {
 // place writes data whole into dir as node's attempt n of kind, or the
 // next free attempt's name: never over a file that exists.
 func place(dir, node string, n int, kind string, data []byte) (string, error) {
-	if err := os.MkdirAll(dir, report.DirMode); err != nil {
+	if err := os.MkdirAll(dir, record.DirMode); err != nil {
 		return "", err
 	}
 	tmp, err := os.CreateTemp(dir, "."+node+".*.tmp")
@@ -268,7 +269,7 @@ func readSaved(dir, name, node string) (results.Result, error) {
 // the stack's outputs, and the record has nothing, a placeholder or an
 // earlier attempt of the node. A saved timeout is no finding: its node runs
 // again. It returns the nodes read back.
-func readBack(run *report.Run, dir string) ([]string, error) {
+func readBack(run *record.Run, dir string) ([]string, error) {
 	saved, err := savedResults(dir, nil)
 	if err != nil {
 		return nil, err
@@ -286,7 +287,7 @@ func readBack(run *report.Run, dir string) ([]string, error) {
 	return back, nil
 }
 
-func setResultFile(run *report.Run, node, file string) {
+func setResultFile(run *record.Run, node, file string) {
 	if run.ResultFiles == nil {
 		run.ResultFiles = map[string]string{}
 	}
@@ -296,7 +297,7 @@ func setResultFile(run *report.Run, node, file string) {
 // openPulumiLog appends to the folder's pulumi.log: a resume's output goes
 // after the earlier attempts', under a line that says so.
 func openPulumiLog(dir, runID string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "pulumi.log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, report.FileMode)
+	f, err := os.OpenFile(filepath.Join(dir, "pulumi.log"), os.O_WRONLY|os.O_APPEND|os.O_CREATE, record.FileMode)
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +308,7 @@ func openPulumiLog(dir, runID string) (*os.File, error) {
 }
 
 // readBackSaved is readBack for Run, which says what it read back.
-func readBackSaved(o Options, run *report.Run, runDir string) error {
+func readBackSaved(o Options, run *record.Run, runDir string) error {
 	back, err := readBack(run, runDir)
 	if err != nil {
 		return fmt.Errorf("--resume %s: %w", o.Resume, err)
@@ -318,4 +319,14 @@ func readBackSaved(o Options, run *report.Run, runDir string) error {
 			strings.Join(back, ", "), filepath.Join(runDir, nodesDir)))
 	}
 	return nil
+}
+
+// writeRecord stores the run's record in its folder and renders the folder
+// from it: the record first, so that a rendering that fails loses nothing
+// measured.
+func writeRecord(dir string, run record.Run) error {
+	if err := record.Write(dir, run); err != nil {
+		return err
+	}
+	return report.Render(dir, run)
 }

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
@@ -22,9 +22,9 @@ func earlierRun(t *testing.T, dir string, nodes []map[string]any, files map[stri
 	t.Helper()
 	run := filepath.Join(dir, "runs", "20250101T000000Z-t")
 	must(t, os.MkdirAll(filepath.Join(run, nodesDir), 0o755))
-	record, err := json.Marshal(map[string]any{"schemaVersion": 1, "id": "20250101T000000Z-t", "stack": "t", "startedAt": "2025-01-01T00:00:00Z", "nodes": nodes})
+	doc, err := json.Marshal(map[string]any{"schemaVersion": 1, "id": "20250101T000000Z-t", "stack": "t", "startedAt": "2025-01-01T00:00:00Z", "nodes": nodes})
 	must(t, err)
-	must(t, os.WriteFile(filepath.Join(run, report.ResultsFile), record, 0o644))
+	must(t, os.WriteFile(filepath.Join(run, record.File), doc, 0o644))
 	for name, content := range files {
 		must(t, os.WriteFile(filepath.Join(run, name), []byte(content), 0o644))
 	}
@@ -101,7 +101,7 @@ func TestAFailedUpKeepsTheResultsThatArrived(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "up of stack t failed") {
 		t.Fatalf("error %v", err)
 	}
-	run, rerr := report.Read(got.RunDir)
+	run, rerr := record.Read(got.RunDir)
 	if rerr != nil || len(run.Nodes) != 2 || !allOK(run.Nodes) || len(run.NotRun) != 0 || run.ResultFiles["bare-r2"] != "nodes/bare-r2.json" {
 		t.Errorf("record (%v): nodes %+v, not run %v, files %v", rerr, run.Nodes, run.NotRun, run.ResultFiles)
 	}
@@ -153,7 +153,7 @@ func TestARerunKeepsTheEarlierAttemptsFiles(t *testing.T) {
 func TestTheRecordExistsBeforeTheFirstMachine(t *testing.T) {
 	dir := testProject(t, "")
 	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}}
-	var atUp report.Run
+	var atUp record.Run
 	var readErr error
 	s.afterUp = func() {
 		folders, _ := filepath.Glob(filepath.Join(dir, "runs", "*"))
@@ -161,7 +161,7 @@ func TestTheRecordExistsBeforeTheFirstMachine(t *testing.T) {
 			readErr = errors.New("no single run folder")
 			return
 		}
-		atUp, readErr = report.Read(folders[0])
+		atUp, readErr = record.Read(folders[0])
 	}
 	var out bytes.Buffer
 	if _, err := Run(context.Background(), options(dir, &fakeBackend{}, s, &out)); err != nil {
@@ -173,7 +173,7 @@ func TestTheRecordExistsBeforeTheFirstMachine(t *testing.T) {
 }
 
 // nodes/ and pulumi.log are the user's alone, as the rest of the folder
-// (report.DirMode, report.FileMode).
+// (record.DirMode, record.FileMode).
 func TestNodesAndPulumiLogAreTheUsers(t *testing.T) {
 	dir := testProject(t, "")
 	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")}}
@@ -183,7 +183,7 @@ func TestNodesAndPulumiLogAreTheUsers(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run: %v\n%s", err, out.String())
 	}
-	for name, want := range map[string]os.FileMode{nodesDir: report.DirMode, "nodes/bare-r1.json": report.FileMode, "pulumi.log": report.FileMode} {
+	for name, want := range map[string]os.FileMode{nodesDir: record.DirMode, "nodes/bare-r1.json": record.FileMode, "pulumi.log": record.FileMode} {
 		if info, err := os.Stat(filepath.Join(got.RunDir, name)); err != nil || info.Mode().Perm() != want {
 			t.Errorf("%s: %v (%v), want %v", name, info.Mode().Perm(), err, want)
 		}

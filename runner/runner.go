@@ -27,7 +27,7 @@ import (
 	"github.com/footprint-dev/footprint/logs"
 	"github.com/footprint-dev/footprint/names"
 	"github.com/footprint-dev/footprint/profiles"
-	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/runner/progress"
 )
 
@@ -80,7 +80,7 @@ type Stack interface {
 // Outcome is what a run produced.
 type Outcome struct {
 	RunDir string
-	Run    report.Run
+	Run    record.Run
 	AllOK  bool // every node produced a result with status ok
 }
 
@@ -127,7 +127,7 @@ func Run(ctx context.Context, o Options) (Outcome, error) {
 	if err := r.start(ctx); err != nil {
 		return r.outcome(), err
 	}
-	upErr, destroyErr := r.sched.drive(ctx, r.waves, &r.record)
+	upErr, destroyErr := r.sched.drive(ctx, r.waves, &r.rec)
 	return r.finish(ctx, upErr, destroyErr)
 }
 

@@ -23,7 +23,7 @@ import (
 	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/infra/machine"
-	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 	"github.com/footprint-dev/footprint/runner/progress"
 )
@@ -271,7 +271,7 @@ func TestRunAccountsForANodeThatNeverAnswers(t *testing.T) {
 	if len(s.secrets) != 1 || s.secrets[0].MySQLPassword == "" || s.secrets[0].SSHHostKey == "" {
 		t.Errorf("the program's secrets: %+v", s.secrets)
 	}
-	run, err := report.Read(got.RunDir)
+	run, err := record.Read(got.RunDir)
 	if err != nil || len(run.Nodes) != 2 || run.Nodes[0].Status != results.StatusOK {
 		t.Errorf("run folder: %v %+v", err, run)
 	}
@@ -317,7 +317,7 @@ func TestDestroyAndSweepFailing(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "footprint destroy --stack t") || !strings.Contains(err.Error(), "cleanup by name also failed: virsh: cannot connect") {
 		t.Fatalf("error %v", err)
 	}
-	run, rerr := report.Read(got.RunDir)
+	run, rerr := record.Read(got.RunDir)
 	if rerr != nil || len(run.Nodes) != 2 || len(run.Errors) == 0 || !strings.HasPrefix(run.Errors[len(run.Errors)-1], "destroy: ") {
 		t.Errorf("run folder: %v %+v", rerr, run.Errors)
 	}
@@ -342,7 +342,7 @@ func TestInterruptDuringUpStillDestroys(t *testing.T) {
 	if s.destroys != 1 || s.destroyCtxErr[0] != nil {
 		t.Errorf("destroys %d with context errors %v: want one, on a live context", s.destroys, s.destroyCtxErr)
 	}
-	if run, err := report.Read(got.RunDir); err != nil || len(run.Nodes) != 2 || len(run.Errors) == 0 {
+	if run, err := record.Read(got.RunDir); err != nil || len(run.Nodes) != 2 || len(run.Errors) == 0 {
 		t.Errorf("run folder: %v %+v", err, run)
 	}
 }

@@ -6,7 +6,7 @@ import (
 
 	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/infra/machine"
-	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/waves"
 )
 
@@ -14,7 +14,7 @@ import (
 // search over sizes whose next waves depend on what the last ones found.
 type schedule interface {
 	// finished says why nothing is left to run, "" when something is.
-	finished(run report.Run) string
+	finished(run record.Run) string
 	// about is what the run's first line says it runs.
 	about() string
 	// nodes are those the progress display lists from the start.
@@ -22,18 +22,18 @@ type schedule interface {
 	// hosts are the hosts its waves go to, sorted.
 	hosts() []string
 	// drive runs the waves into run.
-	drive(ctx context.Context, w *waveRunner, run *report.Run) (upErr, destroyErr error)
+	drive(ctx context.Context, w *waveRunner, run *record.Run) (upErr, destroyErr error)
 	// derive brings what the schedule derives from the nodes into run.
-	derive(run *report.Run)
+	derive(run *record.Run)
 	// notRun are the nodes a --resume would run first.
-	notRun(run report.Run) []string
+	notRun(run record.Run) []string
 	// ok: nothing is left to run and every finding is one.
-	ok(run report.Run) bool
+	ok(run record.Run) bool
 }
 
 // newSchedule is the stack's schedule: its search where it has one, else
 // the nodes of its matrix that run lacks, planned on the backend's hosts.
-func newSchedule(ctx context.Context, o Options, p *infra.Prepared, all []machine.Spec, run report.Run) (schedule, error) {
+func newSchedule(ctx context.Context, o Options, p *infra.Prepared, all []machine.Spec, run record.Run) (schedule, error) {
 	if p.Experiment.Search != nil {
 		return newSearchSchedule(ctx, o, p, all, run)
 	}
@@ -59,7 +59,7 @@ type matrix struct {
 	plan  waves.Plan
 }
 
-func (m *matrix) finished(report.Run) string {
+func (m *matrix) finished(record.Run) string {
 	if len(m.specs) == 0 {
 		return "every node of the stack has a result already"
 	}
@@ -74,7 +74,7 @@ func (m *matrix) nodes() []string { return nodeNames(m.specs) }
 
 func (m *matrix) hosts() []string { return planHosts(m.plan) }
 
-func (m *matrix) drive(ctx context.Context, w *waveRunner, run *report.Run) (upErr, destroyErr error) {
+func (m *matrix) drive(ctx context.Context, w *waveRunner, run *record.Run) (upErr, destroyErr error) {
 	for round := 1; round <= m.plan.Rounds; round++ {
 		if ctx.Err() != nil {
 			break
@@ -87,10 +87,10 @@ func (m *matrix) drive(ctx context.Context, w *waveRunner, run *report.Run) (upE
 	return upErr, destroyErr
 }
 
-func (m *matrix) derive(*report.Run) {}
+func (m *matrix) derive(*record.Run) {}
 
-func (m *matrix) notRun(run report.Run) []string { return nodeNames(lacking(m.all, run.Nodes)) }
+func (m *matrix) notRun(run record.Run) []string { return nodeNames(lacking(m.all, run.Nodes)) }
 
-func (m *matrix) ok(run report.Run) bool {
+func (m *matrix) ok(run record.Run) bool {
 	return len(m.notRun(run)) == 0 && allOK(run.Nodes)
 }

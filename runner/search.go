@@ -9,7 +9,7 @@ import (
 	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/infra/machine"
-	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 	"github.com/footprint-dev/footprint/search"
 	"github.com/footprint-dev/footprint/waves"
@@ -39,7 +39,7 @@ type worstCase struct {
 	seconds      float64
 }
 
-func newSearchSchedule(ctx context.Context, o Options, p *infra.Prepared, all []machine.Spec, run report.Run) (*searchSchedule, error) {
+func newSearchSchedule(ctx context.Context, o Options, p *infra.Prepared, all []machine.Spec, run record.Run) (*searchSchedule, error) {
 	if len(o.Only) > 0 {
 		return nil, fmt.Errorf("--only: a search chooses each wave's nodes itself; name its systems with %s:%s", config.Namespace, config.KeyProfiles)
 	}
@@ -78,7 +78,7 @@ func systemOf(s machine.Spec) string {
 }
 
 // states are every system's search, from the run's nodes.
-func (s *searchSchedule) states(run report.Run) []search.State {
+func (s *searchSchedule) states(run record.Run) []search.State {
 	byNode := map[string]results.Result{}
 	for _, r := range run.Nodes {
 		byNode[r.Node] = r
@@ -98,7 +98,7 @@ func (s *searchSchedule) states(run report.Run) []search.State {
 	return out
 }
 
-func (s *searchSchedule) finished(run report.Run) string {
+func (s *searchSchedule) finished(run record.Run) string {
 	if s.ok(run) {
 		return "the search has every system's answer already"
 	}
@@ -116,7 +116,7 @@ func (s *searchSchedule) nodes() []string { return nil }
 
 func (s *searchSchedule) hosts() []string { return s.hostIDs }
 
-func (s *searchSchedule) derive(run *report.Run) {
+func (s *searchSchedule) derive(run *record.Run) {
 	rec := &search.Record{MinMiB: s.cfg.MinMiB, MaxMiB: s.cfg.MaxMiB, ResolutionMiB: s.cfg.ResolutionMiB, Repeats: s.cfg.Repeats}
 	for _, st := range s.states(*run) {
 		rec.Systems = append(rec.Systems, st.Record())
@@ -125,11 +125,11 @@ func (s *searchSchedule) derive(run *report.Run) {
 }
 
 // notRun are the nodes each unfinished system tries next, one size each.
-func (s *searchSchedule) notRun(run report.Run) []string {
+func (s *searchSchedule) notRun(run record.Run) []string {
 	return nodeNames(s.probes(s.states(run), 1, nil, run.Nodes))
 }
 
-func (s *searchSchedule) ok(run report.Run) bool {
+func (s *searchSchedule) ok(run record.Run) bool {
 	for _, st := range s.states(run) {
 		if !st.Done() {
 			return false
@@ -157,7 +157,7 @@ func (s *searchSchedule) probes(states []search.State, k int, tried map[string]b
 
 // drive runs step after step until every system has its answer, nothing is
 // left to try in this run, or the run is interrupted.
-func (s *searchSchedule) drive(ctx context.Context, w *waveRunner, run *report.Run) (upErr, destroyErr error) {
+func (s *searchSchedule) drive(ctx context.Context, w *waveRunner, run *record.Run) (upErr, destroyErr error) {
 	tried := map[string]bool{}
 	for step := 1; ctx.Err() == nil; step++ {
 		specs, plan, err := s.step(ctx, w.backend, *run, tried)
@@ -202,7 +202,7 @@ func (s *searchSchedule) drive(ctx context.Context, w *waveRunner, run *report.R
 // ranSince are the nodes recorded in a wave from first on: those a step
 // ran. A node a lost host did not run is not among them, and the next step
 // places it on a host that answers.
-func ranSince(run report.Run, first int) map[string]bool {
+func ranSince(run record.Run, first int) map[string]bool {
 	out := map[string]bool{}
 	for _, r := range run.Nodes {
 		if r.Machine != nil && r.Machine.Wave >= first {
@@ -227,7 +227,7 @@ func decided(states []search.State) int {
 
 // step plans the next step: the most sizes per system that still run in
 // the fewest rounds the hosts allow.
-func (s *searchSchedule) step(ctx context.Context, b machine.Backend, run report.Run, tried map[string]bool) ([]machine.Spec, waves.Plan, error) {
+func (s *searchSchedule) step(ctx context.Context, b machine.Backend, run record.Run, tried map[string]bool) ([]machine.Spec, waves.Plan, error) {
 	states := s.states(run)
 	specs := s.probes(states, 1, tried, run.Nodes)
 	if len(specs) == 0 {
@@ -278,7 +278,7 @@ func probesText(specs []machine.Spec) string {
 // where run stands: every unfinished system tries sizes of the range's
 // largest (the hardest to pack, so that a real step packs at least as many
 // sizes per system) among the most answers any system has left.
-func (s *searchSchedule) worstFrom(run report.Run, hosts []waves.Host, known bool) (worstCase, error) {
+func (s *searchSchedule) worstFrom(run record.Run, hosts []waves.Host, known bool) (worstCase, error) {
 	var open []search.State
 	m := 1
 	for _, st := range s.states(run) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/footprint-dev/footprint/infra/machine"
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/report"
 	"github.com/footprint-dev/footprint/results"
 	"github.com/footprint-dev/footprint/search"
@@ -84,7 +85,7 @@ func TestSearchBisectsWaveByWave(t *testing.T) {
 	var onDisk []int
 	s.afterUp = func() {
 		runs, _ := filepath.Glob(filepath.Join(dir, "runs", "*"))
-		if r, err := report.Read(runs[0]); err == nil && r.Search != nil {
+		if r, err := record.Read(runs[0]); err == nil && r.Search != nil {
 			onDisk = append(onDisk, len(r.Search.Systems[0].Tried))
 		}
 	}
@@ -98,7 +99,7 @@ func TestSearchBisectsWaveByWave(t *testing.T) {
 	if want := `up ["bare-640m"],destroy,up ["bare-384m"],destroy,up ["bare-512m"],destroy`; strings.Join(s.events, ",") != want {
 		t.Errorf("events %v, want %s", s.events, want)
 	}
-	run, err := report.Read(got.RunDir)
+	run, err := record.Read(got.RunDir)
 	if err != nil || run.Search == nil || len(run.Search.Systems) != 1 {
 		t.Fatalf("record: %v %+v", err, run.Search)
 	}
@@ -185,7 +186,7 @@ func TestSearchResumesFromWhatIsRecorded(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "interrupted") || got.AllOK {
 		t.Fatalf("error %v, AllOK %v", err, got.AllOK)
 	}
-	run, _ := report.Read(got.RunDir)
+	run, _ := record.Read(got.RunDir)
 	if run.Search == nil || run.Search.Systems[0].Outcome != search.Incomplete || run.Search.Systems[0].PassesFromMiB != 640 ||
 		strings.Join(run.NotRun, ",") != "bare-384m" {
 		t.Fatalf("after the interrupt: %+v, not run %v", run.Search, run.NotRun)
@@ -318,7 +319,7 @@ func TestSearchStopsWhenNoMachineRan(t *testing.T) {
 	o.backend = b
 	p, err := Validate(o)
 	must(t, err)
-	sched, err := newSearchSchedule(context.Background(), o, p, p.Specs, report.Run{})
+	sched, err := newSearchSchedule(context.Background(), o, p, p.Specs, record.Run{})
 	must(t, err)
 	var mu sync.Mutex
 	var said []string
@@ -328,7 +329,7 @@ func TestSearchStopsWhenNoMachineRan(t *testing.T) {
 		said = append(said, fmt.Sprintf(f, a...))
 	}
 	w := &waveRunner{o: o, backend: b, live: []string{"another-host"}, say: say}
-	var run report.Run
+	var run record.Run
 	done := make(chan error, 1)
 	go func() {
 		up, destroyed := sched.drive(context.Background(), w, &run)
@@ -350,7 +351,7 @@ func TestSearchStopsWhenNoMachineRan(t *testing.T) {
 	if got := sched.notRun(run); strings.Join(got, ",") != "bare-640m" {
 		t.Errorf("not run %v", got)
 	}
-	ran := ranSince(report.Run{Nodes: []results.Result{{Node: "a", Machine: &results.Machine{Wave: 1}}, {Node: "b", Machine: &results.Machine{Wave: 2}}, {Node: "c"}}}, 2)
+	ran := ranSince(record.Run{Nodes: []results.Result{{Node: "a", Machine: &results.Machine{Wave: 1}}, {Node: "b", Machine: &results.Machine{Wave: 2}}, {Node: "c"}}}, 2)
 	if len(ran) != 1 || !ran["b"] {
 		t.Errorf("ran since wave 2: %v", ran)
 	}
@@ -367,7 +368,7 @@ func TestSearchResumesOnlyTheRepeatsWithoutAFinding(t *testing.T) {
 	r1, err := fromOutput(searchResult("bare-640m-r1", 640, true))
 	must(t, err)
 	r1.Machine.Wave = 1
-	must(t, report.Write(prev, report.Run{ID: "earlier", Stack: "t", Nodes: []results.Result{r1}}))
+	must(t, writeRecord(prev, record.Run{ID: "earlier", Stack: "t", Nodes: []results.Result{r1}}))
 
 	b := &smallHost{}
 	s := &fakeStack{outputs: repeatedOutputs(from640, 2)}

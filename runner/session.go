@@ -13,7 +13,7 @@ import (
 	"github.com/footprint-dev/footprint/image"
 	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/logs"
-	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/runner/progress"
 )
 
@@ -25,7 +25,7 @@ type session struct {
 	p      *infra.Prepared
 	lock   *stackLock
 	img    image.Resolved // the stack's image, where the backend boots one of footprint's
-	record report.Run
+	rec    record.Run
 	dir    string
 	sched  schedule
 	say    func(string, ...any)
@@ -55,19 +55,19 @@ func openRun(ctx context.Context, o Options, p *infra.Prepared, lock *stackLock)
 	if err := p.Backend.Preflight(ctx, p.Environment(s.img)); err != nil {
 		return nil, err
 	}
-	if s.record, s.dir, err = openRunFolder(o); err != nil {
+	if s.rec, s.dir, err = openRunFolder(o); err != nil {
 		return nil, err
 	}
 	if err := lock.record(s.dir); err != nil {
 		o.Log.Warn(fmt.Sprintf("stack %s: the lock does not name the run folder: %v", o.Stack, err))
 	}
-	if err := readBackSaved(o, &s.record, s.dir); err != nil {
+	if err := readBackSaved(o, &s.rec, s.dir); err != nil {
 		return nil, err
 	}
-	if s.sched, err = newSchedule(ctx, o, p, specs, s.record); err != nil {
+	if s.sched, err = newSchedule(ctx, o, p, specs, s.rec); err != nil {
 		return nil, err
 	}
-	if why := s.sched.finished(s.record); why != "" {
+	if why := s.sched.finished(s.rec); why != "" {
 		return s, fmt.Errorf("--resume %s: %s", s.dir, why)
 	}
 	return s, nil
@@ -81,17 +81,17 @@ func (s *session) start(ctx context.Context) error {
 	track := progress.New(o.Out, o.Progress, s.sched.nodes())
 	s.closed = append(s.closed, logs.Divert(o.Log, track.Note), ticker(track))
 	s.say = logs.Printf(o.Log)
-	pulumiLog, err := openPulumiLog(s.dir, s.record.ID)
+	pulumiLog, err := openPulumiLog(s.dir, s.rec.ID)
 	if err != nil {
 		return err
 	}
 	s.closed = append(s.closed, func() { pulumiLog.Close() })
-	s.say("run %s: stack %s, %s; results in %s; Pulumi's log in pulumi.log there", s.record.ID, o.Stack, s.sched.about(), s.dir)
+	s.say("run %s: stack %s, %s; results in %s; Pulumi's log in pulumi.log there", s.rec.ID, o.Stack, s.sched.about(), s.dir)
 	stack, err := o.openStack(ctx, o)
 	if err != nil {
 		return err
 	}
-	secrets, err := config.NewSecrets(s.record.ID)
+	secrets, err := config.NewSecrets(s.rec.ID)
 	if err != nil {
 		return err
 	}
@@ -102,14 +102,14 @@ func (s *session) start(ctx context.Context) error {
 		s.say("the run's SSH private key is in %s (user: the image's default user)", o.SSHKeyFile)
 	}
 	held := locks{s.lock}
-	if err := sweepLostHosts(ctx, held, s.p.Backend, s.p.Prefix, s.record.Lost, s.say); err != nil {
+	if err := sweepLostHosts(ctx, held, s.p.Backend, s.p.Prefix, s.rec.Lost, s.say); err != nil {
 		return err
 	}
-	s.record.Lost = nil // removed: the hosts are back
-	s.record.Experiment = s.p.Record(s.img)
+	s.rec.Lost = nil // removed: the hosts are back
+	s.rec.Experiment = s.p.Record(s.img)
 	s.waves = newWaveRunner(s, stack, pulumiLog, secrets, track, held)
 	s.sync()
-	if err := report.Write(s.dir, s.record); err != nil {
+	if err := writeRecord(s.dir, s.rec); err != nil {
 		s.say("writing %s: %v", s.dir, err)
 	}
 	return nil
@@ -117,22 +117,22 @@ func (s *session) start(ctx context.Context) error {
 
 // sync brings into the record what the schedule derives from its nodes.
 func (s *session) sync() {
-	s.record.NotRun = s.sched.notRun(s.record)
-	s.sched.derive(&s.record)
+	s.rec.NotRun = s.sched.notRun(s.rec)
+	s.sched.derive(&s.rec)
 }
 
 // finish writes the run's final record and says how the run ended.
 func (s *session) finish(ctx context.Context, upErr, destroyErr error) (Outcome, error) {
 	s.sync()
-	if len(s.record.NotRun) > 0 {
-		s.say("not run: %s; run them with: footprint run --stack %s --resume %s", strings.Join(s.record.NotRun, ", "), s.o.Stack, s.dir)
+	if len(s.rec.NotRun) > 0 {
+		s.say("not run: %s; run them with: footprint run --stack %s --resume %s", strings.Join(s.rec.NotRun, ", "), s.o.Stack, s.dir)
 	}
-	s.record.FinishedAt = time.Now().UTC()
+	s.rec.FinishedAt = time.Now().UTC()
 	out := s.outcome()
-	if err := report.Write(s.dir, s.record); err != nil {
+	if err := writeRecord(s.dir, s.rec); err != nil {
 		return out, fmt.Errorf("writing %s: %w", s.dir, err)
 	}
-	out.AllOK = upErr == nil && destroyErr == nil && s.sched.ok(s.record)
+	out.AllOK = upErr == nil && destroyErr == nil && s.sched.ok(s.rec)
 	switch {
 	case destroyErr != nil:
 		return out, fmt.Errorf("destroy of stack %s failed (run `footprint destroy --stack %s`): %w", s.o.Stack, s.o.Stack, destroyErr)
@@ -149,7 +149,7 @@ func (s *session) outcome() Outcome {
 	if s == nil {
 		return Outcome{}
 	}
-	return Outcome{RunDir: s.dir, Run: s.record, AllOK: s.sched != nil && s.sched.ok(s.record)}
+	return Outcome{RunDir: s.dir, Run: s.rec, AllOK: s.sched != nil && s.sched.ok(s.rec)}
 }
 
 func (s *session) close() {
@@ -160,24 +160,24 @@ func (s *session) close() {
 
 // openRunFolder is a new run folder, or with Options.Resume the folder of
 // an earlier run and what it holds.
-func openRunFolder(o Options) (report.Run, string, error) {
+func openRunFolder(o Options) (record.Run, string, error) {
 	if o.Resume == "" {
 		id, dir, err := newRunDir(o.RunsDir, o.Stack)
-		return report.Run{ID: id, Stack: o.Stack, StartedAt: time.Now().UTC()}, dir, err
+		return record.Run{ID: id, Stack: o.Stack, StartedAt: time.Now().UTC()}, dir, err
 	}
 	dir, err := filepath.Abs(o.Resume)
 	if err != nil {
-		return report.Run{}, "", err
+		return record.Run{}, "", err
 	}
-	prev, err := report.Read(dir)
+	prev, err := record.Read(dir)
 	if err == nil {
-		err = report.CheckNodeNames(dir, prev) // the run is written back into dir
+		err = record.CheckNodeNames(dir, prev) // the run is written back into dir
 	}
 	if err != nil {
-		return report.Run{}, "", fmt.Errorf("--resume %s: %w", o.Resume, err)
+		return record.Run{}, "", fmt.Errorf("--resume %s: %w", o.Resume, err)
 	}
 	if prev.Stack != o.Stack {
-		return report.Run{}, "", fmt.Errorf("--resume %s: a run of stack %s, not %s", o.Resume, prev.Stack, o.Stack)
+		return record.Run{}, "", fmt.Errorf("--resume %s: a run of stack %s, not %s", o.Resume, prev.Stack, o.Stack)
 	}
 	return prev, dir, nil
 }
@@ -195,7 +195,7 @@ func newRunDir(runsDir, stack string) (string, string, error) {
 			id = fmt.Sprintf("%s-%d", base, i)
 		}
 		dir := filepath.Join(runsDir, id)
-		err := os.Mkdir(dir, report.DirMode) // it holds every guest's console and the hosts' names
+		err := os.Mkdir(dir, record.DirMode) // it holds every guest's console and the hosts' names
 		if err == nil {
 			return id, dir, nil
 		}

@@ -17,7 +17,7 @@ import (
 	"github.com/footprint-dev/footprint/image"
 	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/infra/machine"
-	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 	"github.com/footprint-dev/footprint/runner/progress"
 	"github.com/footprint-dev/footprint/waves"
@@ -65,12 +65,12 @@ type waveRunner struct {
 	folder      *runFolder
 	// derive brings what the schedule derives from the nodes (a search's
 	// record) into the run before each write.
-	derive func(*report.Run)
+	derive func(*record.Run)
 }
 
 func newWaveRunner(s *session, stack Stack, log io.Writer, secrets config.Secrets, track *progress.Tracker, held locks) *waveRunner {
 	return &waveRunner{o: s.o, p: s.p, stack: stack, backend: s.p.Backend, secrets: secrets, img: s.img, runDir: s.dir,
-		log: log, say: s.say, track: track, live: s.sched.hosts(), wavesBefore: lastWave(s.record.Nodes), held: held,
+		log: log, say: s.say, track: track, live: s.sched.hosts(), wavesBefore: lastWave(s.rec.Nodes), held: held,
 		folder: newRunFolder(s.dir, s.say), derive: s.sched.derive}
 }
 
@@ -96,7 +96,7 @@ func (w *waveRunner) program(ctx context.Context, specs []machine.Spec) pulumi.R
 
 // wave creates the machines of one round, records what they measured into
 // run and onto disk, and destroys them.
-func (w *waveRunner) wave(ctx context.Context, run *report.Run, plan waves.Plan, round int, all []machine.Spec) (upErr, destroyErr error) {
+func (w *waveRunner) wave(ctx context.Context, run *record.Run, plan waves.Plan, round int, all []machine.Spec) (upErr, destroyErr error) {
 	bg := context.WithoutCancel(ctx) // teardown must survive an interrupt
 	specs, hosts := roundSpecs(plan, round, all, w.live)
 	if len(specs) == 0 {
@@ -120,7 +120,7 @@ func (w *waveRunner) wave(ctx context.Context, run *report.Run, plan waves.Plan,
 		run.Errors = append(run.Errors, fmt.Sprintf("up (wave %d): %v", round, upErr))
 		w.say("up failed: %v", upErr)
 	}
-	w.record(bg, run, specs, round, hosts)
+	w.keep(bg, run, specs, round, hosts)
 	if w.o.Keep {
 		w.say("--keep: machines left running; remove them with: footprint destroy --stack %s", w.o.Stack)
 		return upErr, nil
@@ -138,10 +138,10 @@ func (w *waveRunner) wave(ctx context.Context, run *report.Run, plan waves.Plan,
 	return upErr, nil
 }
 
-// record puts what the wave's nodes measured into run and onto disk:
+// keep puts what the wave's nodes measured into run and onto disk:
 // everything measured is there before anything is torn down, and a report
 // that fails to render must not keep the machines alive.
-func (w *waveRunner) record(ctx context.Context, run *report.Run, specs []machine.Spec, round int, hosts map[string]string) {
+func (w *waveRunner) keep(ctx context.Context, run *record.Run, specs []machine.Spec, round int, hosts map[string]string) {
 	nodes := w.results(run, specs)
 	nodes = accountForEveryNode(ctx, nodes, specs, w.backend, w.folder)
 	for i := range nodes {
@@ -154,14 +154,14 @@ func (w *waveRunner) record(ctx context.Context, run *report.Run, specs []machin
 		w.derive(run)
 	}
 	run.FinishedAt = time.Now().UTC()
-	if err := report.Write(w.runDir, *run); err != nil {
+	if err := writeRecord(w.runDir, *run); err != nil {
 		w.say("writing %s: %v", w.runDir, err)
 	}
 }
 
 // results are what the wave's nodes measured, as the program handed them
 // over, and the record's file of each.
-func (w *waveRunner) results(run *report.Run, specs []machine.Spec) []results.Result {
+func (w *waveRunner) results(run *record.Run, specs []machine.Spec) []results.Result {
 	var out []results.Result
 	for _, s := range specs {
 		got, ok := w.folder.arrived(s.Node)
@@ -180,7 +180,7 @@ func (w *waveRunner) results(run *report.Run, specs []machine.Spec) []results.Re
 // teardown destroys a wave's machines. Where that keeps failing and some
 // of the wave's hosts no longer answer while others do, the stack forgets
 // what it has on the lost ones, destroys the rest and goes on without them.
-func (w *waveRunner) teardown(ctx context.Context, run *report.Run, round int, placement map[string]string) error {
+func (w *waveRunner) teardown(ctx context.Context, run *record.Run, round int, placement map[string]string) error {
 	err := retryDestroy(ctx, w.stack, w.log, w.say)
 	if err == nil {
 		return nil
@@ -201,7 +201,7 @@ func (w *waveRunner) teardown(ctx context.Context, run *report.Run, round int, p
 
 // abandon forgets the lost hosts: their resources leave the stack's state,
 // they leave the backend, and their cells of later waves are not run.
-func (w *waveRunner) abandon(ctx context.Context, run *report.Run, round int, hl machine.HostLoss, lost map[string]error) error {
+func (w *waveRunner) abandon(ctx context.Context, run *record.Run, round int, hl machine.HostLoss, lost map[string]error) error {
 	var hosts []string
 	for h := range lost {
 		hosts = append(hosts, h)
@@ -214,7 +214,7 @@ func (w *waveRunner) abandon(ctx context.Context, run *report.Run, round int, hl
 		}
 		why := tail(lost[h].Error(), 1)
 		w.say("host %s does not answer (%s): lost in wave %d; the stack forgets its %d resource(s) there and goes on without it", h, why, round, len(dropped))
-		run.Lost = append(run.Lost, report.LostHost{Host: h, Wave: round, Error: why, Left: dropped})
+		run.Lost = append(run.Lost, record.LostHost{Host: h, Wave: round, Error: why, Left: dropped})
 		w.live = slices.DeleteFunc(w.live, func(l string) bool { return l == h })
 	}
 	w.backend = hl.Only(w.live)
@@ -255,7 +255,7 @@ func lastWave(nodes []results.Result) int {
 
 // merge puts a wave's results into the run, replacing a node's earlier
 // record (a resumed run's timeout) by the new one.
-func merge(run *report.Run, nodes []results.Result) {
+func merge(run *record.Run, nodes []results.Result) {
 	for _, r := range nodes {
 		i := slices.IndexFunc(run.Nodes, func(o results.Result) bool { return o.Node == r.Node })
 		if i >= 0 {

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/footprint-dev/footprint/infra/machine"
-	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/results"
 )
 
@@ -41,7 +41,7 @@ func TestWavesRunOneAfterTheOther(t *testing.T) {
 	if want := `up ["bare-r1"],destroy,up ["bare-r2"],destroy`; strings.Join(s.events, ",") != want {
 		t.Errorf("events %v, want %s", s.events, want)
 	}
-	run, err := report.Read(got.RunDir)
+	run, err := record.Read(got.RunDir)
 	if err != nil || len(run.Nodes) != 2 {
 		t.Fatalf("run folder: %v %+v", err, run)
 	}
@@ -78,7 +78,7 @@ func TestInterruptBetweenWavesThenResume(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "interrupted") {
 		t.Fatalf("error %v", err)
 	}
-	run, rerr := report.Read(got.RunDir)
+	run, rerr := record.Read(got.RunDir)
 	if rerr != nil || len(run.Nodes) != 1 || run.Nodes[0].Node != "bare-r1" || run.Nodes[0].Status != results.StatusOK {
 		t.Fatalf("after the interrupt: %v %+v", rerr, run.Nodes)
 	}
@@ -97,7 +97,7 @@ func TestInterruptBetweenWavesThenResume(t *testing.T) {
 	if want := `up ["bare-r2"],destroy`; strings.Join(s2.events, ",") != want {
 		t.Errorf("resume ran %v, want only %s", s2.events, want)
 	}
-	run, _ = report.Read(got.RunDir)
+	run, _ = record.Read(got.RunDir)
 	if len(run.Nodes) != 2 || len(run.NotRun) != 0 || run.ID != got.Run.ID {
 		t.Errorf("resumed run %s: nodes %d, not run %v", run.ID, len(run.Nodes), run.NotRun)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/report"
 	"github.com/footprint-dev/footprint/results"
 )
@@ -23,7 +24,7 @@ type gateCell struct {
 // writeGateRun writes a run folder holding the cells and returns its path.
 func writeGateRun(t *testing.T, id string, cells ...gateCell) string {
 	t.Helper()
-	run := report.Run{SchemaVersion: report.RunSchemaVersion, ID: id, Stack: "t"}
+	run := record.Run{SchemaVersion: record.SchemaVersion, ID: id, Stack: "t"}
 	for _, c := range cells {
 		r := results.Result{SchemaVersion: 1, Node: c.profile + "-1024m", Profile: c.profile, Status: results.StatusOK,
 			Machine: &results.Machine{MemoryMiB: 1024}}
@@ -38,7 +39,7 @@ func writeGateRun(t *testing.T, id string, cells ...gateCell) string {
 		run.Nodes = append(run.Nodes, r)
 	}
 	dir := t.TempDir()
-	if err := report.Write(dir, run); err != nil {
+	if err := errors.Join(record.Write(dir, run), report.Render(dir, run)); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -103,7 +104,7 @@ func TestCompareGateExitStatus(t *testing.T) {
 			"footprint: docker at 1024 MiB, idle: missing: not run in B",
 			"footprint: docker at 1024 MiB, with MySQL: missing: not run in B",
 			"footprint: docker at 1024 MiB, API after MySQL: missing: no API verdict in B"}},
-		{"baseline as results.json", []string{filepath.Join(base, report.ResultsFile), grown, "--max-growth-mib", "32"}, 4,
+		{"baseline as results.json", []string{filepath.Join(base, record.File), grown, "--max-growth-mib", "32"}, 4,
 			[]string{"footprint: k3s at 1024 MiB, idle: regression: +80 MiB (+13%), 600 → 680 MiB, past 32 MiB"}},
 	} {
 		stdout, stderr, err := runCompare(tc.args...)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/footprint-dev/footprint/record"
 	"github.com/footprint-dev/footprint/report"
 )
 
@@ -18,11 +19,11 @@ func reportCmd() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			dir := args[0]
-			run, err := report.Read(dir)
+			run, err := record.Read(dir)
 			if err != nil {
 				return err
 			}
-			if err := report.CheckNodeNames(dir, run); err != nil {
+			if err := record.CheckNodeNames(dir, run); err != nil {
 				return err
 			}
 			if err := report.Render(dir, run); err != nil {

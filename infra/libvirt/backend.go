@@ -14,7 +14,7 @@ import (
 
 	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/infra/machine"
-	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/record"
 )
 
 // Name is the backend's registry name and the key of its section of the
@@ -281,7 +281,7 @@ func (b Backend) Only(hosts []string) machine.Backend { return Fleet{b}.Only(hos
 func (b Backend) Record(ctx context.Context, s machine.Spec, dir string) string {
 	console := copyFile(ConsoleLogPath(b.URI, s.Name), filepath.Join(dir, s.Node+".console.log"))
 	if x, err := b.host().DomainXML(ctx, s.Name); err == nil {
-		_ = os.WriteFile(filepath.Join(dir, s.Node+".domain.xml"), []byte(x), report.FileMode)
+		_ = os.WriteFile(filepath.Join(dir, s.Node+".domain.xml"), []byte(x), record.FileMode)
 	}
 	copyFile(QEMULogPath(b.URI, s.Name), filepath.Join(dir, s.Node+".qemu.log"))
 	return console
@@ -306,7 +306,7 @@ func copyFile(src, dst string) string {
 		return ""
 	}
 	data, err := os.ReadFile(src)
-	if err != nil || os.WriteFile(dst, data, report.FileMode) != nil {
+	if err != nil || os.WriteFile(dst, data, record.FileMode) != nil {
 		return ""
 	}
 	return dst

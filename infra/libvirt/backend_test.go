@@ -10,7 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
 
 	"github.com/footprint-dev/footprint/infra/machine"
-	"github.com/footprint-dev/footprint/report"
+	"github.com/footprint-dev/footprint/record"
 )
 
 func TestSettingsDefaultsAndValues(t *testing.T) {
@@ -102,8 +102,8 @@ func TestRecordKeepsWhatTheHostHas(t *testing.T) {
 		t.Errorf("qemu log: %q %v", data, err)
 	}
 	for _, f := range []string{"bare.console.log", "bare.qemu.log"} {
-		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Mode().Perm() != report.FileMode {
-			t.Errorf("%s in the run folder: mode %v (%v), want %v", f, st.Mode().Perm(), err, report.FileMode)
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Mode().Perm() != record.FileMode {
+			t.Errorf("%s in the run folder: mode %v (%v), want %v", f, st.Mode().Perm(), err, record.FileMode)
 		}
 	}
 	b.Forget([]machine.Spec{spec})
