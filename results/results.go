@@ -103,8 +103,8 @@ type Result struct {
 	SoakGrowth *Growth `json:"soakGrowth,omitempty"`
 
 	// Filled in by footprint on the host, not by the agent.
-	Machine    *Machine `json:"machine,omitempty"`
-	Collection *Collect `json:"collection,omitempty"`
+	Machine    *Machine    `json:"machine,omitempty"`
+	Collection *Collection `json:"collection,omitempty"`
 	// Host is the hypervisor's view of the node at each of the guest's
 	// samples, where the backend can see its process.
 	Host []HostSample `json:"hostView,omitempty"`
@@ -436,8 +436,8 @@ const (
 	FactImage        = "image" // the image's name, where no local image was booted
 )
 
-// Collect is how the host obtained the document.
-type Collect struct {
+// Collection is how the host obtained the document.
+type Collection struct {
 	URL              string   `json:"url"`
 	Via              string   `json:"via,omitempty"` // the SSH route to URL, when collected through SSH
 	Attempts         int      `json:"attempts"`
