@@ -188,7 +188,7 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, img im
 		r.Node = m.Spec.Node
 		r.Profile = m.Spec.Profile
 		r.Variant = variantRecord(m.Spec)
-		r.Host = hostView
+		r.HostView = hostView
 		r.Machine = &results.Machine{
 			Name: m.Spec.Name, Address: m.Spec.Address.String(), VCPUs: m.Spec.VCPUs, MemoryMiB: m.Spec.MemoryMiB, Repeat: m.Spec.Repeat, DiskGiB: m.Spec.DiskGiB,
 			Backend: backend, DomainType: m.VirtType, Hypervisor: m.Hypervisor, Image: cmp.Or(img.Ref, m.Facts[results.FactImage]), ImageSHA256: img.SHA256,
