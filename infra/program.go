@@ -97,7 +97,7 @@ func prepareFromConfig(ctx *pulumi.Context, projectDir string) (*Prepared, confi
 	if err := exp.CheckSearchNodes(); err != nil {
 		return nil, config.Secrets{}, err
 	}
-	if secrets.MySQLPassword == "" && needsWorkloadPassword(exp) {
+	if secrets.WorkloadPassword == "" && needsWorkloadPassword(exp) {
 		return nil, config.Secrets{}, fmt.Errorf("%s:%s: not set, and a profile deploys MySQL: "+
 			"pulumi config set --secret %s:%s \"$(openssl rand -hex 16)\" (footprint run sets one per run)",
 			config.Namespace, config.KeyMySQLPassword, config.Namespace, config.KeyMySQLPassword)
