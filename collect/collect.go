@@ -75,10 +75,10 @@ func Collect(ctx context.Context, t Target, o Options) (results.Result, error) {
 		lastErr   string
 		lastShown string
 	)
-	rec := func() *results.Collect {
+	rec := func() *results.Collection {
 		mu.Lock()
 		defer mu.Unlock()
-		return &results.Collect{
+		return &results.Collection{
 			URL: t.URL, Via: via(t), Attempts: attempts, Seconds: time.Since(start).Seconds(),
 			LastConsoleLine: results.LastConsoleLine(t.ConsoleLog), ConsoleLogOnHost: t.ConsoleLog,
 		}

@@ -53,7 +53,7 @@ const (
 	KeyWorkloadTimeout = "workloadTimeout"
 	KeyAPIAttempts     = "apiAttempts"
 	KeyAPITimeout      = "apiTimeout"
-	KeyMySQLPassword   = "mysqlPassword"
+	KeyMySQLPassword   = "mysqlPassword" // Secrets.WorkloadPassword, whatever the workload
 	KeyDiskGiB         = "diskGiB"
 	KeyRepeats         = "repeats"
 	KeyMemorySizesMiB  = "memorySizesMiB"

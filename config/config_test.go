@@ -230,11 +230,11 @@ func TestSecretsAreTheirOwn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.MySQLPassword == "" || a.MySQLPassword == b.MySQLPassword || a.SSHHostKey == b.SSHHostKey ||
+	if a.WorkloadPassword == "" || a.WorkloadPassword == b.WorkloadPassword || a.SSHHostKey == b.SSHHostKey ||
 		!strings.HasPrefix(a.SSHAuthorizedKey, "ssh-ed25519 ") || !strings.HasPrefix(a.SSHHostPublicKey, "ssh-ed25519 ") {
 		t.Errorf("secrets %+v and %+v", a, b)
 	}
-	if _, err := Parse(map[string]string{"mysqlPassword": a.MySQLPassword}, testSource(t)); err != nil {
+	if _, err := Parse(map[string]string{"mysqlPassword": a.WorkloadPassword}, testSource(t)); err != nil {
 		t.Errorf("a secret among the values: %v", err)
 	}
 }

@@ -16,8 +16,10 @@ import (
 // Under plain `pulumi up` they are the stack's Pulumi secrets
 // (ParseSecrets).
 type Secrets struct {
-	// MySQLPassword is the workload's root password.
-	MySQLPassword string
+	// WorkloadPassword is the workload's root password, whatever the
+	// workload image. Its configuration key is still mysqlPassword
+	// (KeyMySQLPassword), after the seed's workload.
+	WorkloadPassword string
 	// SSHPrivateKey opens the nodes to its holder, for debugging; its
 	// public half, authorized_keys format, is SSHAuthorizedKey.
 	SSHPrivateKey    string
@@ -41,7 +43,7 @@ var secretParsers = map[string]secretParser{
 		if len(raw) < 12 || !passwordPattern.MatchString(raw) {
 			return fmt.Errorf("must be at least 12 letters, digits, '-' or '_' (the runner generates one per run)")
 		}
-		s.MySQLPassword = raw
+		s.WorkloadPassword = raw
 		return nil
 	},
 	KeySSHHostKey: func(s *Secrets, raw string) error {

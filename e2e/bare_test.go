@@ -103,10 +103,10 @@ func TestRunBareOnARealVM(t *testing.T) {
 
 	// The host's view at each guest sample: every page the guest uses is
 	// backed by one the QEMU process holds (the host has no swap).
-	if h, ok := r.HostOf("idle"); !ok || h.Samples != s.Samples || h.PSSMiB <= 0 || h.RSSMiB < s.UsedMiB {
-		t.Errorf("host view of idle %+v against %d guest samples, used %.1f MiB: %+v", h, s.Samples, s.UsedMiB, r.Host)
+	if h, ok := r.HostViewOf("idle"); !ok || h.Samples != s.Samples || h.PSSMiB <= 0 || h.RSSMiB < s.UsedMiB {
+		t.Errorf("host view of idle %+v against %d guest samples, used %.1f MiB: %+v", h, s.Samples, s.UsedMiB, r.HostView)
 	} else {
-		t.Logf("host view: QEMU RSS %.1f MiB, PSS %.1f MiB beside guest used %.1f MiB; balloon %v", h.RSSMiB, h.PSSMiB, s.UsedMiB, r.Host[0].BalloonKiB)
+		t.Logf("host view: QEMU RSS %.1f MiB, PSS %.1f MiB beside guest used %.1f MiB; balloon %v", h.RSSMiB, h.PSSMiB, s.UsedMiB, r.HostView[0].BalloonKiB)
 	}
 	if !strings.Contains(string(md), "## Guest and host (MiB)") {
 		t.Error("report.md has no host view")

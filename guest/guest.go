@@ -75,8 +75,9 @@ type AgentSettings struct {
 	WorkloadTimeout     int
 	APIAttempts         int
 	APITimeout          int
-	// MySQLPassword goes to a root-only file, never to the settings file.
-	MySQLPassword string
+	// WorkloadPassword goes to a root-only file, never to the settings file,
+	// where the hooks read it as MYSQL_PASSWORD (SecretEnv).
+	WorkloadPassword string
 	// ArtifactsLabel, when set, is the label of a read-only disk with the
 	// profile's offline install: the agent mounts it and runs installOffline.
 	ArtifactsLabel string
@@ -235,7 +236,7 @@ func AgentEnv(n Node) string {
 // SecretEnv is the root-only file with the workload's password.
 func SecretEnv(n Node) string {
 	return "# footprint secrets (root only; sourced by the agent)\n# shellcheck disable=SC2034\n" +
-		"MYSQL_PASSWORD=" + shellQuote(n.Agent.MySQLPassword) + "\n"
+		"MYSQL_PASSWORD=" + shellQuote(n.Agent.WorkloadPassword) + "\n"
 }
 
 // ProfileScript turns a profile's hooks into shell functions fp_<hook>, the

@@ -64,7 +64,7 @@ func stubbedProfile(t *testing.T, p profiles.Profile, env ...string) (*agentRun,
 	write("proc/900/status", "Name:\tmysqld\nPid:\t900\nVmRSS:\t 380000 kB\n")
 	write("proc/2/status", "Name:\tkthreadd\nPid:\t2\n")
 	// the workload's password lives in the root-only file
-	write("secret.env", SecretEnv(Node{Agent: AgentSettings{MySQLPassword: testPassword}}))
+	write("secret.env", SecretEnv(Node{Agent: AgentSettings{WorkloadPassword: testPassword}}))
 	log := filepath.Join(a.dir, "stub.log")
 	fixtures, err := filepath.Abs("testdata/k8s-api")
 	if err != nil {

@@ -22,7 +22,7 @@ func renderAll(t *testing.T) map[string]Rendered {
 		r, err := Render(Node{
 			Name: name, InstanceID: "footprint-test-" + name, Profile: p,
 			Address: fmt.Sprintf("10.70.0.%d", 10+i), MAC: fmt.Sprintf("52:54:00:00:00:%02x", i),
-			Agent:            AgentSettings{SettleSeconds: 60, Samples: 5, IntervalSeconds: 5, MySQLPassword: "render-test-password"},
+			Agent:            AgentSettings{SettleSeconds: 60, Samples: 5, IntervalSeconds: 5, WorkloadPassword: "render-test-password"},
 			SSHAuthorizedKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl footprint",
 		})
 		if err != nil {

@@ -164,7 +164,7 @@ func agentSettings(exp config.Experiment, p profiles.Profile, secrets config.Sec
 		WorkloadTimeout:     seconds(exp.WorkloadTimeout),
 		APIAttempts:         exp.APIAttempts,
 		APITimeout:          seconds(exp.APITimeout),
-		MySQLPassword:       secrets.MySQLPassword,
+		WorkloadPassword:    secrets.WorkloadPassword,
 		ArtifactsLabel:      artifactsLabel(exp, p.Name),
 		SoakSeconds:         seconds(exp.Soak),
 	}

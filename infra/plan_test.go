@@ -225,5 +225,5 @@ func planRendered(exp config.Experiment, prefix string) ([]machine.Spec, error) 
 	if err != nil {
 		return nil, err
 	}
-	return Render(exp, specs, config.Secrets{MySQLPassword: "0123456789abcdef"})
+	return Render(exp, specs, config.Secrets{WorkloadPassword: "0123456789abcdef"})
 }

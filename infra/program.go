@@ -97,7 +97,7 @@ func prepareFromConfig(ctx *pulumi.Context, projectDir string) (*Prepared, confi
 	if err := exp.CheckSearchNodes(); err != nil {
 		return nil, config.Secrets{}, err
 	}
-	if secrets.MySQLPassword == "" && needsWorkloadPassword(exp) {
+	if secrets.WorkloadPassword == "" && needsWorkloadPassword(exp) {
 		return nil, config.Secrets{}, fmt.Errorf("%s:%s: not set, and a profile deploys MySQL: "+
 			"pulumi config set --secret %s:%s \"$(openssl rand -hex 16)\" (footprint run sets one per run)",
 			config.Namespace, config.KeyMySQLPassword, config.Namespace, config.KeyMySQLPassword)
@@ -188,7 +188,7 @@ func collectOutput(ctx *pulumi.Context, o Options, exp config.Experiment, img im
 		r.Node = m.Spec.Node
 		r.Profile = m.Spec.Profile
 		r.Variant = variantRecord(m.Spec)
-		r.Host = hostView
+		r.HostView = hostView
 		r.Machine = &results.Machine{
 			Name: m.Spec.Name, Address: m.Spec.Address.String(), VCPUs: m.Spec.VCPUs, MemoryMiB: m.Spec.MemoryMiB, Repeat: m.Spec.Repeat, DiskGiB: m.Spec.DiskGiB,
 			Backend: backend, DomainType: m.VirtType, Hypervisor: m.Hypervisor, Image: cmp.Or(img.Ref, m.Facts[results.FactImage]), ImageSHA256: img.SHA256,

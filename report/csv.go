@@ -108,7 +108,7 @@ func CSV(run record.Run) ([]byte, error) {
 				row["used_mib_p95"] = mib(st.P95MiB)
 				row["steady_readings"] = strconv.Itoa(st.Readings)
 			}
-			if h, ok := r.HostOf(phase); ok && phase != "" {
+			if h, ok := r.HostViewOf(phase); ok && phase != "" {
 				row["host_rss_mib"] = mib(h.RSSMiB)
 				row["host_pss_mib"] = mib(h.PSSMiB)
 			}

@@ -145,7 +145,7 @@ func TestCSVCarriesSteadyStateAndHostView(t *testing.T) {
 	run := fixtureRun()
 	for i := range run.Nodes {
 		if run.Nodes[i].Node == "bare" {
-			run.Nodes[i].Host = []results.HostSample{{Phase: "idle", RSSKiB: 600 * 1024, PSSKiB: 590 * 1024}}
+			run.Nodes[i].HostView = []results.HostSample{{Phase: "idle", RSSKiB: 600 * 1024, PSSKiB: 590 * 1024}}
 		}
 	}
 	rows := csvRows(t, run)

@@ -128,8 +128,8 @@ func failedRun() record.Run {
 		node{name: "docker", profile: "docker", size: 1024, idle: []float64{220}, work: []float64{960, 968}, api: results.APIUnresponsive, version: "docker 27.3.1"},
 	)
 	run.Nodes[0].Detail = "install: exit status 1"
-	run.Nodes[1].Collection = &results.Collect{Error: "no result within 30m0s"}
-	run.Nodes[2].Collection = &results.Collect{Error: "no result within 30m0s", LastConsoleLine: "footprint: node=k3s phase=workloadReady status=started uptime=212.0"}
+	run.Nodes[1].Collection = &results.Collection{Error: "no result within 30m0s"}
+	run.Nodes[2].Collection = &results.Collection{Error: "no result within 30m0s", LastConsoleLine: "footprint: node=k3s phase=workloadReady status=started uptime=212.0"}
 	return run
 }
 

@@ -13,7 +13,7 @@ import (
 func writeHostView(b *strings.Builder, nodes []results.Result) {
 	any := false
 	for _, r := range nodes {
-		any = any || len(r.Host) > 0
+		any = any || len(r.HostView) > 0
 	}
 	if !any {
 		return
@@ -24,7 +24,7 @@ func writeHostView(b *strings.Builder, nodes []results.Result) {
 		"| System | Phase | Guest used | QEMU RSS | QEMU PSS | Balloon (actual) | Host samples |\n|---|---|---:|---:|---:|---:|---:|\n")
 	for _, r := range nodes {
 		for _, phase := range hostPhases(r) {
-			h, _ := r.HostOf(phase)
+			h, _ := r.HostViewOf(phase)
 			fmt.Fprintf(b, "| %s | %s | %s | %.0f | %.0f | %s | %d |\n", r.Node, phase, usedCell(r, phase),
 				h.RSSMiB, h.PSSMiB, balloonCell(r, phase), h.Samples)
 		}
@@ -35,7 +35,7 @@ func writeHostView(b *strings.Builder, nodes []results.Result) {
 func hostPhases(r results.Result) []results.PhaseName {
 	var out []results.PhaseName
 	seen := map[results.PhaseName]bool{}
-	for _, h := range r.Host {
+	for _, h := range r.HostView {
 		if !seen[h.Phase] {
 			seen[h.Phase] = true
 			out = append(out, h.Phase)
@@ -47,7 +47,7 @@ func hostPhases(r results.Result) []results.PhaseName {
 // balloonCell is the balloon's size at the phase's last host sample.
 func balloonCell(r results.Result, phase results.PhaseName) string {
 	cell := "–"
-	for _, h := range r.Host {
+	for _, h := range r.HostView {
 		if v, ok := h.BalloonKiB["actual"]; ok && h.Phase == phase {
 			cell = fmt.Sprintf("%.0f", results.MiB(v))
 		}

@@ -14,7 +14,7 @@ func TestMarkdownSetsTheHostBesideTheGuest(t *testing.T) {
 	}
 	for i := range run.Nodes {
 		if run.Nodes[i].Node == "bare" {
-			run.Nodes[i].Host = []results.HostSample{
+			run.Nodes[i].HostView = []results.HostSample{
 				{Phase: "idle", GuestUptimeSeconds: 75.1, RSSKiB: 600 * 1024, PSSKiB: 590 * 1024, BalloonKiB: map[string]int64{"actual": 1048576}},
 				{Phase: "idle", GuestUptimeSeconds: 80.1, RSSKiB: 610 * 1024, PSSKiB: 600 * 1024, BalloonKiB: map[string]int64{"actual": 1048576}},
 				{Phase: "idle", GuestUptimeSeconds: 85.1, RSSKiB: 700 * 1024, PSSKiB: 690 * 1024},

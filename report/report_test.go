@@ -22,10 +22,10 @@ func fixtureRun() record.Run {
 			{Phase: "idle", UsedKiB: 171524, FreeUsedKiB: &free, MeminfoKiB: map[string]int64{"MemTotal": 996556}},
 		},
 		Machine:    &results.Machine{Name: "footprint-ci-bare", VCPUs: 1, MemoryMiB: 1024, DiskGiB: 4, Hypervisor: "libvirt/qemu", Image: "build/images/test.qcow2", ImageSHA256: "e6992b7196490000"},
-		Collection: &results.Collect{Seconds: 88.2, Attempts: 30},
+		Collection: &results.Collection{Seconds: 88.2, Attempts: 30},
 	}
 	lost := results.Result{Node: "k3s", Profile: "k3s", Status: results.StatusTimeout,
-		Collection: &results.Collect{Error: "no result within 10m0s (80 attempts, last: connection refused)", LastConsoleLine: "footprint: node=k3s phase=install status=started uptime=66.0"}}
+		Collection: &results.Collection{Error: "no result within 10m0s (80 attempts, last: connection refused)", LastConsoleLine: "footprint: node=k3s phase=install status=started uptime=66.0"}}
 	kib := func(v int64) *int64 { return &v }
 	secs := func(v float64) *float64 { return &v }
 	docker := results.Result{SchemaVersion: 1, Node: "docker", Profile: "docker", Status: results.StatusOK,

@@ -103,11 +103,11 @@ type Result struct {
 	SoakGrowth *Growth `json:"soakGrowth,omitempty"`
 
 	// Filled in by footprint on the host, not by the agent.
-	Machine    *Machine `json:"machine,omitempty"`
-	Collection *Collect `json:"collection,omitempty"`
-	// Host is the hypervisor's view of the node at each of the guest's
+	Machine    *Machine    `json:"machine,omitempty"`
+	Collection *Collection `json:"collection,omitempty"`
+	// HostView is the hypervisor's view of the node at each of the guest's
 	// samples, where the backend can see its process.
-	Host []HostSample `json:"hostView,omitempty"`
+	HostView []HostSample `json:"hostView,omitempty"`
 }
 
 // Variant is a profile with some of its declared options chosen.
@@ -180,26 +180,26 @@ type HostSample struct {
 	BalloonKiB         map[string]int64 `json:"balloonKiB,omitempty"`
 }
 
-// HostSummary is the median host view of one phase's samples.
-type HostSummary struct {
+// HostViewSummary is the median host view of one phase's samples.
+type HostViewSummary struct {
 	Samples int
 	RSSMiB  float64
 	PSSMiB  float64
 }
 
-// HostOf is the median host view of a phase, if the host saw any sample.
-func (r Result) HostOf(phase PhaseName) (HostSummary, bool) {
+// HostViewOf is the median host view of a phase, if the host saw any sample.
+func (r Result) HostViewOf(phase PhaseName) (HostViewSummary, bool) {
 	var rss, pss []int64
-	for _, h := range r.Host {
+	for _, h := range r.HostView {
 		if h.Phase == phase {
 			rss = append(rss, h.RSSKiB)
 			pss = append(pss, h.PSSKiB)
 		}
 	}
 	if len(rss) == 0 {
-		return HostSummary{}, false
+		return HostViewSummary{}, false
 	}
-	return HostSummary{Samples: len(rss), RSSMiB: MiB(median(rss)), PSSMiB: MiB(median(pss))}, true
+	return HostViewSummary{Samples: len(rss), RSSMiB: MiB(median(rss)), PSSMiB: MiB(median(pss))}, true
 }
 
 // OS is what the guest says it runs.
@@ -436,8 +436,8 @@ const (
 	FactImage        = "image" // the image's name, where no local image was booted
 )
 
-// Collect is how the host obtained the document.
-type Collect struct {
+// Collection is how the host obtained the document.
+type Collection struct {
 	URL              string   `json:"url"`
 	Via              string   `json:"via,omitempty"` // the SSH route to URL, when collected through SSH
 	Attempts         int      `json:"attempts"`

@@ -111,22 +111,22 @@ func planWaves(ctx context.Context, b machine.Backend, specs []machine.Spec) (wa
 
 // hostsOf are the backend's hosts and their capacity, known only where the
 // backend has the Capacity capability.
-func hostsOf(ctx context.Context, b machine.Backend) ([]waves.Host, bool, error) {
+func hostsOf(ctx context.Context, b machine.Backend) ([]waves.Capacity, bool, error) {
 	c, ok := b.(machine.Capacity)
 	if !ok {
 		return nil, false, nil
 	}
 	capacities, err := c.Hosts(ctx)
-	hosts := make([]waves.Host, len(capacities))
+	hosts := make([]waves.Capacity, len(capacities))
 	for i, h := range capacities {
-		hosts[i] = waves.Host(h)
+		hosts[i] = waves.Capacity(h)
 	}
 	return hosts, true, err
 }
 
 // planOn plans the cells on the hosts; where their capacity is not known,
 // in one wave.
-func planOn(cs []waves.Cell, hosts []waves.Host, known bool) (waves.Plan, error) {
+func planOn(cs []waves.Cell, hosts []waves.Capacity, known bool) (waves.Plan, error) {
 	if !known {
 		return waves.Plan{Waves: []waves.Wave{{Round: 1, Cells: cs}}, Rounds: 1, EstimatedSeconds: longest(cs)}, nil
 	}

@@ -62,7 +62,7 @@ func Render(o Options, node string) (about, userData string, err error) {
 // mask hides in text every secret a guest is given: the password, and each
 // line of the host key's body, wherever YAML indented it.
 func mask(s config.Secrets, text string) string {
-	text = strings.ReplaceAll(text, s.MySQLPassword, guest.MaskedSecret)
+	text = strings.ReplaceAll(text, s.WorkloadPassword, guest.MaskedSecret)
 	for _, line := range strings.Split(s.SSHHostKey, "\n") {
 		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "-----") {
 			text = strings.ReplaceAll(text, line, guest.MaskedSecret)

@@ -268,7 +268,7 @@ func TestRunAccountsForANodeThatNeverAnswers(t *testing.T) {
 		t.Errorf("forgotten %v", b.forgotten)
 	}
 	// The program is handed the run's own secrets.
-	if len(s.secrets) != 1 || s.secrets[0].MySQLPassword == "" || s.secrets[0].SSHHostKey == "" {
+	if len(s.secrets) != 1 || s.secrets[0].WorkloadPassword == "" || s.secrets[0].SSHHostKey == "" {
 		t.Errorf("the program's secrets: %+v", s.secrets)
 	}
 	run, err := record.Read(got.RunDir)

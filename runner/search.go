@@ -278,7 +278,7 @@ func probesText(specs []machine.Spec) string {
 // where run stands: every unfinished system tries sizes of the range's
 // largest (the hardest to pack, so that a real step packs at least as many
 // sizes per system) among the most answers any system has left.
-func (s *searchSchedule) worstFrom(run record.Run, hosts []waves.Host, known bool) (worstCase, error) {
+func (s *searchSchedule) worstFrom(run record.Run, hosts []waves.Capacity, known bool) (worstCase, error) {
 	var open []search.State
 	m := 1
 	for _, st := range s.states(run) {
@@ -303,7 +303,7 @@ func (s *searchSchedule) worstFrom(run record.Run, hosts []waves.Host, known boo
 
 // widest is the most sizes per system, and their plan, that a step among m
 // answers runs in the fewest rounds.
-func (s *searchSchedule) widest(open []search.State, m int, hosts []waves.Host, known bool) (int, waves.Plan, error) {
+func (s *searchSchedule) widest(open []search.State, m int, hosts []waves.Capacity, known bool) (int, waves.Plan, error) {
 	plan, err := planOn(s.worstCells(open, 1), hosts, known)
 	if err != nil || !known || plan.Rounds > 1 {
 		return 1, plan, err

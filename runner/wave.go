@@ -285,12 +285,12 @@ func accountForEveryNode(ctx context.Context, nodes []results.Result, specs []ma
 		if !ok {
 			nodes = append(nodes, results.Result{Node: s.Node, Profile: s.Profile,
 				Machine:    &results.Machine{Name: s.Name, Address: s.Address.String(), VCPUs: s.VCPUs, MemoryMiB: s.MemoryMiB, Repeat: s.Repeat, DiskGiB: s.DiskGiB, Backend: b.Name()},
-				Collection: &results.Collect{Error: "the stack produced no output for this node"}})
+				Collection: &results.Collection{Error: "the stack produced no output for this node"}})
 			i = len(nodes) - 1
 		}
 		if saved != "" {
 			if nodes[i].Collection == nil {
-				nodes[i].Collection = &results.Collect{}
+				nodes[i].Collection = &results.Collection{}
 			}
 			nodes[i].Collection.LastConsoleLine = results.LastConsoleLine(saved)
 			if nodes[i].Status != results.StatusOK && len(nodes[i].Collection.ConsoleTail) == 0 {

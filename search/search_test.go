@@ -200,7 +200,7 @@ func TestJudge(t *testing.T) {
 			r.Breakdowns[1].OOMKills = 4
 		}, Fail, "workloadReady timeout; API unresponsive (0 of 5 probes answered); OOM kills: 4 (since boot, at the workload breakdown)"},
 		{"collector gave up", func(r *results.Result) {
-			*r = results.Result{Node: "k3s-512m", Status: results.StatusTimeout, Collection: &results.Collect{Error: "no result within 40m0s"}}
+			*r = results.Result{Node: "k3s-512m", Status: results.StatusTimeout, Collection: &results.Collection{Error: "no result within 40m0s"}}
 		}, Undecided, "no result: no result within 40m0s"},
 		{"never ran", func(r *results.Result) { *r = results.Result{Node: "k3s-512m"} }, Undecided, "no result"},
 		{"still running", func(r *results.Result) { r.Status = results.StatusRunning }, Undecided, "no result: status running"},

@@ -10,9 +10,10 @@ import (
 	"slices"
 )
 
-// Host is one hypervisor host's capacity and the share of it guests may
-// take.
-type Host struct {
+// Capacity is one hypervisor host's memory and cores and the share of them
+// guests may take. Its fields are those of machine.HostCapacity, which the
+// runner converts to it.
+type Capacity struct {
 	Name      string
 	MemoryMiB int
 	Cores     int
@@ -55,14 +56,14 @@ type Plan struct {
 }
 
 // memory is what a cell takes of a host; limits what a wave may take.
-func (h Host) memory(c Cell) int { return c.MemoryMiB + h.GuestOverheadMiB }
+func (h Capacity) memory(c Cell) int { return c.MemoryMiB + h.GuestOverheadMiB }
 
-func (h Host) limits() (memMiB, vcpus int) {
+func (h Capacity) limits() (memMiB, vcpus int) {
 	return int(math.Floor(float64(h.MemoryMiB) * h.MemoryShare)), int(math.Floor(float64(h.Cores) * h.VCPUsPerCore))
 }
 
 // Check refuses a host whose limits leave no room for any guest.
-func (h Host) Check() error {
+func (h Capacity) Check() error {
 	switch {
 	case h.MemoryMiB <= 0 || h.Cores <= 0:
 		return fmt.Errorf("host %s: memory %d MiB and %d cores: capacity unknown", h.Name, h.MemoryMiB, h.Cores)
@@ -78,7 +79,7 @@ func (h Host) Check() error {
 
 // fits: can host h add c to a wave that already takes mem MiB, cpus vCPUs
 // and n guests?
-func (h Host) fits(c Cell, mem, cpus, n int) bool {
+func (h Capacity) fits(c Cell, mem, cpus, n int) bool {
 	memLimit, cpuLimit := h.limits()
 	return mem+h.memory(c) <= memLimit && cpus+c.VCPUs <= cpuLimit && (h.MaxGuests == 0 || n < h.MaxGuests)
 }
@@ -111,7 +112,7 @@ func Interleave(cells []Cell) []Cell {
 // Make plans the cells on the hosts: round after round, each host takes
 // the first cells, in interleaved order, that still fit its wave. A cell
 // that fits no host even alone is an error naming it.
-func Make(cells []Cell, hosts []Host) (Plan, error) {
+func Make(cells []Cell, hosts []Capacity) (Plan, error) {
 	if len(hosts) == 0 {
 		return Plan{}, fmt.Errorf("no host to plan on")
 	}
@@ -122,7 +123,7 @@ func Make(cells []Cell, hosts []Host) (Plan, error) {
 	}
 	left := Interleave(cells)
 	for _, c := range left {
-		if !slices.ContainsFunc(hosts, func(h Host) bool { return h.fits(c, 0, 0, 0) }) {
+		if !slices.ContainsFunc(hosts, func(h Capacity) bool { return h.fits(c, 0, 0, 0) }) {
 			return Plan{}, fmt.Errorf("node %s (%d MiB, %d vCPU) fits no host alone: %s", c.Node, c.MemoryMiB, c.VCPUs, limitsText(hosts))
 		}
 	}
@@ -153,7 +154,7 @@ func Make(cells []Cell, hosts []Host) (Plan, error) {
 	return p, nil
 }
 
-func limitsText(hosts []Host) string {
+func limitsText(hosts []Capacity) string {
 	s := ""
 	for i, h := range hosts {
 		mem, cpus := h.limits()

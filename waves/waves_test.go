@@ -18,8 +18,8 @@ func cells(profiles []string, sizes []int, repeats int, seconds float64) []Cell 
 	return out
 }
 
-func host(name string, memMiB, cores int) Host {
-	return Host{Name: name, MemoryMiB: memMiB, Cores: cores, MemoryShare: 1, VCPUsPerCore: 1}
+func host(name string, memMiB, cores int) Capacity {
+	return Capacity{Name: name, MemoryMiB: memMiB, Cores: cores, MemoryShare: 1, VCPUsPerCore: 1}
 }
 
 // layout is "round/host: node node; ..." of a plan.
@@ -47,23 +47,23 @@ func TestWaves(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		cells  []Cell
-		hosts  []Host
+		hosts  []Capacity
 		want   string
 		rounds int
 	}{
-		{"memory share", cells([]string{"bare"}, []int{1024}, 5, 0), []Host{half},
+		{"memory share", cells([]string{"bare"}, []int{1024}, 5, 0), []Capacity{half},
 			"1/h: bare-1024m-r1 bare-1024m-r2 bare-1024m-r3 bare-1024m-r4; 2/h: bare-1024m-r5", 2},
-		{"cores", cells([]string{"bare"}, []int{512}, 5, 0), []Host{host("h", 65536, 2)},
+		{"cores", cells([]string{"bare"}, []int{512}, 5, 0), []Capacity{host("h", 65536, 2)},
 			"1/h: bare-512m-r1 bare-512m-r2; 2/h: bare-512m-r3 bare-512m-r4; 3/h: bare-512m-r5", 3},
-		{"overhead per guest", cells([]string{"bare"}, []int{1024}, 5, 0), []Host{tcg},
+		{"overhead per guest", cells([]string{"bare"}, []int{1024}, 5, 0), []Capacity{tcg},
 			"1/h: bare-1024m-r1 bare-1024m-r2 bare-1024m-r3 bare-1024m-r4; 2/h: bare-1024m-r5", 2},
-		{"one guest per host, two hosts", cells([]string{"bare"}, []int{1024}, 4, 0), []Host{one, oneB},
+		{"one guest per host, two hosts", cells([]string{"bare"}, []int{1024}, 4, 0), []Capacity{one, oneB},
 			"1/a: bare-1024m-r1; 1/b: bare-1024m-r2; 2/a: bare-1024m-r3; 2/b: bare-1024m-r4", 2},
-		{"systems interleaved, repeats apart", cells([]string{"k3s", "k0s"}, []int{1024}, 3, 0), []Host{host("h", 65536, 2)},
+		{"systems interleaved, repeats apart", cells([]string{"k3s", "k0s"}, []int{1024}, 3, 0), []Capacity{host("h", 65536, 2)},
 			"1/h: k3s-1024m-r1 k0s-1024m-r1; 2/h: k3s-1024m-r2 k0s-1024m-r2; 3/h: k3s-1024m-r3 k0s-1024m-r3", 3},
 		{"a smaller cell fills the gap", []Cell{{Node: "x", Profile: "k3s", MemoryMiB: 3072, VCPUs: 1, Repeat: 1},
 			{Node: "y", Profile: "k3s", MemoryMiB: 3072, VCPUs: 1, Repeat: 2}, {Node: "z", Profile: "bare", MemoryMiB: 1024, VCPUs: 1, Repeat: 2}},
-			[]Host{host("h", 4096, 8)}, "1/h: x z; 2/h: y", 2},
+			[]Capacity{host("h", 4096, 8)}, "1/h: x z; 2/h: y", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := Make(tc.cells, tc.hosts)
@@ -89,7 +89,7 @@ func TestEstimateIsTheSumOfEachRoundsLongestCell(t *testing.T) {
 	cs := []Cell{{Node: "a", Profile: "k3s", MemoryMiB: 1024, VCPUs: 1, Repeat: 1, Seconds: 600},
 		{Node: "b", Profile: "bare", MemoryMiB: 1024, VCPUs: 1, Repeat: 1, Seconds: 120},
 		{Node: "c", Profile: "k3s", MemoryMiB: 1024, VCPUs: 1, Repeat: 2, Seconds: 500}}
-	p, err := Make(cs, []Host{host("h", 65536, 2)})
+	p, err := Make(cs, []Capacity{host("h", 65536, 2)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,14 +105,14 @@ func TestPlansThatCannotBeMade(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		cells []Cell
-		hosts []Host
+		hosts []Capacity
 		want  string
 	}{
-		{"too big for any host", big, []Host{shared}, "node k3s-8192m (8192 MiB, 1 vCPU) fits no host alone: lab allows 6144 MiB"},
+		{"too big for any host", big, []Capacity{shared}, "node k3s-8192m (8192 MiB, 1 vCPU) fits no host alone: lab allows 6144 MiB"},
 		{"no host", big, nil, "no host"},
-		{"share above one", big, []Host{{Name: "x", MemoryMiB: 1, Cores: 1, MemoryShare: 1.5, VCPUsPerCore: 1}}, "host x: memory share 1.5"},
-		{"capacity unknown", big, []Host{{Name: "y", MemoryShare: 1, VCPUsPerCore: 1}}, "host y: memory 0 MiB and 0 cores"},
-		{"no vCPUs", big, []Host{{Name: "z", MemoryMiB: 1, Cores: 1, MemoryShare: 1}}, "host z: vCPUs per core 0"},
+		{"share above one", big, []Capacity{{Name: "x", MemoryMiB: 1, Cores: 1, MemoryShare: 1.5, VCPUsPerCore: 1}}, "host x: memory share 1.5"},
+		{"capacity unknown", big, []Capacity{{Name: "y", MemoryShare: 1, VCPUsPerCore: 1}}, "host y: memory 0 MiB and 0 cores"},
+		{"no vCPUs", big, []Capacity{{Name: "z", MemoryMiB: 1, Cores: 1, MemoryShare: 1}}, "host z: vCPUs per core 0"},
 	} {
 		if _, err := Make(tc.cells, tc.hosts); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)

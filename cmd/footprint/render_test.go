@@ -105,10 +105,10 @@ func wantUserData(t *testing.T, dir, node string) string {
 	}
 	for _, s := range specs {
 		if s.Node == node {
-			if !strings.Contains(s.CloudInit.UserData, secrets.MySQLPassword) {
+			if !strings.Contains(s.CloudInit.UserData, secrets.WorkloadPassword) {
 				t.Fatalf("the user-data of %s lacks the password: the masking below proves nothing", node)
 			}
-			masked := strings.ReplaceAll(s.CloudInit.UserData, secrets.MySQLPassword, guest.MaskedSecret)
+			masked := strings.ReplaceAll(s.CloudInit.UserData, secrets.WorkloadPassword, guest.MaskedSecret)
 			for _, line := range hostLines {
 				if !strings.Contains(masked, line) {
 					t.Fatalf("the user-data of %s lacks the host key: its masking proves nothing", node)

@@ -203,7 +203,7 @@ func (b Backend) Preflight(ctx context.Context, env machine.Environment) error {
 	if _, err := b.Tunnel(); err != nil {
 		return err
 	}
-	nets, err := b.host().Networks(ctx)
+	nets, err := b.virsh().Networks(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: cannot reach libvirt at %s: %w", key("uri"), b.URI, err)
 	}
@@ -222,8 +222,8 @@ func (b Backend) Sweep(ctx context.Context, prefix string, log machine.Logf) ([]
 	if b.refused != nil {
 		return nil, b.refused
 	}
-	h := b.host()
-	objs, unread, err := h.Find(ctx, prefix)
+	v := b.virsh()
+	objs, unread, err := v.Find(ctx, prefix)
 	if err != nil {
 		return nil, fmt.Errorf("looking for footprint's objects on %s: %w", b.URI, err)
 	}
@@ -234,7 +234,7 @@ func (b Backend) Sweep(ctx context.Context, prefix string, log machine.Logf) ([]
 		errs = append(errs, fmt.Errorf("left %s: its description cannot be read", u))
 	}
 	for _, obj := range objs {
-		if err := h.Remove(ctx, obj); err != nil {
+		if err := v.Remove(ctx, obj); err != nil {
 			log("could not remove %s: %v", obj, err)
 			errs = append(errs, err)
 			continue
@@ -280,7 +280,7 @@ func (b Backend) Only(hosts []string) machine.Backend { return Fleet{b}.Only(hos
 // its command line); each only where the host has it.
 func (b Backend) Record(ctx context.Context, s machine.Spec, dir string) string {
 	console := copyFile(ConsoleLogPath(b.URI, s.Name), filepath.Join(dir, s.Node+".console.log"))
-	if x, err := b.host().DomainXML(ctx, s.Name); err == nil {
+	if x, err := b.virsh().DomainXML(ctx, s.Name); err == nil {
 		_ = os.WriteFile(filepath.Join(dir, s.Node+".domain.xml"), []byte(x), record.FileMode)
 	}
 	copyFile(QEMULogPath(b.URI, s.Name), filepath.Join(dir, s.Node+".qemu.log"))
@@ -297,7 +297,7 @@ func (b Backend) Forget(specs []machine.Spec) {
 	}
 }
 
-func (b Backend) host() Host { return Host{URI: b.URI} }
+func (b Backend) virsh() Virsh { return Virsh{URI: b.URI} }
 
 // copyFile copies src to dst and returns dst, or "" when src is "" or
 // cannot be read.

@@ -41,7 +41,7 @@ func (b Backend) overheadMiB() int {
 // Hosts implements machine.Capacity: the host's memory and cores as
 // libvirt reports them (virsh nodeinfo), with the stack's limits.
 func (b Backend) Hosts(ctx context.Context) ([]machine.HostCapacity, error) {
-	out, err := b.host().virsh(ctx, "nodeinfo")
+	out, err := b.virsh().run(ctx, "nodeinfo")
 	if err != nil {
 		return nil, fmt.Errorf("%s: cannot read the capacity of %s: %w", key("uri"), b.URI, err)
 	}

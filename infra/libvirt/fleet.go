@@ -145,7 +145,7 @@ func (f Fleet) Forget(specs []machine.Spec) {
 func (Fleet) Answers(ctx context.Context, host string) error {
 	ctx, cancel := context.WithTimeout(ctx, answerWithin)
 	defer cancel()
-	_, err := Host{URI: host}.virsh(ctx, "version")
+	_, err := Virsh{URI: host}.run(ctx, "version")
 	return err
 }
 

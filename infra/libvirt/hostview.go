@@ -23,7 +23,7 @@ func qemuPIDPath(uri, domain string) string {
 // reports. The balloon's guest statistics appear only where the domain's
 // stats period is set; footprint does not set it, because the guest's
 // balloon driver would then work for it while it is measured.
-func (h Host) View(ctx context.Context, domain, pidFile string) (machine.HostView, error) {
+func (v Virsh) View(ctx context.Context, domain, pidFile string) (machine.HostView, error) {
 	pid, err := os.ReadFile(pidFile)
 	if err != nil {
 		return machine.HostView{}, fmt.Errorf("QEMU PID of %s: %w", domain, err)
@@ -32,14 +32,14 @@ func (h Host) View(ctx context.Context, domain, pidFile string) (machine.HostVie
 	if err != nil {
 		return machine.HostView{}, fmt.Errorf("QEMU memory of %s: %w", domain, err)
 	}
-	v := machine.HostView{}
-	v.RSSKiB, v.PSSKiB = parseRollup(string(rollup))
-	stats, err := h.virsh(ctx, "dommemstat", domain)
+	view := machine.HostView{}
+	view.RSSKiB, view.PSSKiB = parseRollup(string(rollup))
+	stats, err := v.run(ctx, "dommemstat", domain)
 	if err != nil {
-		return v, err
+		return view, err
 	}
-	v.BalloonKiB = parseMemstat(stats)
-	return v, nil
+	view.BalloonKiB = parseMemstat(stats)
+	return view, nil
 }
 
 // parseRollup reads Rss and Pss (kB) of a smaps_rollup.

@@ -138,8 +138,8 @@ func (b Backend) Provision(ctx *pulumi.Context, env machine.Environment, specs [
 			VirtType:   b.DomainType,
 		}
 		if pidFile := qemuPIDPath(b.URI, s.Name); pidFile != "" {
-			h, name := b.host(), s.Name
-			m.HostView = func(ctx context.Context) (machine.HostView, error) { return h.View(ctx, name, pidFile) }
+			v, name := b.virsh(), s.Name
+			m.HostView = func(ctx context.Context) (machine.HostView, error) { return v.View(ctx, name, pidFile) }
 		}
 		out = append(out, m)
 	}

@@ -75,7 +75,7 @@ func OwnVolume(prefix, name string) bool {
 // only the stack's volumes, and libvirt refuses to remove a folder that
 // holds anything else.)
 func (b Backend) checkPool(ctx context.Context, prefix string) error {
-	pools, err := b.host().Pools(ctx)
+	pools, err := b.virsh().Pools(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: listing the pools of %s: %w", key("poolPath"), b.URI, err)
 	}
@@ -127,14 +127,14 @@ func local(uri string) bool {
 }
 
 // Pools are the host's storage pools: name, and target folder.
-func (h Host) Pools(ctx context.Context) (map[string]string, error) {
-	list, err := h.names(ctx, "pool-list", "--all", "--name")
+func (v Virsh) Pools(ctx context.Context) (map[string]string, error) {
+	list, err := v.names(ctx, "pool-list", "--all", "--name")
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]string{}
 	for _, name := range list {
-		doc, err := h.virsh(ctx, "pool-dumpxml", name)
+		doc, err := v.run(ctx, "pool-dumpxml", name)
 		if err != nil {
 			return nil, err
 		}

@@ -16,10 +16,11 @@ import (
 	"github.com/footprint-dev/footprint/names"
 )
 
-// Host talks to a libvirt host with virsh, outside Pulumi: to find what
-// footprint left there (by name, even without any Pulumi state) and to check
-// a stack's subnet against the networks the host already has.
-type Host struct {
+// Virsh talks to one libvirt host, the one at URI, with virsh, outside
+// Pulumi: to find what footprint left there (by name, even without any
+// Pulumi state) and to check a stack's subnet against the networks the host
+// already has.
+type Virsh struct {
 	URI string
 }
 
@@ -43,10 +44,10 @@ func (o Object) String() string {
 // libvirt seconds; a remote host's connection a few more.
 var virshTimeout = 2 * time.Minute
 
-func (h Host) virsh(ctx context.Context, args ...string) (string, error) {
+func (v Virsh) run(ctx context.Context, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeoutCause(ctx, virshTimeout, fmt.Errorf("no answer within %s", virshTimeout))
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "virsh", append([]string{"-q", "-c", h.URI}, args...)...)
+	cmd := exec.CommandContext(ctx, "virsh", append([]string{"-q", "-c", v.URI}, args...)...)
 	// With a controlling terminal virsh tries to start a polkit agent, and
 	// without polkit that fails, even as root: these calls are not
 	// interactive, so they get no terminal. The session is also virsh's
@@ -59,7 +60,7 @@ func (h Host) virsh(ctx context.Context, args ...string) (string, error) {
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
-			return "", fmt.Errorf("virsh %s: %s: %w", strings.Join(args, " "), h.URI, context.Cause(ctx))
+			return "", fmt.Errorf("virsh %s: %s: %w", strings.Join(args, " "), v.URI, context.Cause(ctx))
 		}
 		return "", &virshError{args: strings.Join(args, " "), said: strings.TrimSpace(errorLines(stderr.String(), err)), exit: err}
 	}
@@ -110,8 +111,8 @@ func errorLines(out string, err error) string {
 	return strings.Join(lines, ": ")
 }
 
-func (h Host) names(ctx context.Context, args ...string) ([]string, error) {
-	out, err := h.virsh(ctx, args...)
+func (v Virsh) names(ctx context.Context, args ...string) ([]string, error) {
+	out, err := v.run(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -129,14 +130,14 @@ func DomainDescription(prefix string) string { return "footprint stack " + prefi
 // prefix in their name and description. A domain named like the stack's
 // whose description cannot be read may be another stack's: it is not
 // found but listed in unread, with why.
-func (h Host) Find(ctx context.Context, prefix string) (found []Object, unread []string, err error) {
+func (v Virsh) Find(ctx context.Context, prefix string) (found []Object, unread []string, err error) {
 	mine := func(name string) bool {
 		if prefix == "" {
 			return names.Owned(name)
 		}
 		return name == prefix
 	}
-	domains, err := h.names(ctx, "list", "--all", "--name")
+	domains, err := v.names(ctx, "list", "--all", "--name")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -145,7 +146,7 @@ func (h Host) Find(ctx context.Context, prefix string) (found []Object, unread [
 			continue
 		}
 		if prefix != "" {
-			mine, err := h.describedAs(ctx, d, prefix)
+			mine, err := v.describedAs(ctx, d, prefix)
 			if err != nil && !errors.Is(err, errGone) {
 				unread = append(unread, fmt.Sprintf("domain %s (%v)", d, err))
 			}
@@ -155,7 +156,7 @@ func (h Host) Find(ctx context.Context, prefix string) (found []Object, unread [
 		}
 		found = append(found, Object{Kind: "domain", Name: d})
 	}
-	pools, err := h.names(ctx, "pool-list", "--all", "--name")
+	pools, err := v.names(ctx, "pool-list", "--all", "--name")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -165,20 +166,20 @@ func (h Host) Find(ctx context.Context, prefix string) (found []Object, unread [
 			continue
 		}
 		ours = append(ours, Object{Kind: "pool", Name: p})
-		vols, err := h.volumes(ctx, p)
+		vols, err := v.volumes(ctx, p)
 		if err != nil {
 			continue // an inactive pool lists nothing; its volumes go with it
 		}
-		for _, v := range vols {
+		for _, vol := range vols {
 			// A dir pool lists every file of its folder; only the stack's
 			// names are the stack's (the pool's name is its prefix).
-			if OwnVolume(p, v) {
-				found = append(found, Object{Kind: "volume", Name: v, Pool: p})
+			if OwnVolume(p, vol) {
+				found = append(found, Object{Kind: "volume", Name: vol, Pool: p})
 			}
 		}
 	}
 	found = append(found, ours...)
-	nets, err := h.names(ctx, "net-list", "--all", "--name")
+	nets, err := v.names(ctx, "net-list", "--all", "--name")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -191,19 +192,19 @@ func (h Host) Find(ctx context.Context, prefix string) (found []Object, unread [
 }
 
 // describedAs tells whether domain d carries the stack's description.
-func (h Host) describedAs(ctx context.Context, d, prefix string) (bool, error) {
-	desc, err := h.virsh(ctx, "desc", d)
+func (v Virsh) describedAs(ctx context.Context, d, prefix string) (bool, error) {
+	desc, err := v.run(ctx, "desc", d)
 	return err == nil && strings.TrimSpace(desc) == DomainDescription(prefix), err
 }
 
 // DomainXML is a domain's live definition as libvirt reports it: the
 // virtual hardware a figure was measured on, after every default was filled.
-func (h Host) DomainXML(ctx context.Context, name string) (string, error) {
-	return h.virsh(ctx, "dumpxml", name)
+func (v Virsh) DomainXML(ctx context.Context, name string) (string, error) {
+	return v.run(ctx, "dumpxml", name)
 }
 
-func (h Host) volumes(ctx context.Context, pool string) ([]string, error) {
-	out, err := h.virsh(ctx, "vol-list", "--pool", pool)
+func (v Virsh) volumes(ctx context.Context, pool string) ([]string, error) {
+	out, err := v.run(ctx, "vol-list", "--pool", pool)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +218,7 @@ func (h Host) volumes(ctx context.Context, pool string) ([]string, error) {
 }
 
 // Remove deletes one object; an object already gone is not an error.
-func (h Host) Remove(ctx context.Context, o Object) error {
+func (v Virsh) Remove(ctx context.Context, o Object) error {
 	var steps [][]string
 	switch o.Kind {
 	case "domain":
@@ -233,7 +234,7 @@ func (h Host) Remove(ctx context.Context, o Object) error {
 	}
 	var last error
 	for i, s := range steps {
-		if _, err := h.virsh(ctx, s...); err != nil {
+		if _, err := v.run(ctx, s...); err != nil {
 			// stopping what is not running fails harmlessly; the final step must work
 			if i == len(steps)-1 && !errors.Is(err, errGone) {
 				last = err
@@ -250,14 +251,14 @@ type Network struct {
 }
 
 // Networks lists the host's libvirt networks with their subnets.
-func (h Host) Networks(ctx context.Context) ([]Network, error) {
-	names, err := h.names(ctx, "net-list", "--all", "--name")
+func (v Virsh) Networks(ctx context.Context) ([]Network, error) {
+	names, err := v.names(ctx, "net-list", "--all", "--name")
 	if err != nil {
 		return nil, err
 	}
 	var out []Network
 	for _, n := range names {
-		x, err := h.virsh(ctx, "net-dumpxml", n)
+		x, err := v.run(ctx, "net-dumpxml", n)
 		if err != nil {
 			return nil, err
 		}
