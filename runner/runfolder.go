@@ -46,17 +46,14 @@ func newRunFolder(dir string, say func(string, ...any)) *runFolder {
 }
 
 // begin starts a wave: each of its nodes takes the attempt after the last
-// one the folder holds files of.
-func (f *runFolder) begin(specs []machine.Spec) map[string]int {
+// one the folder holds files of, and has no result yet.
+func (f *runFolder) begin(specs []machine.Spec) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	wave := map[string]int{}
 	for _, s := range specs {
 		f.attempt[s.Node] = nextAttempt(f.dir, s.Node)
-		wave[s.Node] = f.attempt[s.Node]
 		delete(f.got, s.Node)
 	}
-	return wave
 }
 
 // arrived is the result of a node of this wave, if the program handed one
@@ -204,9 +201,8 @@ type savedResult struct {
 }
 
 // savedResults are the results in the folder's nodes/, the latest attempt's
-// of each node, counting only attempts from from[node] on where from is
-// given (a wave's own).
-func savedResults(dir string, from map[string]int) (map[string]savedResult, error) {
+// of each node.
+func savedResults(dir string) (map[string]savedResult, error) {
 	entries, err := os.ReadDir(filepath.Join(dir, nodesDir))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -218,7 +214,7 @@ func savedResults(dir string, from map[string]int) (map[string]savedResult, erro
 	for _, e := range entries {
 		node, _, _ := strings.Cut(e.Name(), ".")
 		n, _ := attemptOfFile(e.Name(), node)
-		if !isResultFile(e.Name()) || n < out[node].attempt || !counted(from, node, n) {
+		if !isResultFile(e.Name()) || n < out[node].attempt {
 			continue
 		}
 		r, err := readSaved(dir, e.Name(), node)
@@ -233,16 +229,6 @@ func savedResults(dir string, from map[string]int) (map[string]savedResult, erro
 // isResultFile: NODE[.N].json, not a file being written (.NODE.*.tmp).
 func isResultFile(name string) bool {
 	return strings.HasSuffix(name, ".json") && !strings.HasPrefix(name, ".")
-}
-
-// counted says whether attempt n of node counts: all do without from, else
-// only a node of from's, from its attempt on.
-func counted(from map[string]int, node string, n int) bool {
-	if from == nil {
-		return true
-	}
-	first, ok := from[node]
-	return ok && n >= first
 }
 
 func readSaved(dir, name, node string) (results.Result, error) {
@@ -265,12 +251,12 @@ func readSaved(dir, name, node string) (results.Result, error) {
 }
 
 // readBack puts into a resumed run's record every finding its folder saved
-// that the record lacks: an up that failed or was interrupted ended before
-// the stack's outputs, and the record has nothing, a placeholder or an
-// earlier attempt of the node. A saved timeout is no finding: its node runs
+// that the record lacks: a run killed before its wave was recorded left
+// the result in nodes/ only, and the record has nothing, a placeholder or
+// an earlier attempt of the node. A saved timeout is no finding: its node runs
 // again. It returns the nodes read back.
 func readBack(run *record.Run, dir string) ([]string, error) {
-	saved, err := savedResults(dir, nil)
+	saved, err := savedResults(dir)
 	if err != nil {
 		return nil, err
 	}

@@ -31,8 +31,7 @@ func earlierRun(t *testing.T, dir string, nodes []map[string]any, files map[stri
 	return run
 }
 
-// noOutput is the record of a node whose up ended before the stack's
-// outputs.
+// noOutput is the record of a node whose program handed over no result.
 func noOutput(node string) map[string]any {
 	return map[string]any{"node": node, "profile": "bare", "machine": map[string]any{"wave": 1.0}, "collection": map[string]any{"error": "the stack produced no output for this node"}}
 }

@@ -38,8 +38,7 @@ type Spec struct {
 	// profile's offline install, attached beside the boot disk; "" for none.
 	Artifacts string
 	// Host names the host of a backend with several that the machine goes
-	// to (footprint:placement, which the runner's waves set); "" for the
-	// backend's first.
+	// to (the runner's wave places it); "" for the backend's first.
 	Host string
 }
 
