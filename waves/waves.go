@@ -8,14 +8,27 @@ import (
 	"fmt"
 	"math"
 	"slices"
-
-	"github.com/footprint-dev/footprint/infra/machine"
 )
 
 // Capacity is one hypervisor host's memory and cores and the share of them
-// guests may take: the contract's record of it, as a backend reads it, with
-// the planner's methods.
-type Capacity machine.HostCapacity
+// guests may take. Its fields are those of machine.HostCapacity, which the
+// runner converts to it.
+type Capacity struct {
+	Name      string
+	MemoryMiB int
+	Cores     int
+	// MemoryShare is the part of MemoryMiB the guests of a wave may take
+	// together, hypervisor overhead included (0 < share ≤ 1): the rest is
+	// the host's own.
+	MemoryShare float64
+	// GuestOverheadMiB is what the hypervisor holds per guest beyond its
+	// memory (under software emulation, mostly the translation cache).
+	GuestOverheadMiB int
+	// VCPUsPerCore bounds a wave's vCPUs to Cores × VCPUsPerCore (> 0).
+	VCPUsPerCore float64
+	// MaxGuests, when above 0, bounds a wave's guests.
+	MaxGuests int
+}
 
 // Cell is one machine of the matrix: a system at a size and repeat.
 type Cell struct {

@@ -72,11 +72,10 @@ type HostCapacity struct {
 	MemoryMiB int
 	Cores     int
 	// MemoryShare is the part of MemoryMiB the guests of a wave may take
-	// together, hypervisor overhead included (0 < share ≤ 1): the rest is
-	// the host's own.
+	// together, hypervisor overhead included (0 < share ≤ 1).
 	MemoryShare float64
 	// GuestOverheadMiB is what the hypervisor holds per guest beyond its
-	// memory (under software emulation, mostly the translation cache).
+	// memory.
 	GuestOverheadMiB int
 	// VCPUsPerCore bounds a wave's vCPUs to Cores × VCPUsPerCore (> 0).
 	VCPUsPerCore float64
