@@ -66,7 +66,8 @@ type Tunnel struct {
 }
 
 // HostCapacity is one host's capacity and the share of it guests may
-// take, as the backend reads it with the stack's limits.
+// take, as the backend reads it with the stack's limits. Its fields are
+// those of waves.Capacity, the planner's, which the runner converts it to.
 type HostCapacity struct {
 	Name      string
 	MemoryMiB int
