@@ -66,6 +66,11 @@ var secretParsers = map[string]secretParser{
 	},
 }
 
+// Values are the secrets by their keys: what ParseSecrets reads back.
+func (s Secrets) Values() map[string]string {
+	return map[string]string{KeyMySQLPassword: s.WorkloadPassword, KeySSHPrivateKey: s.SSHPrivateKey, KeySSHHostKey: s.SSHHostKey}
+}
+
 // ParseSecrets reads the secrets among a stack's configuration values; a
 // secret not set stays empty.
 func ParseSecrets(values map[string]string) (Secrets, error) {

@@ -17,6 +17,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/footprint-dev/footprint/config"
 	"github.com/footprint-dev/footprint/infra"
 	"github.com/footprint-dev/footprint/names"
 )
@@ -105,6 +106,33 @@ func toolRoots() []string {
 		roots = append(roots, filepath.Join(d, ".pulumi"))
 	}
 	return roots
+}
+
+// keepSecrets stores the run's secrets in the stack's configuration,
+// encrypted: where the user of a run reads them back (`pulumi config get
+// --show-secrets` in its workspace), never where a run reads anything
+// from. Whatever else of footprint's an earlier version kept there goes.
+func keepSecrets(ctx context.Context, stack Stack, secrets config.Secrets) error {
+	current, err := stack.GetAllConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the stack's configuration: %w", err)
+	}
+	var stale []string
+	for k := range current {
+		if ns, key, ok := strings.Cut(k, ":"); ok && ns == config.Namespace && !slices.Contains(config.SecretKeys, key) {
+			stale = append(stale, k)
+		}
+	}
+	if len(stale) > 0 {
+		if err := stack.RemoveAllConfig(ctx, stale); err != nil {
+			return fmt.Errorf("removing %s from the stack's configuration: %w", strings.Join(stale, ", "), err)
+		}
+	}
+	kept := auto.ConfigMap{}
+	for k, v := range secrets.Values() {
+		kept[config.Namespace+":"+k] = auto.ConfigValue{Value: v, Secret: true}
+	}
+	return stack.SetAllConfig(ctx, kept)
 }
 
 func destroy(ctx context.Context, stack Stack, out io.Writer) error {

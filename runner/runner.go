@@ -48,7 +48,7 @@ type Options struct {
 	// progress display.
 	Log *slog.Logger
 	// SSHKeyFile, when set, receives the run's private key (mode 0600);
-	// otherwise it exists only as a secret in the encrypted state.
+	// otherwise it is kept only encrypted, in the stack's configuration.
 	SSHKeyFile string
 	// Progress is how the run shows what each node does; Pulumi's own
 	// output goes to runs/<run-id>/pulumi.log.
@@ -70,6 +70,10 @@ type Options struct {
 type Stack interface {
 	// SetProgram is the program the next Up runs: a wave of the stack.
 	SetProgram(program pulumi.RunFunc)
+	// The stack's configuration keeps the run's secrets, encrypted.
+	GetAllConfig(ctx context.Context) (auto.ConfigMap, error)
+	SetAllConfig(ctx context.Context, config auto.ConfigMap) error
+	RemoveAllConfig(ctx context.Context, keys []string) error
 	Up(ctx context.Context, opts ...optup.Option) (auto.UpResult, error)
 	Destroy(ctx context.Context, opts ...optdestroy.Option) (auto.DestroyResult, error)
 	Refresh(ctx context.Context, opts ...optrefresh.Option) (auto.RefreshResult, error)

@@ -105,6 +105,8 @@ type fakeStack struct {
 	only, placement string
 	deliver         func(results.Result)
 	secrets         []config.Secrets
+	config          auto.ConfigMap // what the runner keeps in the stack's configuration
+	removed         []string       // the keys it removed from it
 }
 
 // program is shown each wave's program options.
@@ -124,6 +126,24 @@ func (s *fakeStack) program(p infra.Options) {
 }
 
 func (s *fakeStack) SetProgram(pulumi.RunFunc) {}
+
+func (s *fakeStack) GetAllConfig(context.Context) (auto.ConfigMap, error) { return s.config, nil }
+func (s *fakeStack) SetAllConfig(_ context.Context, c auto.ConfigMap) error {
+	if s.config == nil {
+		s.config = auto.ConfigMap{}
+	}
+	for k, v := range c {
+		s.config[k] = v
+	}
+	return nil
+}
+func (s *fakeStack) RemoveAllConfig(_ context.Context, keys []string) error {
+	s.removed = append(s.removed, keys...)
+	for _, k := range keys {
+		delete(s.config, k)
+	}
+	return nil
+}
 
 func (s *fakeStack) Export(context.Context) (apitype.UntypedDeployment, error) {
 	raw, err := json.Marshal(apitype.DeploymentV3{Resources: s.state})
@@ -244,7 +264,7 @@ func fastRetries(t *testing.T) {
 func TestRunAccountsForANodeThatNeverAnswers(t *testing.T) {
 	dir := testProject(t, "")
 	b := &fakeBackend{consoles: map[string]string{"bare-r2": "Booting\nfootprint-agent: install failed\n"}}
-	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1")}}
+	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1")}, config: auto.ConfigMap{"footprint:samples": {Value: "9"}}}
 	var out bytes.Buffer
 	got, err := Run(context.Background(), options(dir, b, s, &out))
 	if err != nil {
@@ -267,8 +287,12 @@ func TestRunAccountsForANodeThatNeverAnswers(t *testing.T) {
 	if strings.Join(b.forgotten, ",") != "bare-r1,bare-r2" {
 		t.Errorf("forgotten %v", b.forgotten)
 	}
-	// The program is handed the run's own secrets.
-	if len(s.secrets) != 1 || s.secrets[0].WorkloadPassword == "" || s.secrets[0].SSHHostKey == "" {
+	// A key an earlier version kept does not linger; secrets are per run,
+	// handed to the program and kept encrypted, the same ones.
+	if len(s.removed) != 1 || s.removed[0] != "footprint:samples" || !s.config["footprint:mysqlPassword"].Secret {
+		t.Errorf("config removed %v, set %v", s.removed, s.config)
+	}
+	if len(s.secrets) != 1 || s.secrets[0].WorkloadPassword == "" || s.secrets[0].WorkloadPassword != s.config["footprint:mysqlPassword"].Value {
 		t.Errorf("the program's secrets: %+v", s.secrets)
 	}
 	run, err := record.Read(got.RunDir)

@@ -95,6 +95,9 @@ func (s *session) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := keepSecrets(ctx, stack, secrets); err != nil {
+		return err
+	}
 	if o.SSHKeyFile != "" {
 		if err := writeKeyFile(o.SSHKeyFile, []byte(secrets.SSHPrivateKey)); err != nil {
 			return err
