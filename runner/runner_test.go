@@ -86,7 +86,10 @@ func (b *fakeBackend) Forget(specs []machine.Spec) {
 type fakeStack struct {
 	mu            sync.Mutex
 	upErr         error
-	blockUp       bool // Up waits for its context to end, as an interrupted up does
+	upErrTimes    int // > 0: only the first upErrTimes ups fail
+	ups           int
+	withhold      map[string]int // node -> how many ups its program hands nothing over
+	blockUp       bool           // Up waits for its context to end, as an interrupted up does
 	upStarted     chan struct{}
 	outputs       map[string]any // node -> the result its program hands over
 	destroyFails  int            // how many destroys fail before one works; -1: all
@@ -162,13 +165,15 @@ func (s *fakeStack) Import(_ context.Context, d apitype.UntypedDeployment) error
 func (s *fakeStack) Up(ctx context.Context, _ ...optup.Option) (auto.UpResult, error) {
 	s.mu.Lock()
 	s.events = append(s.events, "up "+s.only)
+	s.ups++
+	up := s.ups
 	s.mu.Unlock()
 	if s.upStarted != nil {
 		close(s.upStarted)
 	}
 	if s.deliver != nil {
 		for node, raw := range s.outputs {
-			if strings.Contains(s.only, `"`+node+`"`) {
+			if strings.Contains(s.only, `"`+node+`"`) && up > s.withhold[node] {
 				r, _ := fromOutput(raw)
 				s.deliver(r)
 			}
@@ -180,6 +185,9 @@ func (s *fakeStack) Up(ctx context.Context, _ ...optup.Option) (auto.UpResult, e
 	}
 	if s.afterUp != nil {
 		s.afterUp()
+	}
+	if s.upErrTimes > 0 && up > s.upErrTimes {
+		return auto.UpResult{}, nil
 	}
 	return auto.UpResult{}, s.upErr
 }

@@ -95,9 +95,11 @@ func (w *waveRunner) program(ctx context.Context, specs []machine.Spec) pulumi.R
 }
 
 // wave creates the machines of one round, records what they measured into
-// run and onto disk, and destroys them.
+// run and onto disk, and destroys them. Machines that the up failed to
+// create get one more wave of their own: the provider's failures are
+// mostly passing ones (a cloud-init disk read back short while its pool
+// is busy), and a run should not end short of a node for one of them.
 func (w *waveRunner) wave(ctx context.Context, run *record.Run, plan waves.Plan, round int, all []machine.Spec) (upErr, destroyErr error) {
-	bg := context.WithoutCancel(ctx) // teardown must survive an interrupt
 	specs, hosts := roundSpecs(plan, round, all, w.live)
 	if len(specs) == 0 {
 		w.say("wave %d of %d: nothing to run, its hosts are lost", round, plan.Rounds)
@@ -106,6 +108,32 @@ func (w *waveRunner) wave(ctx context.Context, run *record.Run, plan waves.Plan,
 	if plan.Rounds > 1 {
 		w.say("wave %d of %d: %s", round, plan.Rounds, strings.Join(nodeNames(specs), ", "))
 	}
+	upErr, destroyErr = w.machines(ctx, run, specs, round, hosts)
+	again := w.unborn(specs)
+	if upErr == nil || destroyErr != nil || len(again) == 0 || ctx.Err() != nil || w.o.Keep {
+		return upErr, destroyErr
+	}
+	w.wavesBefore++ // the retry's machines are a set of their own, and later waves follow it
+	w.say("not created: %s; trying once more", strings.Join(nodeNames(again), ", "))
+	return w.machines(ctx, run, again, round, hosts)
+}
+
+// unborn are the specs on hosts that still answer whose program handed
+// nothing over: their machines were never made.
+func (w *waveRunner) unborn(specs []machine.Spec) []machine.Spec {
+	var out []machine.Spec
+	for _, s := range specs {
+		if _, ok := w.folder.arrived(s.Node); !ok && (s.Host == "" || slices.Contains(w.live, s.Host)) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// machines creates specs' machines, records what they measured into run
+// and onto disk, and destroys them.
+func (w *waveRunner) machines(ctx context.Context, run *record.Run, specs []machine.Spec, round int, hosts map[string]string) (upErr, destroyErr error) {
+	bg := context.WithoutCancel(ctx) // teardown must survive an interrupt
 	w.folder.begin(specs)
 	w.stack.SetProgram(w.program(ctx, specs))
 	start := time.Now()
@@ -117,7 +145,7 @@ func (w *waveRunner) wave(ctx context.Context, run *record.Run, plan waves.Plan,
 		// The CLI's own error ends in its empty stderr: the cause is among
 		// the diagnostics it wrote to pulumi.log.
 		upErr = pulumiFailure(upErr, filepath.Join(w.runDir, "pulumi.log"), from, 5)
-		run.Errors = append(run.Errors, fmt.Sprintf("up (wave %d): %v", round, upErr))
+		run.Errors = append(run.Errors, fmt.Sprintf("up (wave %d): %v", w.wavesBefore+round, upErr))
 		w.say("up failed: %v", upErr)
 	}
 	w.keep(bg, run, specs, round, hosts)

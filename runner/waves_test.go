@@ -210,3 +210,56 @@ func TestUpFailureSaysWhatPulumiSaid(t *testing.T) {
 		t.Errorf("errors %q, want Pulumi's diagnostic", got.Run.Errors)
 	}
 }
+
+// A machine the up failed to create (the provider read its cloud-init disk
+// back short) gets one more wave of its own; the nodes that ran keep their
+// results, and the run ends whole.
+func TestAMachineNotCreatedGetsOneMoreWave(t *testing.T) {
+	dir := testProject(t, "")
+	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")},
+		upErr: errors.New("error: corrupted-image: EOF"), upErrTimes: 1, withhold: map[string]int{"bare-r2": 1}}
+	var out bytes.Buffer
+	got, err := Run(context.Background(), options(dir, &fakeBackend{}, s, &out))
+	if err != nil || !got.AllOK {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	want := `up ["bare-r1","bare-r2"] destroy up ["bare-r2"] destroy`
+	if e := strings.Join(s.events, " "); e != want {
+		t.Errorf("events %q, want %q", e, want)
+	}
+	if !strings.Contains(out.String(), "not created: bare-r2; trying once more") {
+		t.Errorf("the output does not say what is tried again:\n%s", out.String())
+	}
+	waves := map[string]int{}
+	for _, r := range got.Run.Nodes {
+		if r.Status != results.StatusOK || r.Machine == nil {
+			t.Fatalf("%s: %s, machine %+v", r.Node, r.Status, r.Machine)
+		}
+		waves[r.Node] = r.Machine.Wave
+	}
+	if waves["bare-r1"] != 1 || waves["bare-r2"] != 2 {
+		t.Errorf("waves %v: the retry's machine is a wave of its own", waves)
+	}
+	if len(got.Run.Errors) != 1 || !strings.HasPrefix(got.Run.Errors[0], "up (wave 1): error: corrupted-image: EOF") {
+		t.Errorf("errors %q: the first up's failure stays on the record", got.Run.Errors)
+	}
+}
+
+// A machine that cannot be made is tried once more, not again and again,
+// and the run says it was not run.
+func TestAMachineThatCannotBeMadeIsTriedOnceMore(t *testing.T) {
+	dir := testProject(t, "")
+	s := &fakeStack{outputs: map[string]any{"bare-r1": okResult("bare-r1"), "bare-r2": okResult("bare-r2")},
+		upErr: errors.New("error: Error creating libvirt domain"), withhold: map[string]int{"bare-r2": 99}}
+	var out bytes.Buffer
+	got, err := Run(context.Background(), options(dir, &fakeBackend{}, s, &out))
+	if err == nil || got.AllOK {
+		t.Fatalf("run passed: %v", err)
+	}
+	if n := strings.Count(strings.Join(s.events, " "), "up "); n != 2 {
+		t.Errorf("%d ups (%q), want the wave and one retry", n, s.events)
+	}
+	if strings.Join(got.Run.NotRun, ",") != "bare-r2" || len(got.Run.Errors) != 2 {
+		t.Errorf("not run %v, errors %q", got.Run.NotRun, got.Run.Errors)
+	}
+}
