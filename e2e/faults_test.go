@@ -117,7 +117,7 @@ func TestFaultyNodesAreRecordedAndNothingLeaks(t *testing.T) {
 // checkSoak: a node soaked the stack's two minutes after its samples,
 // every reading kept (25, 5 s apart, the per-CPU lists with each), and the
 // growth rule gave the verdict wanted.
-func checkSoak(t *testing.T, r results.Result, verdict string) {
+func checkSoak(t *testing.T, r results.Result, verdict results.SoakVerdict) {
 	t.Helper()
 	if !strings.HasSuffix(r.PhaseList(), " soak=ok") || r.Soak == nil {
 		t.Fatalf("%s: phases %s, soak %v", r.Node, r.PhaseList(), r.Soak != nil)

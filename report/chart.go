@@ -206,10 +206,10 @@ func apiTag(g Group) string {
 		return "API slow"
 	case results.APIUnresponsive:
 		return "API down"
-	case "mixed":
+	case APIMixed:
 		return fmt.Sprintf("API ok %d/%d", g.APIVerdicts()[results.APIResponsive], len(g.Nodes))
 	default:
-		return "API " + v
+		return "API " + string(v)
 	}
 }
 

@@ -56,10 +56,10 @@ type Side struct {
 	WorkloadMiB *Stat    `json:"workloadMiB,omitempty"`
 	// The same without the free pages on the per-CPU lists, where every
 	// node counted them: what the gate judges (docs/baseline.md).
-	IdleWithoutPCPMiB     *Stat          `json:"idleWithoutPcpMiB,omitempty"`
-	WorkloadWithoutPCPMiB *Stat          `json:"workloadWithoutPcpMiB,omitempty"`
-	APIVerdict            string         `json:"apiVerdict,omitempty"` // "mixed" when repeats differ
-	APIVerdicts           map[string]int `json:"apiVerdicts,omitempty"`
+	IdleWithoutPCPMiB     *Stat                      `json:"idleWithoutPcpMiB,omitempty"`
+	WorkloadWithoutPCPMiB *Stat                      `json:"workloadWithoutPcpMiB,omitempty"`
+	APIVerdict            results.APIVerdict         `json:"apiVerdict,omitempty"` // APIMixed when repeats differ
+	APIVerdicts           map[results.APIVerdict]int `json:"apiVerdicts,omitempty"`
 }
 
 // Compare matches two runs' systems by profile and VM size.
@@ -301,10 +301,10 @@ func sideAPI(s *Side) string {
 		return "not run"
 	case s.APIVerdict == "":
 		return "–"
-	case s.APIVerdict == "mixed":
-		return tally(s.APIVerdicts, s.Nodes, []string{results.APIResponsive, results.APIDegraded, results.APIUnresponsive})
+	case s.APIVerdict == APIMixed:
+		return tally(s.APIVerdicts, s.Nodes, apiOrder)
 	}
-	return s.APIVerdict
+	return string(s.APIVerdict)
 }
 
 func changed(c bool) string {

@@ -40,7 +40,7 @@ func TestCompare(t *testing.T) {
 		inA, inB          bool
 		dIdle, dWork      *float64
 		apiChanged        bool
-		verdictA, verdict string
+		verdictA, verdict results.APIVerdict
 	}{
 		{"k3s", true, true, f(30), f(60), true, results.APIResponsive, results.APIUnresponsive},
 		{"docker", true, true, f(-6), f(0), false, results.APIResponsive, results.APIResponsive},

@@ -118,7 +118,7 @@ func CSV(run record.Run) ([]byte, error) {
 				row["oom_kills"] = strconv.Itoa(n)
 			}
 			if a := r.API; a != nil {
-				row["api_verdict"] = a.Verdict
+				row["api_verdict"] = string(a.Verdict)
 				row["api_successes"] = strconv.Itoa(a.Successes)
 				row["api_attempts"] = strconv.Itoa(len(a.Attempts))
 				if med, mx, ok := a.Latency(); ok {

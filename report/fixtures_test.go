@@ -14,8 +14,8 @@ type node struct {
 	name, profile string
 	size, repeat  int
 	idle, work    []float64
-	api           string         // an API verdict, "" for no probe
-	status        results.Status // default ok
+	api           results.APIVerdict // an API verdict, "" for no probe
+	status        results.Status     // default ok
 	version       string
 	noMachine     bool
 	hypervisor    string

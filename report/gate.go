@@ -10,12 +10,15 @@ import (
 	"github.com/footprint-dev/footprint/results"
 )
 
+// GateVerdict is what the gate says of one cell.
+type GateVerdict string
+
 // Verdicts of a gate cell.
 const (
-	GateOK          = "ok"
-	GateRegression  = "regression"
-	GateWithinNoise = "within-noise"
-	GateMissing     = "missing"
+	GateOK          GateVerdict = "ok"
+	GateRegression  GateVerdict = "regression"
+	GateWithinNoise GateVerdict = "within-noise"
+	GateMissing     GateVerdict = "missing"
 )
 
 // Checks a gate cell can be: the used memory of a phase, or the API verdict.
@@ -52,12 +55,12 @@ type Gate struct {
 
 // GateCell is one system at one VM size and one check.
 type GateCell struct {
-	Profile   string   `json:"profile"`
-	MemoryMiB int      `json:"memoryMiB"`
-	Check     string   `json:"check"`
-	Verdict   string   `json:"verdict"`
-	GrowthMiB *float64 `json:"growthMiB,omitempty"`
-	GrowthPct *float64 `json:"growthPct,omitempty"` // of A's median
+	Profile   string      `json:"profile"`
+	MemoryMiB int         `json:"memoryMiB"`
+	Check     string      `json:"check"`
+	Verdict   GateVerdict `json:"verdict"`
+	GrowthMiB *float64    `json:"growthMiB,omitempty"`
+	GrowthPct *float64    `json:"growthPct,omitempty"` // of A's median
 	// Figure is what a phase's cell judged: FigureUsed or
 	// FigureUsedWithoutPCP; empty for the API's.
 	Figure string `json:"figure,omitempty"`
@@ -70,7 +73,7 @@ func (c GateCell) Failed() bool { return c.Verdict == GateRegression || c.Verdic
 // Line names the cell, its check and verdict, and says why, on one line.
 func (c GateCell) Line() string {
 	check := map[string]string{CheckIdle: "idle", CheckWorkload: "with MySQL", CheckAPI: "API after MySQL"}[c.Check]
-	verdict := strings.ReplaceAll(c.Verdict, "-", " ")
+	verdict := strings.ReplaceAll(string(c.Verdict), "-", " ")
 	return fmt.Sprintf("%s at %s MiB, %s: %s: %s", c.Profile, sizeCell(c.MemoryMiB), check, verdict, c.Detail)
 }
 
@@ -284,7 +287,7 @@ func worstAPI(s *Side) int {
 // Summary counts the cells: "failed: 2 of 10 cells (1 regression, 1
 // missing), 1 within noise".
 func (g *Gate) Summary() string {
-	n := map[string]int{}
+	n := map[GateVerdict]int{}
 	for _, c := range g.Cells {
 		n[c.Verdict]++
 	}

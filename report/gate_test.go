@@ -174,7 +174,7 @@ func TestGateMissingCellFails(t *testing.T) {
 // An API worse than A's worst repeat fails unless allowed; a verdict A had
 // on some repeat, or a better one, passes; no verdict in B is missing.
 func TestGateAPIWorse(t *testing.T) {
-	run := func(id string, verdicts ...string) record.Run {
+	run := func(id string, verdicts ...results.APIVerdict) record.Run {
 		var nodes []node
 		for i, v := range verdicts {
 			nodes = append(nodes, node{name: "k3s-r" + string(rune('1'+i)), profile: "k3s", size: 1024, repeat: i + 1, idle: []float64{600}, api: v})
@@ -184,18 +184,18 @@ func TestGateAPIWorse(t *testing.T) {
 	r, d, u := results.APIResponsive, results.APIDegraded, results.APIUnresponsive
 	for _, tc := range []struct {
 		name    string
-		a, b    []string
+		a, b    []results.APIVerdict
 		allow   bool
-		verdict string
+		verdict GateVerdict
 	}{
-		{"responsive to unresponsive", []string{r}, []string{u}, false, GateRegression},
-		{"responsive to degraded", []string{r}, []string{d}, false, GateRegression},
-		{"one repeat of three degraded", []string{r, r, r}, []string{r, d, r}, false, GateRegression},
-		{"allowed", []string{r}, []string{u}, true, GateOK},
-		{"better", []string{d}, []string{r}, false, GateOK},
-		{"as bad as A's worst repeat", []string{r, u, r}, []string{u, u, u}, false, GateOK},
-		{"no verdict in B", []string{r}, []string{""}, true, GateMissing},
-		{"a verdict footprint does not know", []string{d}, []string{"exploded"}, false, GateRegression},
+		{"responsive to unresponsive", []results.APIVerdict{r}, []results.APIVerdict{u}, false, GateRegression},
+		{"responsive to degraded", []results.APIVerdict{r}, []results.APIVerdict{d}, false, GateRegression},
+		{"one repeat of three degraded", []results.APIVerdict{r, r, r}, []results.APIVerdict{r, d, r}, false, GateRegression},
+		{"allowed", []results.APIVerdict{r}, []results.APIVerdict{u}, true, GateOK},
+		{"better", []results.APIVerdict{d}, []results.APIVerdict{r}, false, GateOK},
+		{"as bad as A's worst repeat", []results.APIVerdict{r, u, r}, []results.APIVerdict{u, u, u}, false, GateOK},
+		{"no verdict in B", []results.APIVerdict{r}, []results.APIVerdict{""}, true, GateMissing},
+		{"a verdict footprint does not know", []results.APIVerdict{d}, []results.APIVerdict{"exploded"}, false, GateRegression},
 	} {
 		g := Compare(run("a", tc.a...), run("b", tc.b...)).Judge(GateRules{AllowAPIWorse: tc.allow})
 		c := cellOf(t, g, "k3s", 1024, CheckAPI)
@@ -257,9 +257,9 @@ func TestGateJSON(t *testing.T) {
 			t.Errorf("cell %v", cell)
 		}
 	}
-	for k, v := range map[string]string{"k3s idle": GateRegression, "k3s workload": GateOK, "k3s api": GateRegression,
+	for k, v := range map[string]GateVerdict{"k3s idle": GateRegression, "k3s workload": GateOK, "k3s api": GateRegression,
 		"docker idle": GateOK, "microk8s idle": GateMissing, "microk8s api": GateMissing} {
-		if verdicts[k] != v {
+		if verdicts[k] != string(v) {
 			t.Errorf("%s: %v, want %s (all %v)", k, verdicts[k], v, verdicts)
 		}
 	}
@@ -309,7 +309,7 @@ func TestGateJudgesUsedWithoutThePerCPUFreeLists(t *testing.T) {
 	for _, c := range []struct {
 		name    string
 		next    results.Result
-		verdict string
+		verdict GateVerdict
 	}{
 		{"lists full", node("bare", 217, 49), GateOK},
 		{"a daemon more, lists full", node("bare", 300, 45), GateRegression},

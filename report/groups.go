@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -274,8 +275,8 @@ func (g Group) Survived() bool {
 
 // APIVerdict is the verdict every probed repeat agrees on, "mixed" when
 // they differ, "" when none probed.
-func (g Group) APIVerdict() string {
-	v := ""
+func (g Group) APIVerdict() results.APIVerdict {
+	var v results.APIVerdict
 	for _, r := range g.Nodes {
 		if r.API == nil {
 			continue
@@ -283,15 +284,21 @@ func (g Group) APIVerdict() string {
 		if v == "" {
 			v = r.API.Verdict
 		} else if v != r.API.Verdict {
-			return "mixed"
+			return APIMixed
 		}
 	}
 	return v
 }
 
+// apiOrder is the order a tally lists API verdicts in, the best first.
+var apiOrder = []results.APIVerdict{results.APIResponsive, results.APIDegraded, results.APIUnresponsive}
+
+// APIMixed is a group's API verdict when its repeats' verdicts differ.
+const APIMixed results.APIVerdict = "mixed"
+
 // APIVerdicts counts the verdicts of the probed repeats.
-func (g Group) APIVerdicts() map[string]int {
-	out := map[string]int{}
+func (g Group) APIVerdicts() map[results.APIVerdict]int {
+	out := map[results.APIVerdict]int{}
 	for _, r := range g.Nodes {
 		if r.API != nil {
 			out[r.API.Verdict]++
@@ -362,22 +369,22 @@ func SmallestSurviving(groups []Group) map[string]int {
 }
 
 // tally writes counts as "ok 2/3, timeout 1/3", in the given order first.
-func tally(counts map[string]int, n int, order []string) string {
-	var keys []string
-	seen := map[string]bool{}
+func tally[K ~string](counts map[K]int, n int, order []K) string {
+	var keys []K
+	seen := map[K]bool{}
 	for _, k := range order {
 		if counts[k] > 0 {
 			keys = append(keys, k)
 			seen[k] = true
 		}
 	}
-	var rest []string
+	var rest []K
 	for k := range counts {
 		if !seen[k] {
 			rest = append(rest, k)
 		}
 	}
-	sort.Strings(rest)
+	slices.Sort(rest)
 	var parts []string
 	for _, k := range append(keys, rest...) {
 		parts = append(parts, fmt.Sprintf("%s %d/%d", k, counts[k], n))

@@ -370,7 +370,7 @@ func groupAPICell(g Group) string {
 	if !g.Probed() {
 		return "–"
 	}
-	out := tally(g.APIVerdicts(), len(g.Nodes), []string{results.APIResponsive, results.APIDegraded, results.APIUnresponsive})
+	out := tally(g.APIVerdicts(), len(g.Nodes), apiOrder)
 	if ms, ok := g.APILatencyMs(); ok {
 		out += fmt.Sprintf(", %.0f ms", ms)
 	}

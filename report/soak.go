@@ -96,6 +96,6 @@ func soakColumns(row map[string]string, r results.Result) {
 		row["soak_rate_low95_mib_per_h"] = strconv.FormatFloat(g.Low95MiBPerHour, 'f', 2, 64)
 		row["soak_rate_high95_mib_per_h"] = strconv.FormatFloat(g.High95MiBPerHour, 'f', 2, 64)
 		row["soak_growth_mib"] = mib(g.GrowthMiB)
-		row["soak_verdict"] = g.Verdict
+		row["soak_verdict"] = string(g.Verdict)
 	}
 }

@@ -92,11 +92,11 @@ func TestCSVHasASoakRow(t *testing.T) {
 		t.Fatalf("soak rows of %v, want bare, leaky and docker", got)
 	}
 	b, l, d := got["bare"], got["leaky"], got["docker"]
-	if b["soak_verdict"] != results.SoakStable || b["soak_seconds"] != "180" || b["samples"] != "37" ||
+	if b["soak_verdict"] != string(results.SoakStable) || b["soak_seconds"] != "180" || b["samples"] != "37" ||
 		b["used_mib_without_pcp"] != "159.5" || b["soak_rate_mib_per_h"] == "" || b["soak_rate_se_mib_per_h"] == "" {
 		t.Errorf("bare: %v", b)
 	}
-	if l["soak_verdict"] != results.SoakGrowing || !strings.HasPrefix(l["soak_rate_mib_per_h"], "899.") || l["used_mib_min"] != "172.0" {
+	if l["soak_verdict"] != string(results.SoakGrowing) || !strings.HasPrefix(l["soak_rate_mib_per_h"], "899.") || l["used_mib_min"] != "172.0" {
 		t.Errorf("leaky: %v", l)
 	}
 	if d["soak_verdict"] != "" || d["soak_rate_mib_per_h"] != "" || d["samples"] != "1" || d["used_mib_median"] != "220.0" {

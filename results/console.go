@@ -125,7 +125,7 @@ func FromConsole(path, node string) (Result, bool) {
 			r.Samples = append(r.Samples, Sample{Phase: PhaseName(fields["phase"]), UptimeSeconds: num(fields["uptime"]), UsedKiB: used,
 				MeminfoKiB: map[string]int64{"MemTotal": total, "MemAvailable": total - used}})
 		case "api":
-			r.API = &API{Verdict: fields["verdict"], Successes: int(num(fields["successes"]))}
+			r.API = &API{Verdict: APIVerdict(fields["verdict"]), Successes: int(num(fields["successes"]))}
 		case "breakdown":
 			r.Breakdowns = append(r.Breakdowns, Breakdown{Phase: PhaseName(fields["phase"]), OOMKills: int(num(fields["oomKills"]))})
 		}

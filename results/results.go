@@ -43,11 +43,14 @@ const (
 	StatusStarted Status = "started"
 )
 
+// APIVerdict is what the probes of a system's API came to.
+type APIVerdict string
+
 // API verdicts.
 const (
-	APIResponsive   = "responsive"
-	APIDegraded     = "degraded"
-	APIUnresponsive = "unresponsive"
+	APIResponsive   APIVerdict = "responsive"
+	APIDegraded     APIVerdict = "degraded"
+	APIUnresponsive APIVerdict = "unresponsive"
 )
 
 // Result is one node's document.
@@ -329,7 +332,7 @@ type API struct {
 	Client    string       `json:"client"`
 	Attempts  []APIAttempt `json:"attempts"`
 	Successes int          `json:"successes"`
-	Verdict   string       `json:"verdict"`
+	Verdict   APIVerdict   `json:"verdict"`
 }
 
 // APISeries is the API's answers over time: from the workload's start

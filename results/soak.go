@@ -15,10 +15,13 @@ type Soak struct {
 	Points          [][]float64 `json:"points"`
 }
 
-// Soak verdicts (GrowthOf).
+// SoakVerdict is what the growth rule (GrowthOf) says of a soak.
+type SoakVerdict string
+
+// Soak verdicts.
 const (
-	SoakGrowing = "growing"
-	SoakStable  = "stable"
+	SoakGrowing SoakVerdict = "growing"
+	SoakStable  SoakVerdict = "stable"
 )
 
 // The verdict's rule (GrowthOf): growing when the 95 % interval of the
@@ -53,9 +56,9 @@ type Growth struct {
 	High95MiBPerHour float64 `json:"high95MiBPerHour"`
 	// GrowthMiB is the fitted growth over the soak (slope × duration);
 	// FirstMiB the first reading.
-	GrowthMiB float64 `json:"growthMiB"`
-	FirstMiB  float64 `json:"firstMiB"`
-	Verdict   string  `json:"verdict"`
+	GrowthMiB float64     `json:"growthMiB"`
+	FirstMiB  float64     `json:"firstMiB"`
+	Verdict   SoakVerdict `json:"verdict"`
 }
 
 // GrowthOf fits a soak's points: the slope of used memory (without the

@@ -120,7 +120,7 @@ func TestTheGrowingRule(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		s    Soak
-		want string
+		want SoakVerdict
 	}{
 		{"5 MiB/h for 10 min", series(121, 5, slow(300, 5)), SoakStable},
 		{"5 MiB/h for 2 h", series(361, 20, slow(300, 5)), SoakGrowing},

@@ -18,7 +18,7 @@ import (
 type gateCell struct {
 	profile    string
 	idle, work float64
-	api        string
+	api        results.APIVerdict
 }
 
 // writeGateRun writes a run folder holding the cells and returns its path.

@@ -91,7 +91,7 @@ func (t *Tracker) Result(r results.Result) {
 		}
 	}
 	if r.API != nil {
-		detail += ", API " + r.API.Verdict
+		detail += ", API " + string(r.API.Verdict)
 	}
 	t.update(r.Node, results.PhaseDone, r.Status, detail)
 }
