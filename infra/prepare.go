@@ -78,17 +78,19 @@ func (p *Prepared) LocalImage() bool {
 }
 
 // Record is what a run's record keeps of the experiment the stack ran:
-// the image, the backend and its settings, the machines' size.
+// the image, the backend and its settings, the machines' size, and the
+// workload image, which the report names as what was measured.
 func (p *Prepared) Record(img image.Resolved) map[string]any {
 	exp, b := p.Experiment, p.Backend
 	return map[string]any{
-		"image":       cmp.Or(img.Ref, "(the backend's own)"),
-		"imageSha256": img.SHA256,
-		"backend":     b.Name(),
-		b.Name():      b.Describe(),
-		"vcpus":       exp.VCPUs,
-		"memoryMiB":   exp.MemoryMiB,
-		"diskGiB":     exp.DiskGiB,
-		"network":     exp.NetworkCIDR.String(),
+		"image":         cmp.Or(img.Ref, "(the backend's own)"),
+		"imageSha256":   img.SHA256,
+		"backend":       b.Name(),
+		b.Name():        b.Describe(),
+		"vcpus":         exp.VCPUs,
+		"memoryMiB":     exp.MemoryMiB,
+		"diskGiB":       exp.DiskGiB,
+		"network":       exp.NetworkCIDR.String(),
+		"workloadImage": exp.WorkloadImage,
 	}
 }
