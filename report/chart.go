@@ -38,9 +38,10 @@ var (
 )
 
 // Chart renders chart.svg: the used memory of every system, idle (hollow
-// bar) and with MySQL (hatched bar), against MemTotal (dashed line), one
-// section per VM size; and when the run sweeps sizes, used memory against
-// VM size, one line per system (its own dashes, marker and label).
+// bar) and with the workload (hatched bar), against MemTotal (dashed line),
+// one section per VM size; and when the run sweeps sizes, used memory
+// against VM size, one line per system (its own dashes, marker and label).
+// Its titles and legend name the workload the run's record says ran.
 func Chart(run record.Run) (out []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -48,6 +49,7 @@ func Chart(run record.Run) (out []byte, err error) {
 		}
 	}()
 	run = record.Normalize(run)
+	work := workloadName(run)
 	groups := Groups(run)
 	var sizes []int // known ones: a node of unknown size has no place on a size axis
 	for _, s := range Sizes(groups) {
@@ -68,12 +70,12 @@ func Chart(run record.Run) (out []byte, err error) {
 	if sweep {
 		gap = 0.4 * vg.Centimeter
 	}
-	barPlot(run, groups).Draw(draw.Crop(dc, 0, 0, lineH+gap, 0))
+	barPlot(run, groups, work).Draw(draw.Crop(dc, 0, 0, lineH+gap, 0))
 	if sweep {
 		below := draw.Crop(dc, 0, 0, 0, -barH)
 		half := (below.Max.X - below.Min.X) / 2
 		linePlot(groups, sizes, results.PhaseIdle, "Idle, by VM size").Draw(draw.Crop(below, 0, -half, 0, 0))
-		linePlot(groups, sizes, results.PhaseWorkload, "With MySQL, by VM size\nhollow marker: API not responsive").
+		linePlot(groups, sizes, results.PhaseWorkload, "With "+work+", by VM size\nhollow marker: API not responsive").
 			Draw(draw.Crop(below, half, 0, 0, 0))
 	}
 	var buf bytes.Buffer
@@ -153,14 +155,19 @@ type chartGroup struct {
 	hasIdle, hasWk bool
 }
 
-func barPlot(run record.Run, groups []Group) *plot.Plot {
-	title := "Used memory per system, idle and with MySQL, against MemTotal"
+// barTitle is the bar chart's title, and the report's text for it.
+func barTitle(work string) string {
+	return "Used memory per system, idle and with " + work + ", against MemTotal"
+}
+
+func barPlot(run record.Run, groups []Group, work string) *plot.Plot {
+	title := barTitle(work)
 	if run.ID != "" {
 		title += "\nrun " + run.ID
 	}
 	p := newPlot(title)
 	p.Y.Label.Text = "used MiB (MemTotal − MemAvailable)"
-	bp := &barPanel{}
+	bp := &barPanel{work: work}
 	var names []string
 	top := 0.0
 	for _, g := range groups {
@@ -214,6 +221,7 @@ func apiTag(g Group) string {
 }
 
 type barPanel struct {
+	work     string // the workload's name, for the legend and missing bars
 	groups   []chartGroup
 	whiskers bool
 	ymax     float64
@@ -285,7 +293,7 @@ func (bp *barPanel) Plot(c draw.Canvas, p *plot.Plot) {
 			if !b.has {
 				rot := small
 				rot.Rotation, rot.XAlign, rot.YAlign = math.Pi/2, draw.XLeft, draw.YCenter
-				c.FillText(rot, vg.Point{X: (bx0 + bx1) / 2, Y: trY(0) + vg.Points(4)}, "no MySQL")
+				c.FillText(rot, vg.Point{X: (bx0 + bx1) / 2, Y: trY(0) + vg.Points(4)}, "none with "+bp.work)
 				continue
 			}
 			drawBar(&c, vg.Rectangle{Min: vg.Point{X: bx0, Y: trY(0)}, Max: vg.Point{X: bx1, Y: trY(b.st.Median)}}, b.hatch)
@@ -301,7 +309,7 @@ func (bp *barPanel) Plot(c draw.Canvas, p *plot.Plot) {
 
 // legend draws the key in one row along the top, from the left.
 func (bp *barPanel) legend(c *draw.Canvas, sty draw.TextStyle, y vg.Length) {
-	entries := []struct{ kind, text string }{{"idle", "idle"}, {"work", "with MySQL"}, {"memtotal", "MemTotal (dashed)"}}
+	entries := []struct{ kind, text string }{{"idle", "idle"}, {"work", "with " + bp.work}, {"memtotal", "MemTotal (dashed)"}}
 	if bp.whiskers {
 		entries = append(entries, struct{ kind, text string }{"whisker", "min–max"})
 	}

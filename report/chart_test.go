@@ -30,7 +30,7 @@ func TestChart(t *testing.T) {
 		minH     int // PNG height at 96 dpi
 	}{
 		{"single", fixtureRun(), []string{"bare", "docker", "k3s"},
-			[]string{"1024 MiB VM, MemTotal 973 MiB", "MemTotal (dashed)", ">no MySQL<", ">no data: timeout<", ">API slow<"}, 300},
+			[]string{"1024 MiB VM, MemTotal 973 MiB", "MemTotal (dashed)", ">none with MySQL<", ">with MySQL<", ">no data: timeout<", ">API slow<"}, 300},
 		{"repeats", repeatsRun(), []string{"docker", "k3s"},
 			[]string{">min–max<", ">API ok 2/3<", ">720<", ">910<"}, 300},
 		{"sweep", sweepRun(), []string{"bare", "k0s", "k3s"},

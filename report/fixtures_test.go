@@ -75,9 +75,10 @@ func (n node) result() results.Result {
 	return r
 }
 
+// makeRun is a run of MySQL, the default workload, as the seed's was.
 func makeRun(id string, nodes ...node) record.Run {
 	run := record.Run{ID: id, Stack: "t", StartedAt: time.Date(2026, 12, 1, 9, 30, 0, 0, time.UTC),
-		Timings: record.Timings{UpSeconds: 300, DestroySeconds: 5}}
+		Timings: record.Timings{UpSeconds: 300, DestroySeconds: 5}, Experiment: ranWith("mysql:8.4")}
 	for _, n := range nodes {
 		run.Nodes = append(run.Nodes, n.result())
 	}
@@ -151,3 +152,6 @@ func factsRun() record.Run {
 			version: "v1.36.4+k3s1"},
 	)
 }
+
+// ranWith is a record's experiment that says which workload image ran.
+func ranWith(image string) map[string]any { return map[string]any{"workloadImage": image} }

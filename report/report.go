@@ -66,10 +66,12 @@ func Render(dir string, run record.Run) error {
 }
 
 // Markdown renders the report: the seed's table for each VM size, the
-// smallest size at which each API survived MySQL when the run sweeps
-// sizes, then where the memory is, timings and problems.
+// smallest size at which each API survived the workload when the run sweeps
+// sizes, then where the memory is, timings and problems. Its labels name
+// the workload the run's record says ran.
 func Markdown(run record.Run) string {
 	run = record.Normalize(run)
+	work := workloadName(run)
 	groups := Groups(run)
 	sizes := Sizes(groups)
 	// Per-node tables follow the groups: by size, system, then repeat.
@@ -96,8 +98,8 @@ func Markdown(run record.Run) string {
 		fmt.Fprintf(&b, " Each system measured %d times per size.", n)
 	}
 	b.WriteString("\n\n")
-	b.WriteString("![Used memory per system, idle and with MySQL, against MemTotal](" + ChartFile + ")\n")
-	writeSearch(&b, run)
+	b.WriteString("![" + barTitle(work) + "](" + ChartFile + ")\n")
+	writeSearch(&b, run, work)
 	for _, size := range sizes {
 		if size > 0 {
 			fmt.Fprintf(&b, "\n## %d MiB VM\n\n", size)
@@ -113,7 +115,7 @@ func Markdown(run record.Run) string {
 				withSeed = withSeed || ok
 			}
 		}
-		writeSizeTable(&b, here, withSeed, repeated)
+		writeSizeTable(&b, here, work, withSeed, repeated)
 		if withSeed {
 			b.WriteString("\n" + seedNote)
 		}
@@ -132,12 +134,12 @@ func Markdown(run record.Run) string {
 		b.WriteString(", summed over repeats")
 	}
 	b.WriteString(". OS: " + osList(run.Nodes) + ".\n")
-	writeVariants(&b, groups)
+	writeVariants(&b, groups, work)
 	if len(sizes) > 1 {
-		writeSurviving(&b, groups, sizes)
+		writeSurviving(&b, groups, sizes, work)
 	}
 	if repeated {
-		writeRepeats(&b, groups)
+		writeRepeats(&b, groups, work)
 	}
 	writeBreakdowns(&b, nodes)
 	writeExplained(&b, nodes)
@@ -225,19 +227,20 @@ func writeWaves(b *strings.Builder, run record.Run) {
 }
 
 // writeSizeTable is the seed's table for one VM size: per system, used
-// idle, used with MySQL, the API verdict and OOM kills, with the seed's own
-// figures beside them where it has some.
-func writeSizeTable(b *strings.Builder, groups []Group, withSeed, repeated bool) {
+// idle, used with the workload, the API verdict and OOM kills, with the
+// seed's own figures beside them where it has some. The seed's columns say
+// MySQL whatever this run's workload: the seed ran MySQL.
+func writeSizeTable(b *strings.Builder, groups []Group, work string, withSeed, repeated bool) {
 	type column struct{ title, align string }
 	cols := []column{{"System", "---"}, {"Version", "---"}, {"Used idle (MiB)", "---:"}}
 	if withSeed {
 		cols = append(cols, column{"Seed idle (MiB)¹", "---:"})
 	}
-	cols = append(cols, column{"Used with MySQL (MiB)", "---:"})
+	cols = append(cols, column{"Used with " + work + " (MiB)", "---:"})
 	if withSeed {
 		cols = append(cols, column{"Seed with MySQL (MiB)¹", "---:"})
 	}
-	cols = append(cols, column{"MemTotal (MiB)", "---:"}, column{"API after MySQL", "---"})
+	cols = append(cols, column{"MemTotal (MiB)", "---:"}, column{"API after " + work, "---"})
 	if withSeed {
 		cols = append(cols, column{"Seed API after MySQL¹", "---"})
 	}
@@ -315,11 +318,11 @@ func seedAPI(f SeedFigure) string {
 }
 
 // writeSurviving names, per profile with an API, the smallest VM size at
-// which the API stayed responsive with MySQL on every repeat.
-func writeSurviving(b *strings.Builder, groups []Group, sizes []int) {
+// which the API stayed responsive with the workload on every repeat.
+func writeSurviving(b *strings.Builder, groups []Group, sizes []int, work string) {
 	surv := SmallestSurviving(groups)
 	profiles := Profiles(groups)
-	b.WriteString("\n## Smallest VM whose API survived MySQL\n\n")
+	b.WriteString("\n## Smallest VM whose API survived " + work + "\n\n")
 	for _, p := range profiles {
 		size, probed := surv[p]
 		switch {
@@ -335,8 +338,9 @@ func writeSurviving(b *strings.Builder, groups []Group, sizes []int) {
 }
 
 // writeRepeats lists each node's own figures when systems were repeated.
-func writeRepeats(b *strings.Builder, groups []Group) {
-	b.WriteString("\n## Each repeat\n\n| Node | VM (MiB) | Repeat | Used idle (MiB) | Used with MySQL (MiB) | API after MySQL | OOM kills | Status |\n|---|---:|---:|---:|---:|---|---:|---|\n")
+func writeRepeats(b *strings.Builder, groups []Group, work string) {
+	b.WriteString("\n## Each repeat\n\n| Node | VM (MiB) | Repeat | Used idle (MiB) | Used with " + work + " (MiB) | API after " + work +
+		" | OOM kills | Status |\n|---|---:|---:|---:|---:|---|---:|---|\n")
 	for _, g := range groups {
 		for _, r := range g.Nodes {
 			oom := "–"

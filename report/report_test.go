@@ -47,7 +47,8 @@ func fixtureRun() record.Run {
 			{HTTPCode: 200, Seconds: secs(0.004), OK: true}, {HTTPCode: 200, Seconds: secs(0.010), OK: true}, {HTTPCode: 0, OK: false}}},
 	}
 	return record.Run{ID: "20261125T123833Z-ci", Stack: "ci", StartedAt: time.Date(2026, 11, 25, 12, 38, 33, 0, time.UTC),
-		Nodes: []results.Result{lost, ok, docker}, Timings: record.Timings{UpSeconds: 94.4, DestroySeconds: 2.8}}
+		Nodes: []results.Result{lost, ok, docker}, Timings: record.Timings{UpSeconds: 94.4, DestroySeconds: 2.8},
+		Experiment: ranWith("mysql:8.4")}
 }
 
 func TestMarkdownIsTheSeedTable(t *testing.T) {

@@ -33,8 +33,8 @@ func renderSearch(dir string, run record.Run) error {
 
 // writeSearch is the section "Smallest machine that works": the threshold
 // of each system as the headline figure, the sizes tried, the chart, the
-// rule, and why each failing size failed.
-func writeSearch(b *strings.Builder, run record.Run) {
+// rule, and why each failing size failed; work names the workload.
+func writeSearch(b *strings.Builder, run record.Run, work string) {
 	s := run.Search
 	if s == nil {
 		return
@@ -50,7 +50,7 @@ func writeSearch(b *strings.Builder, run record.Run) {
 		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", sys.System, headline(*s, sys), fails, triedText(sys.Tried))
 	}
 	b.WriteString("\n![Sizes tried per system: pass and fail along the size axis](" + SearchChartFile + ")\n\n")
-	b.WriteString("Works: every phase ran, MySQL became ready (workloadReady ok), the API answered every probe " +
+	b.WriteString("Works: every phase ran, " + work + " became ready (workloadReady ok), the API answered every probe " +
 		"(where the system has one) and the kernel killed no process for lack of memory (OOM kills 0)")
 	if s.Repeats > 1 {
 		fmt.Fprintf(b, "; a size works only if each of its %d repeats does", s.Repeats)

@@ -64,8 +64,8 @@ func (p VariantPair) Change(phase results.PhaseName) (Change, bool) {
 }
 
 // writeVariants: each variant beside its defaults, the change idle and with
-// MySQL, and the API verdict of each.
-func writeVariants(b *strings.Builder, groups []Group) {
+// the workload, and the API verdict of each.
+func writeVariants(b *strings.Builder, groups []Group, work string) {
 	pairs := VariantPairs(groups)
 	if len(pairs) == 0 {
 		return
@@ -74,7 +74,7 @@ func writeVariants(b *strings.Builder, groups []Group) {
 		"Each variant beside its profile with the profile's defaults, on the same VM size in the same run. " +
 		"Change is variant − defaults, of the medians, in MiB and per cent of the defaults' figure.\n\n" +
 		"| VM (MiB) | Variant | Options | Used idle (MiB): defaults → variant | Change idle | " +
-		"Used with MySQL (MiB): defaults → variant | Change with MySQL | API after MySQL: defaults → variant |\n" +
+		"Used with " + work + " (MiB): defaults → variant | Change with " + work + " | API after " + work + ": defaults → variant |\n" +
 		"|---:|---|---|---|---:|---|---:|---|\n")
 	for _, p := range pairs {
 		idle, idleChange := changeCells(p, results.PhaseIdle)
