@@ -32,6 +32,9 @@ type RunInfo struct {
 	Where  []string `json:"where,omitempty"`
 	Images []string `json:"images,omitempty"`
 	OS     []string `json:"os,omitempty"`
+	// WorkloadImage is the workload's image reference as the run's record
+	// keeps it; empty for records from before it did.
+	WorkloadImage string `json:"workloadImage,omitempty"`
 }
 
 // CompareRow is one system at one VM size; A or B is nil when that run did
@@ -148,7 +151,7 @@ func Where(m *results.Machine) string {
 }
 
 func info(run record.Run) RunInfo {
-	out := RunInfo{ID: run.ID, Stack: run.Stack, StartedAt: run.StartedAt}
+	out := RunInfo{ID: run.ID, Stack: run.Stack, StartedAt: run.StartedAt, WorkloadImage: workloadImage(run)}
 	hv, img, oss, where := map[string]bool{}, map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, r := range run.Nodes {
 		if m := r.Machine; m != nil {
@@ -201,9 +204,35 @@ func (c Comparison) JSON() ([]byte, error) {
 	return append(data, '\n'), nil
 }
 
+// workload is how the comparison names the workload: by its name when both
+// runs name the same, else generically, since its figures are of two.
+func (c Comparison) workload() string {
+	if a := imageName(c.A.WorkloadImage); a == imageName(c.B.WorkloadImage) {
+		return a
+	}
+	return unknownWorkload
+}
+
+// workloadsDiffer is the line that says what each run ran when their
+// workload images differ, as a comparison of two workloads is read
+// otherwise than one of two systems under the same; "" when they match.
+func (c Comparison) workloadsDiffer() string {
+	if c.A.WorkloadImage == c.B.WorkloadImage {
+		return ""
+	}
+	ran := func(ref string) string {
+		if ref == "" {
+			return "a workload its record does not name"
+		}
+		return ref
+	}
+	return fmt.Sprintf("A ran %s, B ran %s.\n", ran(c.A.WorkloadImage), ran(c.B.WorkloadImage))
+}
+
 // Markdown is the comparison as a report: what each run was, then one row
 // per system and VM size.
 func (c Comparison) Markdown() string {
+	work := c.workload()
 	var b strings.Builder
 	fmt.Fprintf(&b, "# footprint compare: A %s, B %s\n\n", c.A.ID, c.B.ID)
 	b.WriteString("| | A | B |\n|---|---|---|\n")
@@ -214,8 +243,12 @@ func (c Comparison) Markdown() string {
 	fmt.Fprintf(&b, "| Hypervisor | %s | %s |\n", list(c.A.Hypervisors), list(c.B.Hypervisors))
 	fmt.Fprintf(&b, "| Image | %s | %s |\n", list(c.A.Images), list(c.B.Images))
 	fmt.Fprintf(&b, "| OS | %s | %s |\n", list(c.A.OS), list(c.B.OS))
+	fmt.Fprintf(&b, "| Workload | %s | %s |\n", orDash(c.A.WorkloadImage), orDash(c.B.WorkloadImage))
+	if line := c.workloadsDiffer(); line != "" {
+		b.WriteString("\n" + line)
+	}
 	b.WriteString("\n| System | VM (MiB) | Version A | Version B | Used idle A | Used idle B | Δ idle | " +
-		"Used with MySQL A | Used with MySQL B | Δ with MySQL | API A | API B |\n" +
+		"Used with " + work + " A | Used with " + work + " B | Δ with " + work + " | API A | API B |\n" +
 		"|---|---:|---|---|---:|---:|---:|---:|---:|---:|---|---|\n")
 	var onlyA, onlyB []string
 	for _, r := range c.Rows {

@@ -73,6 +73,7 @@ func TestCompare(t *testing.T) {
 	for _, want := range []string{
 		"# footprint compare: A 20261201T093000Z-kvm, B 20261202T093000Z-tcg",
 		"| Hypervisor | libvirt/kvm | libvirt/qemu |",
+		"| Workload | mysql:8.4 | mysql:8.4 |\n\n| System",
 		"| System | VM (MiB) | Version A | Version B | Used idle A | Used idle B | Δ idle | Used with MySQL A | Used with MySQL B | Δ with MySQL | API A | API B |",
 		"| k3s | 1024 | v1.31.4+k3s1 | v1.32.0+k3s1 | 600 | 630 | +30 (+5%) | 900 | 960 | +60 (+7%) | responsive | unresponsive (changed) |",
 		"| docker | 1024 | docker 27.3.1 | docker 27.3.1 | 216 | 210 | −6 (−3%) | 600 | 600 | ±0 (±0%) | responsive | responsive |",

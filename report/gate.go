@@ -51,6 +51,8 @@ type Gate struct {
 	Rules  GateRules  `json:"thresholds"`
 	Passed bool       `json:"passed"`
 	Cells  []GateCell `json:"cells"`
+	// work names the workload in the gate's text, as the comparison does.
+	work string
 }
 
 // GateCell is one system at one VM size and one check.
@@ -70,11 +72,22 @@ type GateCell struct {
 // Failed reports whether the cell fails the gate.
 func (c GateCell) Failed() bool { return c.Verdict == GateRegression || c.Verdict == GateMissing }
 
-// Line names the cell, its check and verdict, and says why, on one line.
-func (c GateCell) Line() string {
-	check := map[string]string{CheckIdle: "idle", CheckWorkload: "with MySQL", CheckAPI: "API after MySQL"}[c.Check]
+// Line names a cell of the gate, its check and verdict, and says why, on
+// one line.
+func (g *Gate) Line(c GateCell) string {
+	work := g.workload()
+	check := map[string]string{CheckIdle: "idle", CheckWorkload: "with " + work, CheckAPI: "API after " + work}[c.Check]
 	verdict := strings.ReplaceAll(string(c.Verdict), "-", " ")
 	return fmt.Sprintf("%s at %s MiB, %s: %s: %s", c.Profile, sizeCell(c.MemoryMiB), check, verdict, c.Detail)
+}
+
+// workload is the name the gate's text gives the workload; a gate read
+// back from JSON does not know it.
+func (g *Gate) workload() string {
+	if g.work == "" {
+		return unknownWorkload
+	}
+	return g.work
 }
 
 // ReadRun loads a run from its folder or from the folder's results.json
@@ -93,7 +106,7 @@ func ReadRun(path string) (record.Run, error) {
 // Judge holds B to the baseline A. A system at a size only B measured is
 // not judged: there is nothing to hold it to.
 func (c Comparison) Judge(rules GateRules) *Gate {
-	g := &Gate{Rules: rules, Passed: true, Cells: []GateCell{}}
+	g := &Gate{Rules: rules, Passed: true, Cells: []GateCell{}, work: c.workload()}
 	for _, r := range c.Rows {
 		if r.A == nil {
 			continue
@@ -310,14 +323,14 @@ func (g *Gate) markdown() string {
 	if g.Rules.AllowAPIWorse {
 		api = "a worse API verdict is allowed"
 	}
-	fmt.Fprintf(&b, "\n## Gate: B against the baseline A\n\nThresholds of growth: idle %s, with MySQL %s; %s. "+
+	fmt.Fprintf(&b, "\n## Gate: B against the baseline A\n\nThresholds of growth: idle %s, with %s %s; %s. "+
 		"Growth within the spread of A's and B's repeats (with one node, its samples) is noise. "+
 		"Used memory is judged without the free pages on the per-CPU lists where both runs counted them "+
 		"(a few MiB or about 45 from one boot to the next on one vCPU). "+
-		"A system A measured that B lacks fails.\n\n", g.Rules.Idle, g.Rules.Workload, api)
+		"A system A measured that B lacks fails.\n\n", g.Rules.Idle, g.workload(), g.Rules.Workload, api)
 	for _, c := range g.Cells {
 		if c.Verdict != GateOK {
-			fmt.Fprintf(&b, "- %s\n", c.Line())
+			fmt.Fprintf(&b, "- %s\n", g.Line(c))
 		}
 	}
 	fmt.Fprintf(&b, "\nGate %s.\n", g.Summary())

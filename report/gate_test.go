@@ -43,12 +43,12 @@ func TestGateRealGrowthFailsNamingTheCell(t *testing.T) {
 	}
 	c := cellOf(t, g, "k3s", 1024, CheckIdle)
 	want := "k3s at 1024 MiB, idle: regression: +80 MiB (+13%), 600 → 680 MiB, past 32 MiB and 5%"
-	if c.Verdict != GateRegression || c.Line() != want {
-		t.Errorf("k3s idle: %s, %q\nwant %q", c.Verdict, c.Line(), want)
+	if c.Verdict != GateRegression || g.Line(c) != want {
+		t.Errorf("k3s idle: %s, %q\nwant %q", c.Verdict, g.Line(c), want)
 	}
 	for _, ok := range []GateCell{cellOf(t, g, "k3s", 1024, CheckWorkload), cellOf(t, g, "docker", 1024, CheckIdle), cellOf(t, g, "docker", 1024, CheckWorkload)} {
 		if ok.Verdict != GateOK {
-			t.Errorf("%s", ok.Line())
+			t.Errorf("%s", g.Line(ok))
 		}
 	}
 	if g.Summary() != "failed: 1 of 4 cells (1 regression, 0 missing)" {
@@ -99,8 +99,8 @@ func TestGateRepeatsWithinNoisePass(t *testing.T) {
 	g := Compare(base, repeats("b", 740, 760, 790)).Judge(both())
 	c := cellOf(t, g, "k3s", 1024, CheckIdle)
 	want := "k3s at 1024 MiB, idle: within noise: +40 MiB (+6%), 720 → 760 MiB, past 32 MiB and 5% but within the spread of repeats: A 700–760 MiB, B 740–790 MiB"
-	if !g.Passed || c.Verdict != GateWithinNoise || c.Line() != want {
-		t.Errorf("passed %v, %s\n%q\nwant %q", g.Passed, c.Verdict, c.Line(), want)
+	if !g.Passed || c.Verdict != GateWithinNoise || g.Line(c) != want {
+		t.Errorf("passed %v, %s\n%q\nwant %q", g.Passed, c.Verdict, g.Line(c), want)
 	}
 	if g.Summary() != "passed: 1 cells, 1 within noise" {
 		t.Errorf("summary %q", g.Summary())
@@ -155,7 +155,7 @@ func TestGateMissingCellFails(t *testing.T) {
 	} {
 		found := false
 		for _, c := range g.Cells {
-			found = found || c.Line() == want && c.Failed()
+			found = found || g.Line(c) == want && c.Failed()
 		}
 		if !found {
 			t.Errorf("no failing cell %q", want)
@@ -163,7 +163,7 @@ func TestGateMissingCellFails(t *testing.T) {
 	}
 	for _, c := range g.Cells {
 		if c.Profile == "kubesolo" || c.Profile == "bare" && c.Check == CheckWorkload {
-			t.Errorf("judged %s", c.Line())
+			t.Errorf("judged %s", g.Line(c))
 		}
 	}
 	if len(g.Cells) != 5 {
@@ -200,12 +200,12 @@ func TestGateAPIWorse(t *testing.T) {
 		g := Compare(run("a", tc.a...), run("b", tc.b...)).Judge(GateRules{AllowAPIWorse: tc.allow})
 		c := cellOf(t, g, "k3s", 1024, CheckAPI)
 		if c.Verdict != tc.verdict || g.Passed != (tc.verdict == GateOK) {
-			t.Errorf("%s: %s, passed %v", tc.name, c.Line(), g.Passed)
+			t.Errorf("%s: %s, passed %v", tc.name, g.Line(c), g.Passed)
 		}
 	}
 	g := Compare(run("a", r), run("b", u)).Judge(GateRules{})
-	if c := cellOf(t, g, "k3s", 1024, CheckAPI); c.Line() != "k3s at 1024 MiB, API after MySQL: regression: responsive → unresponsive, worse than A" {
-		t.Errorf("line %q", c.Line())
+	if c := cellOf(t, g, "k3s", 1024, CheckAPI); g.Line(c) != "k3s at 1024 MiB, API after MySQL: regression: responsive → unresponsive, worse than A" {
+		t.Errorf("line %q", g.Line(c))
 	}
 	md := Compare(run("a", r), run("b", u)).withGate(GateRules{Idle: Threshold{MiB: f(20)}, AllowAPIWorse: true}).Markdown()
 	if !strings.Contains(md, "Thresholds of growth: idle 20 MiB, with MySQL none; a worse API verdict is allowed.") {

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -104,3 +105,69 @@ func TestChartNamesTheWorkloadThatRan(t *testing.T) {
 	}
 }
 
+// Two runs of different workloads can be compared, but the comparison says
+// so and names neither in its headers; two of the same are named.
+func TestCompareSaysWhatEachRunRan(t *testing.T) {
+	a, b := compareRuns()
+	b.Experiment = ranWith("mariadb:11.4")
+	c := Compare(a, b)
+	c.Gate = c.Judge(both())
+	md := c.Markdown()
+	for _, want := range []string{
+		"| Workload | mysql:8.4 | mariadb:11.4 |\n\nA ran mysql:8.4, B ran mariadb:11.4.\n",
+		"| Used with the workload A | Used with the workload B | Δ with the workload |",
+		"Thresholds of growth: idle 32 MiB and 5%, with the workload 32 MiB and 5%;",
+		"- microk8s at 1024 MiB, with the workload: missing: not run in B\n",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("comparison lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "MySQL") || strings.Contains(md, "MariaDB") {
+		t.Errorf("comparison names one workload for two:\n%s", md)
+	}
+	if data, err := c.JSON(); err != nil || !bytes.Contains(data, []byte(`"workloadImage": "mariadb:11.4"`)) {
+		t.Errorf("JSON lacks B's workload image: %v\n%s", err, data)
+	}
+
+	// The same workload in another version: named, and the versions said.
+	a.Experiment, b.Experiment = ranWith("mariadb:10.11"), ranWith("docker.io/library/mariadb:11.4")
+	md = Compare(a, b).Markdown()
+	for _, want := range []string{"A ran mariadb:10.11, B ran docker.io/library/mariadb:11.4.", "| Used with MariaDB A | Used with MariaDB B | Δ with MariaDB |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("comparison lacks %q:\n%s", want, md)
+		}
+	}
+	// The same image: nothing to point out. A record without one: unknown.
+	b.Experiment = a.Experiment
+	if md := Compare(a, b).Markdown(); strings.Contains(md, " ran ") {
+		t.Errorf("the same workload pointed out:\n%s", md)
+	}
+	b.Experiment = nil
+	if md := Compare(a, b).Markdown(); !strings.Contains(md, "A ran mariadb:10.11, B ran a workload its record does not name.") {
+		t.Errorf("a record without its workload:\n%s", md)
+	}
+}
+
+// The gate names the workload in its lines, and a gate read back from JSON
+// names none it was not told.
+func TestGateLinesNameTheWorkload(t *testing.T) {
+	a, b := compareRuns()
+	a.Experiment, b.Experiment = ranWith("mariadb:11.4"), ranWith("mariadb:11.4")
+	g := Compare(a, b).Judge(both())
+	cell := cellOf(t, g, "microk8s", 1024, CheckAPI)
+	if line := g.Line(cell); line != "microk8s at 1024 MiB, API after MariaDB: missing: no API verdict in B" {
+		t.Errorf("line %q", line)
+	}
+	data, err := json.Marshal(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Gate
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if line := back.Line(cell); line != "microk8s at 1024 MiB, API after the workload: missing: no API verdict in B" {
+		t.Errorf("line read back %q", line)
+	}
+}

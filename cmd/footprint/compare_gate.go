@@ -98,7 +98,7 @@ func gateExit(cmd *cobra.Command, g *report.Gate) error {
 	}
 	for _, c := range g.Cells {
 		if c.Failed() {
-			fmt.Fprintln(cmd.ErrOrStderr(), "footprint: "+c.Line())
+			fmt.Fprintln(cmd.ErrOrStderr(), "footprint: "+g.Line(c))
 		}
 	}
 	return exitError{code: exitRegression, msg: "gate " + g.Summary()}

@@ -21,10 +21,12 @@ type gateCell struct {
 	api        results.APIVerdict
 }
 
-// writeGateRun writes a run folder holding the cells and returns its path.
+// writeGateRun writes a run folder of MySQL holding the cells and returns
+// its path.
 func writeGateRun(t *testing.T, id string, cells ...gateCell) string {
 	t.Helper()
-	run := record.Run{SchemaVersion: record.SchemaVersion, ID: id, Stack: "t"}
+	run := record.Run{SchemaVersion: record.SchemaVersion, ID: id, Stack: "t",
+		Experiment: map[string]any{"workloadImage": "mysql:8.4"}}
 	for _, c := range cells {
 		r := results.Result{SchemaVersion: 1, Node: c.profile + "-1024m", Profile: c.profile, Status: results.StatusOK,
 			Machine: &results.Machine{MemoryMiB: 1024}}
