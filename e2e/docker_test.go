@@ -85,6 +85,7 @@ func TestDockerAndAVariantSearchedForTheirSmallestMachine(t *testing.T) {
 	}
 	checkSearched(t, runDir, run)
 	checkPair(t, runDir)
+	checkWorkloadNamed(t, runDir, run)
 	scanForSecrets(t, h, dir, runDir, out, keyFile)
 	noLeftovers(t, h, "footprint-docker")
 }
@@ -203,6 +204,20 @@ func checkPair(t *testing.T, runDir string) {
 	must(t, err)
 	if !strings.Contains(string(csv), ",docker,noUserlandProxy;goMemLimit,") {
 		t.Errorf("results.csv lacks the variant's rows")
+	}
+}
+
+// checkWorkloadNamed: the record keeps the workload image that ran, and
+// report.md names the stand-in by it, not as the MySQL it stands in for.
+func checkWorkloadNamed(t *testing.T, runDir string, run record.Run) {
+	t.Helper()
+	if got := run.Experiment["workloadImage"]; got != "footprint/standin-mysql:1" {
+		t.Errorf("results.json's experiment: workloadImage %v, want footprint/standin-mysql:1", got)
+	}
+	md, err := os.ReadFile(filepath.Join(runDir, "report.md"))
+	must(t, err)
+	if !strings.Contains(string(md), "| Used with standin-mysql (MiB) |") || strings.Contains(string(md), "Used with MySQL") {
+		t.Errorf("report.md does not name the workload standin-mysql:\n%s", md)
 	}
 }
 
