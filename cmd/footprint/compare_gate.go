@@ -28,13 +28,13 @@ const (
 
 func addGateFlags(cmd *cobra.Command) {
 	fs := cmd.Flags()
-	fs.Float64(flagMaxMiB, 0, "gate: fail a system whose used memory, idle or with MySQL, grew by more than this many MiB from RUN_A, the baseline")
+	fs.Float64(flagMaxMiB, 0, "gate: fail a system whose used memory, idle or with the workload, grew by more than this many MiB from RUN_A, the baseline")
 	fs.Float64(flagMaxPct, 0, "gate: fail a system whose used memory grew by more than this per cent of RUN_A's; with --max-growth-mib, only past both")
 	fs.Float64(flagIdleMiB, 0, "gate: --max-growth-mib for idle alone, in its stead")
 	fs.Float64(flagIdlePct, 0, "gate: --max-growth-pct for idle alone, in its stead")
-	fs.Float64(flagWorkloadMiB, 0, "gate: --max-growth-mib for with MySQL alone, in its stead")
-	fs.Float64(flagWorkloadPct, 0, "gate: --max-growth-pct for with MySQL alone, in its stead")
-	fs.Bool(flagAllowAPI, false, "gate: let the API verdict after MySQL be worse than RUN_A's")
+	fs.Float64(flagWorkloadMiB, 0, "gate: --max-growth-mib for with the workload alone, in its stead")
+	fs.Float64(flagWorkloadPct, 0, "gate: --max-growth-pct for with the workload alone, in its stead")
+	fs.Bool(flagAllowAPI, false, "gate: let the API verdict after the workload be worse than RUN_A's")
 }
 
 // gateRules are the gate the flags ask for; nil when no threshold is given,

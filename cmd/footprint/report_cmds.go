@@ -44,8 +44,8 @@ func compareCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "compare RUN_A RUN_B",
-		Short: "Compare two run folders (or their results.json): used memory idle and with MySQL, API verdict, per system and VM size",
-		Long: "Compare two run folders (or their results.json): used memory idle and with MySQL, API verdict, per system and VM size.\n\n" +
+		Short: "Compare two run folders (or their results.json): used memory idle and with the workload, API verdict, per system and VM size",
+		Long: "Compare two run folders (or their results.json): used memory idle and with the workload, API verdict, per system and VM size.\n\n" +
 			"With --max-growth-mib or --max-growth-pct (or a phase's own), RUN_B is gated against the baseline RUN_A: the exit status is 4 when a system grew " +
 			"past its thresholds beyond the spread of repeats, its API got worse, or it lost figures RUN_A had, each named on stderr; " +
 			"0 when none did; 1 on errors.",
