@@ -236,7 +236,7 @@ func (c Comparison) Markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# footprint compare: A %s, B %s\n\n", c.A.ID, c.B.ID)
 	b.WriteString("| | A | B |\n|---|---|---|\n")
-	fmt.Fprintf(&b, "| record.Run | %s | %s |\n", orDash(c.A.ID), orDash(c.B.ID))
+	fmt.Fprintf(&b, "| Run | %s | %s |\n", orDash(c.A.ID), orDash(c.B.ID))
 	fmt.Fprintf(&b, "| Stack | %s | %s |\n", orDash(c.A.Stack), orDash(c.B.Stack))
 	fmt.Fprintf(&b, "| Started | %s | %s |\n", date(c.A.StartedAt), date(c.B.StartedAt))
 	fmt.Fprintf(&b, "| Where | %s | %s |\n", list(c.A.Where), list(c.B.Where))
