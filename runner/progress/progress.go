@@ -87,7 +87,7 @@ func (t *Tracker) Result(r results.Result) {
 	if s, ok := r.Summarize(results.PhaseIdle); ok {
 		detail = fmt.Sprintf("used %.0f MiB idle", s.UsedMiB)
 		if w, ok := r.Summarize(results.PhaseWorkload); ok {
-			detail += fmt.Sprintf(", %.0f MiB with MySQL", w.UsedMiB)
+			detail += fmt.Sprintf(", %.0f MiB with the workload", w.UsedMiB)
 		}
 	}
 	if r.API != nil {
