@@ -47,22 +47,21 @@ func noLeftovers(t *testing.T, h *host, prefix string) {
 // install fails, and one with a process that leaks. The run ends at the
 // deadline, keeps every node's record, and leaves nothing. The nodes that
 // work soak for two minutes after their samples (issue 26's long runs):
-// bare must read stable and the leak growing. The deadline, counted from
-// each machine's creation, must hold the slow machine kind's boot of four
-// guests at once on two cores with Docker starting in each (150 to 271 s
-// on a machine between the kinds, 2026-12-07, so about 400 s on the slow
-// one), then about 150 s of settle, samples and soak: 10m, which is also
-// how long the silent node keeps the run. It runs on the image with Docker preinstalled,
-// where Docker's daemons start at boot: its bare node is the real growth
-// the regression gate must catch against bare on the plain image
-// (regression_gate_test.go).
+// bare must read stable and the leak growing. The deadline counts from
+// each machine's creation: it must hold the slow machine kind's boot of
+// four guests at once on two cores, then about 150 s of settle, samples
+// and soak, and it is how long the silent node keeps the run: 8m, for a
+// boot of up to about 330 s. It runs on the plain image: on the image with Docker preinstalled the four took 271
+// to 333 s to reach their agents on a machine between the kinds
+// (2026-12-07), about 500 s on the slow one, more than any deadline the
+// suite can afford; the gate makes its Docker-image run alone.
 func TestFaultyNodesAreRecordedAndNothingLeaks(t *testing.T) {
 	h := newHost(t)
-	dir := dockerProject(t, "faults", stackYAML(`  footprint:profiles: [bare, silent, broken, leaky]
+	dir := project(t, "faults", stackYAML(`  footprint:profiles: [bare, silent, broken, leaky]
   footprint:installTimeout: 2m
   footprint:readyTimeout: 1m
   footprint:soak: 2m
-  footprint:collectDeadline: 10m
+  footprint:collectDeadline: 8m
 `))
 	start := time.Now()
 	out, code := h.exec(dir, []string{testProfiles(t)}, footprint(t), "run", "--stack", "faults")
@@ -70,7 +69,7 @@ func TestFaultyNodesAreRecordedAndNothingLeaks(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("exit %d, want 3 (finished, but not every node produced a result):\n%s", code, out)
 	}
-	if !strings.Contains(out, "node silent: no result within 10m0s") {
+	if !strings.Contains(out, "node silent: no result within 8m0s") {
 		t.Errorf("the output does not name the silent node and the deadline:\n%s", out)
 	}
 
